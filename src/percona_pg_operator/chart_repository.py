@@ -1,0 +1,225 @@
+"""A Helm chart repository client that hands out verified, cached chart packages.
+
+- ``index.yaml`` is read to find the entry; its package URL may be absolute (Percona's index
+  points at GitHub release assets, which redirect) or relative to the repository.
+- The package's sha256 must equal the entry's ``digest``; a mismatch is refused and nothing is
+  cached.
+- The cache lives under ``$XDG_CACHE_HOME/percona-pg-operator`` (``~/.cache/...`` by default):
+  packages are stored by digest, and a small pin file per (repo, chart, version) remembers the
+  digest, so a warm cache makes no network request at all. Chart versions in a repository are
+  immutable, so the pin acts like a lock file entry.
+- Every write goes to a temporary file in the same folder and is renamed into place, so a crash or
+  two processes at once never leave a partial file.
+- Repositories: ``https://``, ``http://``, ``file://`` and a plain local directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import http.client
+import json
+import os
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ChartRepositoryError
+
+# Bounded, so a dead mirror fails in well under a minute instead of hanging a `pulumi preview`.
+CONNECT_TIMEOUT_SECONDS = 15.0
+RETRIES = 3
+BACKOFF_SECONDS = 0.5
+# 429 and 5xx are worth another try; other 4xx are final.
+_RETRYABLE_STATUS = {408, 429, 500, 502, 503, 504}
+
+_YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def cache_root(environ: dict[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "percona-pg-operator"
+
+
+@dataclass(frozen=True)
+class ChartPackage:
+    """A chart package whose bytes matched the repository index's digest."""
+
+    name: str
+    version: str
+    app_version: str
+    digest: str
+    path: Path
+    url: str
+
+    def read_bytes(self) -> bytes:
+        return self.path.read_bytes()
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers only ever see no file or the whole file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _is_local(url: str) -> bool:
+    return "://" not in url or url.startswith("file://")
+
+
+class ChartRepository:
+    def __init__(
+        self,
+        url: str,
+        *,
+        cache_dir: Path | None = None,
+        timeout: float = CONNECT_TIMEOUT_SECONDS,
+        retries: int = RETRIES,
+        backoff: float = BACKOFF_SECONDS,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.url = url
+        self.cache_dir = cache_dir or cache_root()
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self._sleep = sleep
+
+    @property
+    def is_local(self) -> bool:
+        return _is_local(self.url)
+
+    def _base(self) -> str:
+        if "://" not in self.url:
+            return Path(self.url).resolve().as_uri() + "/"
+        return self.url if self.url.endswith("/") else self.url + "/"
+
+    # -- cache ---------------------------------------------------------------------------
+
+    def _blob_path(self, digest: str) -> Path:
+        return self.cache_dir / "charts" / f"{digest}.tgz"
+
+    def _pin_path(self, chart: str, version: str) -> Path:
+        repo_key = hashlib.sha256(self._base().encode()).hexdigest()[:16]
+        return self.cache_dir / "pins" / repo_key / f"{chart}-{version}.json"
+
+    def cached(self, chart: str, version: str) -> ChartPackage | None:
+        """The package from the cache when its pin and verified bytes are there; no network."""
+        pin = self._pin_path(chart, version)
+        try:
+            meta = json.loads(pin.read_text(encoding="utf-8"))
+            path = self._blob_path(meta["digest"])
+            if _sha256(path.read_bytes()) != meta["digest"]:
+                return None
+            return ChartPackage(**{**meta, "path": path})
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    # -- network -------------------------------------------------------------------------
+
+    def _get(self, url: str) -> bytes:
+        """GET with bounded timeouts and retries; one clear error naming the URL."""
+        last: str = ""
+        for attempt in range(self.retries + 1):
+            if attempt:
+                self._sleep(self.backoff * 2 ** (attempt - 1))
+            try:
+                request = urllib.request.Request(
+                    url, headers={"User-Agent": "percona-pg-operator"}
+                )
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    data: bytes = response.read()
+                    expected = response.headers.get("Content-Length")
+                    if expected is not None and int(expected) != len(data):
+                        last = f"truncated: {len(data)} of {expected} bytes"
+                        continue
+                    return data
+            except urllib.error.HTTPError as exc:
+                last = f"HTTP {exc.code} {exc.reason}"
+                if exc.code not in _RETRYABLE_STATUS:
+                    break
+            except urllib.error.URLError as exc:
+                reason = exc.reason
+                last = str(reason.strerror if isinstance(reason, OSError) and reason.strerror
+                           else reason)
+                if url.startswith("file://"):
+                    break
+            except (TimeoutError, OSError, http.client.HTTPException) as exc:
+                last = f"{type(exc).__name__}: {exc}"
+        raise ChartRepositoryError(f"cannot download {url}: {last}")
+
+    def index(self) -> dict[str, Any]:
+        url = urllib.parse.urljoin(self._base(), "index.yaml")
+        data = self._get(url)
+        try:
+            index = yaml.load(data, Loader=_YamlLoader)
+        except yaml.YAMLError:
+            raise ChartRepositoryError(f"{url} is not a valid Helm repository index") from None
+        if not isinstance(index, dict) or not isinstance(index.get("entries"), dict):
+            raise ChartRepositoryError(f"{url} is not a valid Helm repository index")
+        return index
+
+    def fetch(self, chart: str, version: str) -> ChartPackage:
+        """Return the verified package, from the cache or downloaded, verified and cached."""
+        hit = self.cached(chart, version)
+        if hit is not None:
+            return hit
+        index = self.index()
+        entries = index["entries"].get(chart) or []
+        entry = next((e for e in entries if str(e.get("version")) == version), None)
+        if entry is None:
+            available = ", ".join(str(e.get("version")) for e in entries) or "none"
+            raise ChartRepositoryError(
+                f"chart {chart} version {version} is not in {self.url} "
+                f"(available: {available})"
+            )
+        digest = str(entry.get("digest") or "")
+        urls = entry.get("urls") or []
+        if not urls or len(digest) != 64:
+            raise ChartRepositoryError(
+                f"{self.url}: the index entry for {chart} {version} has no package URL or "
+                "no sha256 digest, so the package cannot be verified"
+            )
+        url = urllib.parse.urljoin(self._base(), str(urls[0]))
+        data = self._get(url)
+        actual = _sha256(data)
+        if actual != digest:
+            raise ChartRepositoryError(
+                f"{url}: sha256 {actual} does not match the index digest {digest}; "
+                "refusing the package"
+            )
+        path = self._blob_path(digest)
+        atomic_write(path, data)
+        package = ChartPackage(
+            name=chart,
+            version=version,
+            app_version=str(entry.get("appVersion") or ""),
+            digest=digest,
+            path=path,
+            url=url,
+        )
+        pin = {k: v for k, v in asdict(package).items() if k != "path"}
+        atomic_write(self._pin_path(chart, version), json.dumps(pin).encode())
+        return package

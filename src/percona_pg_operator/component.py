@@ -1,0 +1,164 @@
+"""``PerconaPostgresOperator``: the Pulumi component that installs the Percona operator."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from . import defaults, outputs
+from .chart_source import ChartSource, resolve_chart
+from .locals import Locals, build_locals
+from .provider import build_provider
+from .spec import KubernetesPerconaPostgresOperator, StackInput
+from .upgrade_guard import check_transition
+
+TYPE_TOKEN = "percona-pg-operator:index:PerconaPostgresOperator"
+
+# Server-side apply with force: take over fields another manager (an earlier `helm install`)
+# owns, so existing CRDs are adopted instead of conflicting.
+# https://www.pulumi.com/registry/packages/kubernetes/how-to-guides/managing-resources-with-server-side-apply/
+PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce"
+
+
+class PerconaPostgresOperator(pulumi.ComponentResource):
+    """Namespace, managed CRDs and the ``pg-operator`` Helm release, from one manifest.
+
+    ``previous_chart_version`` is the chart version deployed now (``None`` for a fresh
+    install); the upgrade guard refuses unsupported steps from it before anything changes.
+    """
+
+    namespace: pulumi.Output[str]
+    release_name: pulumi.Output[str]
+    chart_version: pulumi.Output[str]
+    operator_version: pulumi.Output[str]
+    crds: pulumi.Output[list[str]]
+
+    def __init__(
+        self,
+        name: str,
+        stack_input: StackInput | KubernetesPerconaPostgresOperator,
+        *,
+        provider: k8s.Provider | None = None,
+        previous_chart_version: pulumi.Input[str | None] | None = None,
+        chart: ChartSource | None = None,
+        environ: Mapping[str, str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(TYPE_TOKEN, name, {}, opts)
+        if isinstance(stack_input, KubernetesPerconaPostgresOperator):
+            stack_input = StackInput(target=stack_input)
+        self.locals: Locals = build_locals(stack_input.target, environ)
+        loc = self.locals
+        self.chart: ChartSource = chart or resolve_chart(loc)
+
+        if provider is None:
+            provider = build_provider(
+                loc.provider_resource_name,
+                stack_input.provider_config,
+                opts=pulumi.ResourceOptions(parent=self),
+                environ=environ,
+            )
+        self.provider = provider
+
+        namespace_resource = None
+        if loc.create_namespace:
+            namespace_resource = k8s.core.v1.Namespace(
+                loc.namespace_resource_name,
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=loc.namespace, labels=loc.labels),
+                opts=pulumi.ResourceOptions(parent=self, provider=provider),
+            )
+
+        version = self._guarded_version(previous_chart_version)
+        crd_resources = [self._crd(crd, version, provider) for crd in self.chart.crds]
+        depends_on: list[pulumi.Resource] = [*crd_resources]
+        if namespace_resource is not None:
+            depends_on.insert(0, namespace_resource)
+
+        release = k8s.helm.v3.Release(
+            loc.release_resource_name,
+            k8s.helm.v3.ReleaseArgs(
+                name=loc.release_name,
+                namespace=loc.namespace,
+                version=version,
+                values=loc.helm_values,
+                atomic=True,
+                cleanup_on_fail=True,
+                skip_await=False,
+                wait_for_jobs=True,
+                timeout=loc.timeout_seconds,
+                create_namespace=False,
+                skip_crds=loc.manage_crds,
+                **self._chart_args(),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=depends_on),
+        )
+        self.release = release
+        self.crd_resources = crd_resources
+
+        self.namespace = release.namespace
+        self.release_name = release.name
+        self.chart_version = release.version
+        package = self.chart.package
+        self.operator_version = (
+            pulumi.Output.from_input(package.app_version)
+            if package is not None and package.app_version
+            else release.status.apply(lambda s: s.app_version)
+        )
+        self.crds = pulumi.Output.from_input([c["metadata"]["name"] for c in self.chart.crds])
+        self.register_outputs(self.outputs())
+
+    def outputs(self) -> dict[str, pulumi.Output[Any]]:
+        return {
+            outputs.NAMESPACE: self.namespace,
+            outputs.RELEASE_NAME: self.release_name,
+            outputs.CHART_VERSION: self.chart_version,
+            outputs.OPERATOR_VERSION: self.operator_version,
+            outputs.CRDS: self.crds,
+        }
+
+    def _guarded_version(self, previous: pulumi.Input[str | None] | None) -> pulumi.Output[str]:
+        """The target chart version, resolved only once the upgrade guard has passed."""
+        target, allow = self.locals.chart_version, self.locals.allow_unsafe_upgrade
+        if previous is None or isinstance(previous, str):
+            check_transition(previous, target, allow_unsafe=allow)
+            return pulumi.Output.from_input(target)
+
+        def guard(prev: str | None) -> str:
+            check_transition(prev, target, allow_unsafe=allow)
+            return target
+
+        return pulumi.Output.from_input(previous).apply(guard)
+
+    def _chart_args(self) -> dict[str, Any]:
+        local = self.chart.local_package_path
+        if local is not None:
+            return {"chart": local}
+        return {
+            "chart": defaults.CHART_NAME,
+            "repository_opts": k8s.helm.v3.RepositoryOptsArgs(repo=self.chart.repo),
+        }
+
+    def _crd(
+        self, crd: dict[str, Any], version: pulumi.Output[str], provider: k8s.Provider
+    ) -> k8s.apiextensions.v1.CustomResourceDefinition:
+        meta = crd["metadata"]
+        annotations = {**meta.get("annotations", {}), PATCH_FORCE_ANNOTATION: "true"}
+        return k8s.apiextensions.v1.CustomResourceDefinition(
+            self.locals.crd_resource_name(meta["name"]),
+            # Output-typed, so a CRD is only applied once the upgrade guard has passed.
+            api_version=version.apply(lambda _: str(crd["apiVersion"])),
+            kind="CustomResourceDefinition",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=meta["name"], labels=meta.get("labels"), annotations=annotations
+            ),
+            spec=crd["spec"],
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=provider,
+                # Deleting a CRD deletes every database of that kind; never on destroy.
+                retain_on_delete=True,
+            ),
+        )

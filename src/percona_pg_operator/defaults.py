@@ -1,0 +1,45 @@
+"""Every default of the module in one place, each with the reason it has that value."""
+
+from __future__ import annotations
+
+API_VERSION = "kubernetes.project-planton.org/v1"
+KIND = "KubernetesPerconaPostgresOperator"
+
+# The official chart and its repository:
+# https://github.com/percona/percona-helm-charts/tree/main/charts/pg-operator
+CHART_NAME = "pg-operator"
+CHART_REPO_URL = "https://percona.github.io/percona-helm-charts/"
+# Replaces CHART_REPO_URL for mirrors and air-gapped sites; a repo set in the spec wins over it.
+CHART_REPO_ENV = "PERCONA_PG_OPERATOR_CHART_REPO"
+# Pinned so that an install is reproducible; bump deliberately (see the upgrade guard).
+CHART_VERSION = "3.0.0"
+
+# project-planton's default operator namespace (its Go module's vars.go).
+NAMESPACE = "percona-postgres-operator"
+# The operator gets a dedicated namespace unless told otherwise.
+CREATE_NAMESPACE = True
+
+# Operator container resources. The chart's own request is 20Mi of memory, which the operator
+# outgrows at once on a cluster with a few databases; these match project-planton's defaults.
+CPU_LIMIT = "1000m"
+MEMORY_LIMIT = "1Gi"
+CPU_REQUEST = "100m"
+MEMORY_REQUEST = "256Mi"
+
+# Long enough for an image pull on a cold node plus the CRD-heavy first install.
+HELM_TIMEOUT_SECONDS = 600
+
+# Helm release names end up in object names and the `app.kubernetes.io/instance` label (≤ 63
+# chars); Helm itself limits them to 53 so that suffixes fit.
+# https://helm.sh/docs/chart_template_guide/getting_started/#a-first-template
+RELEASE_NAME_MAX = 53
+# Namespaces are DNS-1123 labels.
+# https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#dns-label-names
+NAMESPACE_MAX = 63
+
+# Where project-planton's modules read their input.
+STACK_INPUT_CONFIG_KEY = "planton-cloud:stack-input"
+STACK_INPUT_YAML_ENV = "STACK_INPUT_YAML"
+STACK_INPUT_YAML_FILE_ENV = "STACK_INPUT_YAML_FILE"
+# project-planton's kubeconfig context override when no provider config is given.
+KUBE_CONTEXT_ENV = "KUBE_CTX"

@@ -1,0 +1,54 @@
+"""The package's exception hierarchy.
+
+Everything the package raises on purpose derives from :class:`PerconaPgOperatorError`; the CLI
+turns these into a message and a non-zero exit code. Messages never carry credential values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class PerconaPgOperatorError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input: where, what was given, and why it is wrong."""
+
+    path: str
+    message: str
+    value: str | None = None
+
+    def __str__(self) -> str:
+        where = self.path or "<root>"
+        if self.value is None:
+            return f"{where}: {self.message}"
+        return f"{where}: {self.message} (got {self.value})"
+
+
+class StackInputError(PerconaPgOperatorError):
+    """The stack input could not be read, or is not a valid manifest. Lists every problem."""
+
+    def __init__(self, summary: str, problems: list[Problem] | None = None) -> None:
+        self.summary = summary
+        self.problems = list(problems or [])
+        lines = [summary, *(f"  - {p}" for p in self.problems)]
+        super().__init__("\n".join(lines))
+
+
+class UnsupportedProviderError(PerconaPgOperatorError):
+    """The provider config names a kind of cluster credential this version cannot use."""
+
+
+class ChartRepositoryError(PerconaPgOperatorError):
+    """The chart could not be found, downloaded or verified."""
+
+
+class UpgradeGuardError(PerconaPgOperatorError):
+    """A chart version change that Percona does not support as one step."""
+
+
+class RenderError(PerconaPgOperatorError):
+    """Offline rendering could not run or failed."""

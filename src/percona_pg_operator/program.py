@@ -1,0 +1,32 @@
+"""The Pulumi program: load the stack input, build the component, export the stack outputs."""
+
+from __future__ import annotations
+
+import pulumi
+
+from . import outputs
+from .component import PerconaPostgresOperator
+from .stack_input import load_stack_input, pulumi_config_value
+
+
+def previous_chart_version() -> pulumi.Output[str | None]:
+    """The chart version this stack deployed last, read from its own last exported outputs.
+
+    A stack never deployed has no outputs, so a fresh install passes the upgrade guard.
+    """
+    this_stack = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
+    ref = pulumi.StackReference(this_stack)
+    version: pulumi.Output[str | None] = ref.get_output(outputs.CHART_VERSION)
+    return version
+
+
+def run() -> PerconaPostgresOperator:
+    stack_input = load_stack_input(config_value=pulumi_config_value)
+    operator = PerconaPostgresOperator(
+        stack_input.target.metadata.name,
+        stack_input,
+        previous_chart_version=previous_chart_version(),
+    )
+    for key, value in operator.outputs().items():
+        pulumi.export(key, value)
+    return operator

@@ -1,0 +1,135 @@
+"""Reading the stack input, the way project-planton's modules do, into a validated model.
+
+Sources, first found wins: Pulumi config ``planton-cloud:stack-input``, env ``STACK_INPUT_YAML``
+(the YAML itself), env ``STACK_INPUT_YAML_FILE`` (a path to it). A document may be a whole stack
+input (``target`` + ``provider_config``) or just the manifest (``kind: ...``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from . import defaults
+from .errors import Problem, StackInputError
+from .spec import StackInput
+
+# Values under these keys are credentials: errors name the field, never the value.
+_SECRET_PATH_PREFIXES = ("provider_config", "providerConfig")
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def problems_from_validation(exc: ValidationError, prefix: tuple[str, ...] = ()) -> list[Problem]:
+    """Turn pydantic's errors into problems naming the full path and the bad value."""
+    problems = []
+    for err in exc.errors(include_url=False):
+        loc = prefix + tuple(err["loc"])
+        path = _path(loc)
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = "unknown field (check its spelling)"
+        secret = bool(loc) and str(loc[0]) in _SECRET_PATH_PREFIXES and loc[-1] != "provider"
+        value = None
+        if err["type"] not in ("missing", "extra_forbidden") and not secret:
+            value = _show(err.get("input"))
+        problems.append(Problem(path=path, message=message, value=value))
+    return problems
+
+
+def parse_document(data: Any, source: str) -> StackInput:
+    """Validate a parsed YAML document: a whole stack input or a bare manifest."""
+    if not isinstance(data, Mapping):
+        kind = "empty" if data is None else f"a {type(data).__name__}, not a mapping"
+        raise StackInputError(f"{source}: the stack input is {kind}")
+    prefix: tuple[str, ...] = ()
+    if "kind" in data or "apiVersion" in data or "api_version" in data:
+        data, prefix = {"target": data}, ()
+        wrap = True
+    else:
+        wrap = False
+    try:
+        return StackInput.model_validate(data)
+    except ValidationError as exc:
+        problems = problems_from_validation(exc, prefix)
+        if wrap:
+            problems = [
+                Problem(p.path.removeprefix("target.").removeprefix("target"), p.message, p.value)
+                for p in problems
+            ]
+        raise StackInputError(f"{source}: invalid stack input", problems) from None
+
+
+def parse_yaml(text: str, source: str) -> StackInput:
+    """Parse YAML text and validate it."""
+    if not text.strip():
+        raise StackInputError(f"{source}: the stack input is empty")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        # Only the position: the snippet YAML errors quote may hold a kubeconfig.
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "malformed YAML"
+        raise StackInputError(f"{source}: not valid YAML{where}: {problem}") from None
+    return parse_document(data, source)
+
+
+def read_file(path: str | os.PathLike[str]) -> StackInput:
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise StackInputError(f"{file}: no such file") from None
+    except IsADirectoryError:
+        raise StackInputError(f"{file}: is a directory, not a file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StackInputError(f"{file}: cannot be read ({type(exc).__name__})") from None
+    return parse_yaml(text, str(file))
+
+
+def pulumi_config_value() -> str | None:
+    """The stack input from Pulumi config, when running inside a Pulumi program."""
+    import pulumi
+
+    namespace, key = defaults.STACK_INPUT_CONFIG_KEY.split(":", 1)
+    value: str | None = pulumi.Config(namespace).get(key)
+    return value
+
+
+def load_stack_input(
+    config_value: Callable[[], str | None] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> StackInput:
+    """Load the stack input from the first source present, in project-planton's order."""
+    env = os.environ if environ is None else environ
+    from_config = config_value() if config_value is not None else None
+    if from_config:
+        return parse_yaml(from_config, f"Pulumi config {defaults.STACK_INPUT_CONFIG_KEY}")
+    if env.get(defaults.STACK_INPUT_YAML_ENV):
+        return parse_yaml(env[defaults.STACK_INPUT_YAML_ENV], f"env {defaults.STACK_INPUT_YAML_ENV}")
+    if env.get(defaults.STACK_INPUT_YAML_FILE_ENV):
+        return read_file(env[defaults.STACK_INPUT_YAML_FILE_ENV])
+    raise StackInputError(
+        "no stack input: set Pulumi config "
+        f"{defaults.STACK_INPUT_CONFIG_KEY}, env {defaults.STACK_INPUT_YAML_ENV} (the YAML), "
+        f"or env {defaults.STACK_INPUT_YAML_FILE_ENV} (a path to it)"
+    )

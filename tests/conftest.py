@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+FIXTURE_REPO = (ROOT.parent / "shared" / "fixtures" / "helm-repo").resolve()
+CHART_VERSIONS = ["2.7.0", "2.8.2", "2.9.0", "3.0.0"]
+
+requires_fixture_repo = pytest.mark.skipif(
+    not (FIXTURE_REPO / "index.yaml").is_file(),
+    reason=f"the Percona chart fixture repository is not at {FIXTURE_REPO} (../shared)",
+)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test sees the developer's stack input, kube context, mirror or chart cache."""
+    for var in ("STACK_INPUT_YAML", "STACK_INPUT_YAML_FILE", "KUBE_CTX",
+                "PERCONA_PG_OPERATOR_CHART_REPO"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
+@pytest.fixture(scope="session")
+def warm_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A chart cache shared by the tests that only need verified packages, filled once."""
+    if not (FIXTURE_REPO / "index.yaml").is_file():
+        pytest.skip(f"the Percona chart fixture repository is not at {FIXTURE_REPO} (../shared)")
+    from percona_pg_operator.chart_repository import ChartRepository
+    from percona_pg_operator.crds import load_crds
+
+    cache = tmp_path_factory.mktemp("warm-cache") / "percona-pg-operator"
+    repo = ChartRepository(str(FIXTURE_REPO), cache_dir=cache)
+    for version in CHART_VERSIONS:
+        load_crds(repo.fetch("pg-operator", version))
+    return cache
+
+
+@pytest.fixture
+def fixture_repo_env(monkeypatch: pytest.MonkeyPatch, warm_cache: Path) -> Iterator[Path]:
+    """The fixture directory as the chart mirror, with the warm shared cache."""
+    monkeypatch.setenv("PERCONA_PG_OPERATOR_CHART_REPO", str(FIXTURE_REPO))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(warm_cache.parent))
+    yield FIXTURE_REPO
+
+
+def manifest(**spec: object) -> dict[str, object]:
+    return {
+        "apiVersion": "kubernetes.project-planton.org/v1",
+        "kind": "KubernetesPerconaPostgresOperator",
+        "metadata": {"name": "pg-op"},
+        "spec": dict(spec),
+    }
+
+
