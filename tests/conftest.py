@@ -19,8 +19,12 @@ requires_fixture_repo = pytest.mark.skipif(
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test sees the developer's stack input, kube context, mirror or chart cache."""
-    for var in ("STACK_INPUT_YAML", "STACK_INPUT_YAML_FILE", "KUBE_CTX",
-                "PERCONA_PG_OPERATOR_CHART_REPO"):
+    for var in (
+        "STACK_INPUT_YAML",
+        "STACK_INPUT_YAML_FILE",
+        "KUBE_CTX",
+        "PERCONA_PG_OPERATOR_CHART_REPO",
+    ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
 
@@ -55,5 +59,3 @@ def manifest(**spec: object) -> dict[str, object]:
         "metadata": {"name": "pg-op"},
         "spec": dict(spec),
     }
-
-

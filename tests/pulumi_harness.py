@@ -75,7 +75,7 @@ class RecordingMonitor(MockMonitor):
         super().__init__(mocks)
         self.registrations: list[Registration] = []
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+    def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             raw = json_format.MessageToDict(request.object)
@@ -113,15 +113,28 @@ class Run:
     def by_urn(self, urn: str) -> Registration:
         return next(r for r in self.registrations if r.urn == urn)
 
-    def dump(self) -> str:
-        """Everything registered and exported, as text (for secret scans)."""
+    def plain_text(self) -> str:
+        """Everything registered and exported, as text, minus the values marked secret.
+
+        What a credential scan must not find a credential in: the plain part of the state.
+        """
         return json.dumps(
             {
-                "registrations": [r.raw for r in self.registrations],
-                "outputs": self.stack_outputs,
+                "registrations": [_without_secrets(r.raw) for r in self.registrations],
+                "outputs": _without_secrets(self.stack_outputs),
             },
             default=str,
         )
+
+
+def _without_secrets(value: Any) -> Any:
+    if isinstance(value, dict):
+        if SECRET_SIG in value.values():
+            return "[secret]"
+        return {k: _without_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_secrets(v) for v in value]
+    return value
 
 
 def run_pulumi(

@@ -67,3 +67,105 @@ def test_each_example_registers_its_resources(example: Path) -> None:
     assert release["values"]["resources"]["requests"] == (
         spec.container.resources.effective_requests
     )
+
+
+def test_namespace_created_with_labels() -> None:
+    doc = manifest(**PLAIN_HELM)
+    doc["metadata"] = {
+        "name": "pg-op",
+        "id": "pgop-123",
+        "org": "acme",
+        "env": "prod",
+        "labels": {"team": "data"},
+    }
+    run = run_pulumi(lambda: build(doc))
+    ns = run.one(NAMESPACE_TYPE).inputs["metadata"]
+    assert ns["name"] == "percona-postgres-operator"
+    assert ns["labels"] == {
+        "team": "data",
+        "planton.ai/resource": "true",
+        "planton.ai/name": "pg-op",
+        "planton.ai/kind": "KubernetesPerconaPostgresOperator",
+        "planton.ai/id": "pgop-123",
+        "planton.ai/organization": "acme",
+        "planton.ai/environment": "prod",
+    }
+
+
+def test_existing_namespace_is_not_created() -> None:
+    run = run_pulumi(
+        lambda: build(manifest(namespace="databases", createNamespace=False, **PLAIN_HELM))
+    )
+    assert run.of_type(NAMESPACE_TYPE) == []
+    assert run.one(RELEASE_TYPE).inputs["namespace"] == "databases"
+
+
+@pytest.mark.usefixtures("fixture_repo_env")
+def test_children_parented_to_component_and_use_explicit_provider() -> None:
+    run = run_pulumi(lambda: build(manifest()))
+    assert run.of_type(CRD_TYPE), "managed CRDs expected, to check their parent too"
+    component = run.one(COMPONENT_TYPE)
+    provider = run.one(PROVIDER_TYPE)
+    children = [r for r in run.registrations if r.type != COMPONENT_TYPE]
+    assert children, "nothing registered under the component"
+    for child in children:
+        assert child.parent == component.urn, child.name
+    for child in children:
+        if child.type != PROVIDER_TYPE:
+            assert child.provider.startswith(provider.urn + "::"), child.name
+
+
+def test_release_waits_for_namespace() -> None:
+    run = run_pulumi(lambda: build(manifest(**PLAIN_HELM)))
+    assert run.one(NAMESPACE_TYPE).urn in run.one(RELEASE_TYPE).dependencies
+
+
+def test_ambient_provider_honours_kube_ctx(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KUBE_CTX", "kind-dev")
+    run = run_pulumi(lambda: build(manifest(**PLAIN_HELM)))
+    provider = run.one(PROVIDER_TYPE).inputs
+    assert provider["context"] == "kind-dev"
+    assert "kubeconfig" not in provider
+    assert provider["enableServerSideApply"] == "true"  # provider inputs travel as strings
+
+
+def test_kubeconfig_is_a_secret() -> None:
+    stack_input = read_file(EXAMPLES / "stack-input.yaml")
+    doc = stack_input.model_dump(by_alias=True, exclude_none=True)
+    doc["target"]["spec"]["helm"]["manageCrds"] = False
+    run = run_pulumi(lambda: build(parse_document(doc, "t")))
+    provider = run.one(PROVIDER_TYPE)
+    assert provider.is_secret("kubeconfig")
+    plain = run.plain_text()
+    assert "placeholder-token" not in plain
+    assert "staging.k8s.example.com" not in plain
+
+
+def test_component_outputs() -> None:
+    def program() -> PerconaPostgresOperator:
+        import pulumi
+
+        op = build(manifest(**PLAIN_HELM))
+        for key, value in op.outputs().items():
+            pulumi.export(key, value)
+        return op
+
+    run = run_pulumi(program, RecordingMocks(app_version="3.0.0"))
+    assert run.stack_outputs == {
+        outputs.NAMESPACE: "percona-postgres-operator",
+        outputs.RELEASE_NAME: "pg-op",
+        outputs.CHART_VERSION: "3.0.0",
+        outputs.OPERATOR_VERSION: "3.0.0",
+        outputs.CRDS: [],
+    }
+
+
+def test_unsupported_provider_kind_is_a_clear_error() -> None:
+    from percona_pg_operator.errors import UnsupportedProviderError
+
+    doc = {
+        "target": manifest(**PLAIN_HELM),
+        "providerConfig": {"provider": "azure_aks", "azureAks": {"x": "y"}},
+    }
+    with pytest.raises(UnsupportedProviderError, match="azure_aks is not supported yet"):
+        run_pulumi(lambda: build(doc))

@@ -146,9 +146,7 @@ class ChartRepository:
             if attempt:
                 self._sleep(self.backoff * 2 ** (attempt - 1))
             try:
-                request = urllib.request.Request(
-                    url, headers={"User-Agent": "percona-pg-operator"}
-                )
+                request = urllib.request.Request(url, headers={"User-Agent": "percona-pg-operator"})
                 with urllib.request.urlopen(request, timeout=self.timeout) as response:
                     data: bytes = response.read()
                     expected = response.headers.get("Content-Length")
@@ -162,8 +160,9 @@ class ChartRepository:
                     break
             except urllib.error.URLError as exc:
                 reason = exc.reason
-                last = str(reason.strerror if isinstance(reason, OSError) and reason.strerror
-                           else reason)
+                last = str(
+                    reason.strerror if isinstance(reason, OSError) and reason.strerror else reason
+                )
                 if url.startswith("file://"):
                     break
             except (TimeoutError, OSError, http.client.HTTPException) as exc:
@@ -192,8 +191,7 @@ class ChartRepository:
         if entry is None:
             available = ", ".join(str(e.get("version")) for e in entries) or "none"
             raise ChartRepositoryError(
-                f"chart {chart} version {version} is not in {self.url} "
-                f"(available: {available})"
+                f"chart {chart} version {version} is not in {self.url} (available: {available})"
             )
         digest = str(entry.get("digest") or "")
         urls = entry.get("urls") or []

@@ -34,5 +34,6 @@ def resolve_chart(locals_: Locals, repository: ChartRepository | None = None) ->
     if locals_.manage_crds or repo.is_local:
         package = repo.fetch(defaults.CHART_NAME, locals_.chart_version)
     crds = load_crds(package) if package is not None and locals_.manage_crds else []
-    return ChartSource(repo=locals_.chart_repo, version=locals_.chart_version, package=package,
-                       crds=crds)
+    return ChartSource(
+        repo=locals_.chart_repo, version=locals_.chart_version, package=package, crds=crds
+    )

@@ -21,6 +21,9 @@ TYPE_TOKEN = "percona-pg-operator:index:PerconaPostgresOperator"
 # owns, so existing CRDs are adopted instead of conflicting.
 # https://www.pulumi.com/registry/packages/kubernetes/how-to-guides/managing-resources-with-server-side-apply/
 PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce"
+# The chart version that last applied a managed CRD; resolved only once the upgrade guard passed,
+# so no CRD is applied for a refused version change.
+CHART_VERSION_ANNOTATION = "percona-pg-operator/chart-version"
 
 
 class PerconaPostgresOperator(pulumi.ComponentResource):
@@ -30,11 +33,11 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
     install); the upgrade guard refuses unsupported steps from it before anything changes.
     """
 
-    namespace: pulumi.Output[str]
-    release_name: pulumi.Output[str]
-    chart_version: pulumi.Output[str]
-    operator_version: pulumi.Output[str]
-    crds: pulumi.Output[list[str]]
+    namespace: pulumi.Output[Any]
+    release_name: pulumi.Output[Any]
+    chart_version: pulumi.Output[Any]
+    operator_version: pulumi.Output[Any]
+    crds: pulumi.Output[Any]
 
     def __init__(
         self,
@@ -105,7 +108,7 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
         self.operator_version = (
             pulumi.Output.from_input(package.app_version)
             if package is not None and package.app_version
-            else release.status.apply(lambda s: s.app_version)
+            else release.status.apply(lambda status: status.app_version or "")
         )
         self.crds = pulumi.Output.from_input([c["metadata"]["name"] for c in self.chart.crds])
         self.register_outputs(self.outputs())
@@ -130,7 +133,7 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
             check_transition(prev, target, allow_unsafe=allow)
             return target
 
-        return pulumi.Output.from_input(previous).apply(guard)
+        return pulumi.Output.from_input(previous).apply(guard)  # type: ignore[arg-type]
 
     def _chart_args(self) -> dict[str, Any]:
         local = self.chart.local_package_path
@@ -145,11 +148,14 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
         self, crd: dict[str, Any], version: pulumi.Output[str], provider: k8s.Provider
     ) -> k8s.apiextensions.v1.CustomResourceDefinition:
         meta = crd["metadata"]
-        annotations = {**meta.get("annotations", {}), PATCH_FORCE_ANNOTATION: "true"}
+        annotations: dict[str, pulumi.Input[str]] = {
+            **meta.get("annotations", {}),
+            PATCH_FORCE_ANNOTATION: "true",
+            CHART_VERSION_ANNOTATION: version,
+        }
         return k8s.apiextensions.v1.CustomResourceDefinition(
             self.locals.crd_resource_name(meta["name"]),
-            # Output-typed, so a CRD is only applied once the upgrade guard has passed.
-            api_version=version.apply(lambda _: str(crd["apiVersion"])),
+            api_version="apiextensions.k8s.io/v1",
             kind="CustomResourceDefinition",
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=meta["name"], labels=meta.get("labels"), annotations=annotations

@@ -64,8 +64,11 @@ def build_labels(target: KubernetesPerconaPostgresOperator) -> dict[str, str]:
             LABEL_KIND: target.kind,
         }
     )
-    for key, value in ((LABEL_ID, meta.id), (LABEL_ORGANIZATION, meta.org),
-                       (LABEL_ENVIRONMENT, meta.env)):
+    for key, value in (
+        (LABEL_ID, meta.id),
+        (LABEL_ORGANIZATION, meta.org),
+        (LABEL_ENVIRONMENT, meta.env),
+    ):
         if value:
             labels[key] = value
     return labels

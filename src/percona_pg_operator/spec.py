@@ -241,15 +241,22 @@ class KubernetesProviderConfig(Model):
 
     @model_validator(mode="after")
     def _one_block(self) -> KubernetesProviderConfig:
-        blocks = [k for k in ("gcp_gke", "aws_eks", "azure_aks", "digital_ocean_doks")
-                  if getattr(self, k) is not None]
+        blocks = [
+            k
+            for k in ("gcp_gke", "aws_eks", "azure_aks", "digital_ocean_doks")
+            if getattr(self, k) is not None
+        ]
         if self.provider is None:
             if len(blocks) != 1:
-                raise ValueError("set provider to one of gcp_gke, aws_eks, azure_aks, "
-                                 "digital_ocean_doks with its matching block")
+                raise ValueError(
+                    "set provider to one of gcp_gke, aws_eks, azure_aks, "
+                    "digital_ocean_doks with its matching block"
+                )
             object.__setattr__(self, "provider", blocks[0])
         elif getattr(self, self.provider) is None:
-            raise ValueError(f"provider is {self.provider} but the {self.provider} block is missing")
+            raise ValueError(
+                f"provider is {self.provider} but the {self.provider} block is missing"
+            )
         return self
 
 

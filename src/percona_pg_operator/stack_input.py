@@ -125,7 +125,8 @@ def load_stack_input(
     if from_config:
         return parse_yaml(from_config, f"Pulumi config {defaults.STACK_INPUT_CONFIG_KEY}")
     if env.get(defaults.STACK_INPUT_YAML_ENV):
-        return parse_yaml(env[defaults.STACK_INPUT_YAML_ENV], f"env {defaults.STACK_INPUT_YAML_ENV}")
+        source = f"env {defaults.STACK_INPUT_YAML_ENV}"
+        return parse_yaml(env[defaults.STACK_INPUT_YAML_ENV], source)
     if env.get(defaults.STACK_INPUT_YAML_FILE_ENV):
         return read_file(env[defaults.STACK_INPUT_YAML_FILE_ENV])
     raise StackInputError(

@@ -37,7 +37,7 @@ def next_minor(major: int, minor: int) -> tuple[int, int]:
 
 
 def upgrade_path(current: tuple[int, int], target: tuple[int, int]) -> list[str]:
-    steps = []
+    steps: list[str] = []
     line = current
     while line < target and len(steps) < 50:
         line = next_minor(*line)

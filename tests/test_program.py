@@ -1,0 +1,43 @@
+"""The Pulumi program file (``__main__.py``, named by Pulumi.yaml) run under mocks."""
+
+from __future__ import annotations
+
+import runpy
+
+import pytest
+import yaml
+from conftest import ROOT, manifest
+from pulumi_harness import RELEASE_TYPE, RecordingMocks, run_pulumi
+
+
+def test_pulumi_yaml_names_the_program() -> None:
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    assert project["runtime"]["name"] == "python"
+    assert (ROOT / project["main"]).is_file()
+
+
+def test_program_exports_namespace_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = manifest(namespace="pg-ops", helm={"manageCrds": False})
+    monkeypatch.setenv("STACK_INPUT_YAML", yaml.safe_dump(doc))
+    program = ROOT / yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["main"]
+    run = run_pulumi(
+        lambda: runpy.run_path(str(program), run_name="__main__"),
+        RecordingMocks(app_version="3.0.0"),
+    )
+    assert run.stack_outputs["namespace"] == "pg-ops"
+    assert run.stack_outputs["release_name"] == "pg-op"
+    assert run.stack_outputs["chart_version"] == "3.0.0"
+    assert run.one(RELEASE_TYPE).inputs["namespace"] == "pg-ops"
+
+
+def test_program_reads_pulumi_config_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STACK_INPUT_YAML", yaml.safe_dump(manifest(namespace="from-env")))
+    config = {
+        "planton-cloud:stack-input": yaml.safe_dump(
+            manifest(namespace="from-config", helm={"manageCrds": False})
+        )
+    }
+    from percona_pg_operator.program import run as program
+
+    run = run_pulumi(program, config=config)
+    assert run.stack_outputs["namespace"] == "from-config"
