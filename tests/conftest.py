@@ -35,12 +35,12 @@ def warm_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not (FIXTURE_REPO / "index.yaml").is_file():
         pytest.skip(f"the Percona chart fixture repository is not at {FIXTURE_REPO} (../shared)")
     from percona_pg_operator.chart_repository import ChartRepository
-    from percona_pg_operator.crds import load_crds
+    from percona_pg_operator.crds import load_managed_crds
 
     cache = tmp_path_factory.mktemp("warm-cache") / "percona-pg-operator"
     repo = ChartRepository(str(FIXTURE_REPO), cache_dir=cache)
     for version in CHART_VERSIONS:
-        load_crds(repo.fetch("pg-operator", version))
+        load_managed_crds(repo.fetch("pg-operator", version))
     return cache
 
 

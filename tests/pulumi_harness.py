@@ -14,7 +14,7 @@ from typing import Any
 import pulumi
 from google.protobuf import json_format
 from pulumi.runtime import settings
-from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.mocks import MockMonitor, _resolve_callbacks
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -22,6 +22,7 @@ SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
 NAMESPACE_TYPE = "kubernetes:core/v1:Namespace"
 CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
+CONFIG_GROUP_TYPE = "kubernetes:yaml/v2:ConfigGroup"
 PROVIDER_TYPE = "pulumi:providers:kubernetes"
 STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 COMPONENT_TYPE = "percona-pg-operator:index:PerconaPostgresOperator"
@@ -39,6 +40,7 @@ class Registration:
     raw: dict[str, Any]
     retain_on_delete: bool
     custom: bool
+    transforms: list[Any]
 
     def is_secret(self, key: str) -> bool:
         value = self.raw.get(key)
@@ -71,6 +73,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
 
 class RecordingMonitor(MockMonitor):
+    """Keeps each raw registration; the transforms are the program's own callables."""
+
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
         self.registrations: list[Registration] = []
@@ -91,6 +95,7 @@ class RecordingMonitor(MockMonitor):
                     raw=raw,
                     retain_on_delete=bool(request.retainOnDelete),
                     custom=request.custom,
+                    transforms=_resolve_callbacks(request.transforms),
                 )
             )
         return response
@@ -145,6 +150,8 @@ def run_pulumi(
     """Run ``fn`` as a Pulumi program under mocks; wait for every registration and output."""
     mocks = mocks or RecordingMocks()
     settings.ROOT.set(None)
+    settings.SETTINGS.rpc_manager.clear()
+    settings.SETTINGS.outputs.clear()
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(
         mocks, project="percona-pg-operator", stack="test", preview=False, monitor=monitor

@@ -8,7 +8,7 @@ import pytest
 from conftest import EXAMPLES, manifest
 from pulumi_harness import (
     COMPONENT_TYPE,
-    CRD_TYPE,
+    CONFIG_GROUP_TYPE,
     NAMESPACE_TYPE,
     PROVIDER_TYPE,
     RELEASE_TYPE,
@@ -103,7 +103,7 @@ def test_existing_namespace_is_not_created() -> None:
 @pytest.mark.usefixtures("fixture_repo_env")
 def test_children_parented_to_component_and_use_explicit_provider() -> None:
     run = run_pulumi(lambda: build(manifest()))
-    assert run.of_type(CRD_TYPE), "managed CRDs expected, to check their parent too"
+    assert run.of_type(CONFIG_GROUP_TYPE), "managed CRDs expected, to check their parent too"
     component = run.one(COMPONENT_TYPE)
     provider = run.one(PROVIDER_TYPE)
     children = [r for r in run.registrations if r.type != COMPONENT_TYPE]

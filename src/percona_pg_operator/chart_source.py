@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from . import defaults
 from .chart_repository import ChartPackage, ChartRepository
-from .crds import load_crds
+from .crds import ManagedCrds, load_managed_crds
 from .locals import Locals
 
 
@@ -18,7 +17,7 @@ class ChartSource:
     repo: str
     version: str
     package: ChartPackage | None
-    crds: list[dict[str, Any]]
+    crds: ManagedCrds | None
 
     @property
     def local_package_path(self) -> str | None:
@@ -33,7 +32,7 @@ def resolve_chart(locals_: Locals, repository: ChartRepository | None = None) ->
     package = None
     if locals_.manage_crds or repo.is_local:
         package = repo.fetch(defaults.CHART_NAME, locals_.chart_version)
-    crds = load_crds(package) if package is not None and locals_.manage_crds else []
+    crds = load_managed_crds(package) if package is not None and locals_.manage_crds else None
     return ChartSource(
         repo=locals_.chart_repo, version=locals_.chart_version, package=package, crds=crds
     )

@@ -10,20 +10,14 @@ import pulumi_kubernetes as k8s
 
 from . import defaults, outputs
 from .chart_source import ChartSource, resolve_chart
+from .crds import ManagedCrds
 from .locals import Locals, build_locals
 from .provider import build_provider
 from .spec import KubernetesPerconaPostgresOperator, StackInput
 from .upgrade_guard import check_transition
 
 TYPE_TOKEN = "percona-pg-operator:index:PerconaPostgresOperator"
-
-# Server-side apply with force: take over fields another manager (an earlier `helm install`)
-# owns, so existing CRDs are adopted instead of conflicting.
-# https://www.pulumi.com/registry/packages/kubernetes/how-to-guides/managing-resources-with-server-side-apply/
-PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce"
-# The chart version that last applied a managed CRD; resolved only once the upgrade guard passed,
-# so no CRD is applied for a refused version change.
-CHART_VERSION_ANNOTATION = "percona-pg-operator/chart-version"
+CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
 
 
 class PerconaPostgresOperator(pulumi.ComponentResource):
@@ -75,8 +69,8 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
             )
 
         version = self._guarded_version(previous_chart_version)
-        crd_resources = [self._crd(crd, version, provider) for crd in self.chart.crds]
-        depends_on: list[pulumi.Resource] = [*crd_resources]
+        crd_group = self._crd_group(self.chart.crds, version, provider) if self.chart.crds else None
+        depends_on: list[pulumi.Resource] = [crd_group] if crd_group is not None else []
         if namespace_resource is not None:
             depends_on.insert(0, namespace_resource)
 
@@ -99,7 +93,7 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=depends_on),
         )
         self.release = release
-        self.crd_resources = crd_resources
+        self.crd_group = crd_group
 
         self.namespace = release.namespace
         self.release_name = release.name
@@ -110,7 +104,7 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
             if package is not None and package.app_version
             else release.status.apply(lambda status: status.app_version or "")
         )
-        self.crds = pulumi.Output.from_input([c["metadata"]["name"] for c in self.chart.crds])
+        self.crds = pulumi.Output.from_input(self.chart.crds.names if self.chart.crds else [])
         self.register_outputs(self.outputs())
 
     def outputs(self) -> dict[str, pulumi.Output[Any]]:
@@ -144,27 +138,34 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
             "repository_opts": k8s.helm.v3.RepositoryOptsArgs(repo=self.chart.repo),
         }
 
-    def _crd(
-        self, crd: dict[str, Any], version: pulumi.Output[str], provider: k8s.Provider
-    ) -> k8s.apiextensions.v1.CustomResourceDefinition:
-        meta = crd["metadata"]
-        annotations: dict[str, pulumi.Input[str]] = {
-            **meta.get("annotations", {}),
-            PATCH_FORCE_ANNOTATION: "true",
-            CHART_VERSION_ANNOTATION: version,
-        }
-        return k8s.apiextensions.v1.CustomResourceDefinition(
-            self.locals.crd_resource_name(meta["name"]),
-            api_version="apiextensions.k8s.io/v1",
-            kind="CustomResourceDefinition",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=meta["name"], labels=meta.get("labels"), annotations=annotations
-            ),
-            spec=crd["spec"],
+    def _crd_group(
+        self, crds: ManagedCrds, version: pulumi.Output[str], provider: k8s.Provider
+    ) -> k8s.yaml.v2.ConfigGroup:
+        """Every CRD of the chart, applied server-side by the provider, each retained on delete.
+
+        The CRDs (0.6-2 MB) travel as one YAML string that the Kubernetes provider parses, instead
+        of as nested objects that the Python SDK would serialize node by node on every preview.
+        """
+        return k8s.yaml.v2.ConfigGroup(
+            self.locals.crd_group_resource_name,
+            # Resolved only once the upgrade guard has passed: no CRD changes on a refused step.
+            yaml=version.apply(lambda _: crds.manifest),
+            resource_prefix=self.locals.name,
             opts=pulumi.ResourceOptions(
                 parent=self,
                 provider=provider,
-                # Deleting a CRD deletes every database of that kind; never on destroy.
                 retain_on_delete=True,
+                # retainOnDelete is not inherited by a component's children: set it on each CRD.
+                transforms=[retain_crds_on_delete],
             ),
         )
+
+
+def retain_crds_on_delete(
+    args: pulumi.ResourceTransformArgs,
+) -> pulumi.ResourceTransformResult | None:
+    """Deleting a CRD deletes every database of its kind: never delete one with the stack."""
+    if args.type_ != CRD_TYPE:
+        return None
+    opts = pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(retain_on_delete=True))
+    return pulumi.ResourceTransformResult(props=args.props, opts=opts)

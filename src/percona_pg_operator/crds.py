@@ -1,7 +1,9 @@
-"""The CustomResourceDefinitions shipped in a verified chart package's ``crds/`` folder.
+"""The CustomResourceDefinitions of a verified chart package, as this package applies them.
 
-Parsing 1.6-3.7 MB of CRD YAML costs seconds, so the parsed objects are cached as JSON next to the
-package, keyed by its digest; a warm `pulumi preview` reads JSON only.
+Helm installs a chart's ``crds/`` once and never upgrades them; this package applies them itself,
+server-side, before the Release. Parsing 1.6-3.7 MB of CRD YAML costs seconds, so the result is
+cached next to the package, keyed by its digest: a warm `pulumi preview` reads one small JSON file
+holding the names and the ready-to-apply manifest.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import tarfile
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -18,8 +21,28 @@ from .errors import ChartRepositoryError
 
 _YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+# Server-side apply with force: take over fields another manager (an earlier `helm install`)
+# owns, so existing CRDs are adopted instead of conflicting.
+# https://www.pulumi.com/registry/packages/kubernetes/how-to-guides/managing-resources-with-server-side-apply/
+PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce"
+# The chart version whose CRDs these are.
+CHART_VERSION_ANNOTATION = "percona-pg-operator/chart-version"
 # Percona stamps its own CRDs with the operator version they belong to.
 VERSION_LABEL = "pgv2.percona.com/version"
+# Bump when the cached form changes, so old caches are rebuilt rather than misread.
+_CACHE_FORMAT = 1
+_DOC_SEPARATOR = "\n---\n"
+
+
+@dataclass(frozen=True)
+class ManagedCrds:
+    """CRD names (sorted) and one multi-document YAML manifest of them (JSON documents)."""
+
+    names: list[str]
+    manifest: str
+
+    def objects(self) -> list[dict[str, Any]]:
+        return [json.loads(doc) for doc in self.manifest.split(_DOC_SEPARATOR)]
 
 
 def _parse_package(data: bytes, chart: str) -> list[dict[str, Any]]:
@@ -42,18 +65,34 @@ def _parse_package(data: bytes, chart: str) -> list[dict[str, Any]]:
     return sorted(crds, key=lambda c: str(c["metadata"]["name"]))
 
 
-def load_crds(package: ChartPackage) -> list[dict[str, Any]]:
-    """The package's CRDs, sorted by name; parsed once per package digest."""
+def _annotated(crd: dict[str, Any], chart_version: str) -> dict[str, Any]:
+    meta = dict(crd["metadata"])
+    meta["annotations"] = {
+        **(meta.get("annotations") or {}),
+        PATCH_FORCE_ANNOTATION: "true",
+        CHART_VERSION_ANNOTATION: chart_version,
+    }
+    return {**crd, "metadata": meta}
+
+
+def build_managed_crds(data: bytes, chart: str, chart_version: str) -> ManagedCrds:
+    crds = [_annotated(c, chart_version) for c in _parse_package(data, chart)]
+    return ManagedCrds(
+        names=[str(c["metadata"]["name"]) for c in crds],
+        manifest=_DOC_SEPARATOR.join(json.dumps(c, separators=(",", ":")) for c in crds),
+    )
+
+
+def load_managed_crds(package: ChartPackage) -> ManagedCrds:
+    """The package's CRDs, ready to apply; parsed once per package digest."""
     cache = package.path.with_suffix(".crds.json")
     try:
-        cached: list[dict[str, Any]] = json.loads(cache.read_text(encoding="utf-8"))
-        return cached
-    except (OSError, ValueError):
+        cached = json.loads(cache.read_text(encoding="utf-8"))
+        if cached.get("format") == _CACHE_FORMAT:
+            return ManagedCrds(names=list(cached["names"]), manifest=str(cached["manifest"]))
+    except (OSError, ValueError, KeyError, AttributeError):
         pass
-    crds = _parse_package(package.read_bytes(), package.name)
-    atomic_write(cache, json.dumps(crds, separators=(",", ":")).encode())
+    crds = build_managed_crds(package.read_bytes(), package.name, package.version)
+    payload = {"format": _CACHE_FORMAT, "names": crds.names, "manifest": crds.manifest}
+    atomic_write(cache, json.dumps(payload).encode())
     return crds
-
-
-def crd_names(crds: list[dict[str, Any]]) -> list[str]:
-    return [str(c["metadata"]["name"]) for c in crds]

@@ -49,8 +49,9 @@ class Locals:
     def provider_resource_name(self) -> str:
         return f"{self.name}-provider"
 
-    def crd_resource_name(self, crd_name: str) -> str:
-        return f"{self.name}-crd-{crd_name}"
+    @property
+    def crd_group_resource_name(self) -> str:
+        return f"{self.name}-crds"
 
 
 def build_labels(target: KubernetesPerconaPostgresOperator) -> dict[str, str]:

@@ -1,0 +1,193 @@
+"""The chart repository client against the real Percona repository served on 127.0.0.1."""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import CHART_VERSIONS, FIXTURE_REPO, requires_fixture_repo
+from repo_server import RepoServer, serve
+
+from percona_pg_operator.chart_repository import ChartRepository, cache_root
+from percona_pg_operator.errors import ChartRepositoryError
+from percona_pg_operator.locals import chart_repo_url
+
+pytestmark = [requires_fixture_repo, pytest.mark.chart]
+
+INDEX = (
+    yaml.safe_load((FIXTURE_REPO / "index.yaml").read_text())
+    if (FIXTURE_REPO / "index.yaml").is_file()
+    else {"entries": {"pg-operator": []}}
+)
+DIGESTS = {str(e["version"]): e["digest"] for e in INDEX["entries"]["pg-operator"]}
+
+
+@pytest.fixture
+def server() -> Iterator[RepoServer]:
+    with serve(FIXTURE_REPO) as repo:
+        yield repo
+
+
+def client(url: str, cache: Path) -> ChartRepository:
+    return ChartRepository(url, cache_dir=cache, timeout=5, retries=2, sleep=lambda _: None)
+
+
+def cache_files(cache: Path) -> list[str]:
+    return (
+        sorted(str(p.relative_to(cache)) for p in cache.rglob("*") if p.is_file())
+        if (cache.exists())
+        else []
+    )
+
+
+@pytest.mark.parametrize("version", CHART_VERSIONS)
+def test_download_and_verify_every_version(
+    server: RepoServer, tmp_path: Path, version: str
+) -> None:
+    package = client(server.url, tmp_path).fetch("pg-operator", version)
+    assert package.version == version
+    assert package.app_version == version
+    assert package.digest == DIGESTS[version]
+    assert hashlib.sha256(package.path.read_bytes()).hexdigest() == DIGESTS[version]
+    assert package.path.parent == tmp_path / "charts"
+    assert server.requests == ["/index.yaml", f"/pg-operator-{version}.tgz"]
+
+
+def test_warm_cache_makes_no_request(server: RepoServer, tmp_path: Path) -> None:
+    first = client(server.url, tmp_path).fetch("pg-operator", "2.9.0")
+    before = len(server.requests)
+    second = client(server.url, tmp_path).fetch("pg-operator", "2.9.0")
+    assert len(server.requests) == before
+    assert second == first
+
+
+def test_corrupted_cache_is_downloaded_again(server: RepoServer, tmp_path: Path) -> None:
+    package = client(server.url, tmp_path).fetch("pg-operator", "2.9.0")
+    package.path.write_bytes(b"rotten")
+    again = client(server.url, tmp_path).fetch("pg-operator", "2.9.0")
+    assert hashlib.sha256(again.path.read_bytes()).hexdigest() == DIGESTS["2.9.0"]
+    assert server.count(".tgz") == 2
+
+
+def test_digest_mismatch_refused_and_nothing_cached(server: RepoServer, tmp_path: Path) -> None:
+    server.fault("/pg-operator-3.0.0.tgz", "body", b"not the chart")
+    with pytest.raises(ChartRepositoryError, match="does not match the index digest") as info:
+        client(server.url, tmp_path).fetch("pg-operator", "3.0.0")
+    assert f"{server.url}pg-operator-3.0.0.tgz" in str(info.value)
+    assert cache_files(tmp_path) == []
+
+
+def test_truncated_package_retried_then_refused(server: RepoServer, tmp_path: Path) -> None:
+    for _ in range(3):
+        server.fault("/pg-operator-3.0.0.tgz", "truncate")
+    with pytest.raises(ChartRepositoryError, match=r"pg-operator-3\.0\.0\.tgz"):
+        client(server.url, tmp_path).fetch("pg-operator", "3.0.0")
+    assert server.count(".tgz") == 3
+    assert cache_files(tmp_path) == []
+
+
+def test_404_is_final(server: RepoServer, tmp_path: Path) -> None:
+    repo = client(server.url + "missing/", tmp_path)
+    with pytest.raises(ChartRepositoryError, match=r"missing/index.yaml: HTTP 404"):
+        repo.fetch("pg-operator", "3.0.0")
+    assert server.requests == ["/missing/index.yaml"]
+    assert cache_files(tmp_path) == []
+
+
+def test_500_then_200_succeeds(server: RepoServer, tmp_path: Path) -> None:
+    server.fault("/index.yaml", "status", 500)
+    server.fault("/pg-operator-2.8.2.tgz", "status", 503)
+    package = client(server.url, tmp_path).fetch("pg-operator", "2.8.2")
+    assert package.digest == DIGESTS["2.8.2"]
+    assert server.requests == ["/index.yaml"] * 2 + ["/pg-operator-2.8.2.tgz"] * 2
+
+
+def test_persistent_500_gives_up(server: RepoServer, tmp_path: Path) -> None:
+    for _ in range(5):
+        server.fault("/index.yaml", "status", 500)
+    with pytest.raises(ChartRepositoryError, match="HTTP 500"):
+        client(server.url, tmp_path).fetch("pg-operator", "2.8.2")
+    assert server.count("/index.yaml") == 3
+
+
+def test_unreachable_host(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/"
+    with pytest.raises(ChartRepositoryError, match=f"cannot download {url}index.yaml"):
+        client(url, tmp_path).fetch("pg-operator", "3.0.0")
+    assert cache_files(tmp_path) == []
+
+
+def test_unknown_version_lists_available(server: RepoServer, tmp_path: Path) -> None:
+    with pytest.raises(ChartRepositoryError) as info:
+        client(server.url, tmp_path).fetch("pg-operator", "9.9.9")
+    message = str(info.value)
+    assert "9.9.9 is not in" in message
+    for version in CHART_VERSIONS:
+        assert version in message
+    assert cache_files(tmp_path) == []
+
+
+def test_absolute_urls_with_redirects(server: RepoServer, tmp_path: Path) -> None:
+    index = yaml.safe_load((FIXTURE_REPO / "index.yaml").read_text())
+    for entry in index["entries"]["pg-operator"]:
+        entry["urls"] = [f"{server.url}releases/download/{entry['urls'][0]}"]
+    server.routes["/mirror/index.yaml"] = yaml.safe_dump(index).encode()
+    server.fault("/releases/download/pg-operator-2.7.0.tgz", "redirect", "/pg-operator-2.7.0.tgz")
+    package = client(server.url + "mirror", tmp_path).fetch("pg-operator", "2.7.0")
+    assert package.digest == DIGESTS["2.7.0"]
+    assert server.requests == [
+        "/mirror/index.yaml",
+        "/releases/download/pg-operator-2.7.0.tgz",
+        "/pg-operator-2.7.0.tgz",
+    ]
+
+
+def test_concurrent_fetches_leave_one_good_file(server: RepoServer, tmp_path: Path) -> None:
+    results: list[object] = []
+
+    def fetch() -> None:
+        results.append(client(server.url, tmp_path).fetch("pg-operator", "3.0.0"))
+
+    threads = [threading.Thread(target=fetch) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 4
+    blobs = list((tmp_path / "charts").iterdir())
+    assert [b.name for b in blobs] == [f"{DIGESTS['3.0.0']}.tgz"]
+    assert hashlib.sha256(blobs[0].read_bytes()).hexdigest() == DIGESTS["3.0.0"]
+    assert not [p for p in tmp_path.rglob("*.tmp")]
+
+
+@pytest.mark.parametrize("form", ["file-url", "directory"])
+def test_local_repositories(tmp_path: Path, form: str) -> None:
+    url = FIXTURE_REPO.as_uri() if form == "file-url" else str(FIXTURE_REPO)
+    repo = client(url, tmp_path)
+    assert repo.is_local
+    package = repo.fetch("pg-operator", "2.9.0")
+    assert package.digest == DIGESTS["2.9.0"]
+
+
+def test_local_repository_missing_index(tmp_path: Path) -> None:
+    with pytest.raises(ChartRepositoryError, match=r"index\.yaml"):
+        client(str(tmp_path / "nowhere"), tmp_path / "cache").fetch("pg-operator", "2.9.0")
+
+
+def test_cache_follows_xdg_cache_home(tmp_path: Path) -> None:
+    assert cache_root({"XDG_CACHE_HOME": str(tmp_path)}) == tmp_path / "percona-pg-operator"
+
+
+def test_repo_precedence() -> None:
+    assert chart_repo_url(None, {}) == "https://percona.github.io/percona-helm-charts/"
+    env = {"PERCONA_PG_OPERATOR_CHART_REPO": "https://mirror.internal/charts"}
+    assert chart_repo_url(None, env) == "https://mirror.internal/charts"
+    assert chart_repo_url("/srv/charts", env) == "/srv/charts"
