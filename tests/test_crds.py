@@ -160,8 +160,9 @@ def run_program_with(doc: dict[str, Any], mocks: RecordingMocks) -> Any:
 
 def test_guard_refuses_before_any_crd_or_release(fixture_repo_env: Path) -> None:
     mocks = RecordingMocks(previous_outputs={outputs.CHART_VERSION: "2.8.2"})
-    with pytest.raises(UpgradeGuardError, match=r"2\.8\.2 -> 3\.0\.0 skips a minor"):
+    with pytest.raises(UpgradeGuardError, match=r"2\.8\.2 -> 3\.0\.0 skips a minor") as info:
         run_program_with(manifest(helm={"version": "3.0.0"}), mocks)
+    assert isinstance(info.value, pulumi.RunError), "Pulumi must show it without a traceback"
     from pulumi.runtime import settings
 
     registered = [r.type for r in settings.SETTINGS.monitor.registrations]

@@ -41,3 +41,22 @@ def test_program_reads_pulumi_config_first(monkeypatch: pytest.MonkeyPatch) -> N
 
     run = run_pulumi(program, config=config)
     assert run.stack_outputs["namespace"] == "from-config"
+
+
+def test_bad_stack_input_stops_with_a_plain_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pulumi
+
+    from percona_pg_operator.program import run as program
+
+    monkeypatch.setenv("STACK_INPUT_YAML", yaml.safe_dump(manifest(namespace="Bad_NS")))
+    with pytest.raises(pulumi.RunError, match=r"spec\.namespace"):
+        run_pulumi(program)
+
+
+def test_no_stack_input_names_the_sources() -> None:
+    import pulumi
+
+    from percona_pg_operator.program import run as program
+
+    with pytest.raises(pulumi.RunError, match="STACK_INPUT_YAML_FILE"):
+        run_pulumi(program)

@@ -11,6 +11,7 @@ import pulumi_kubernetes as k8s
 from . import defaults, outputs
 from .chart_source import ChartSource, resolve_chart
 from .crds import ManagedCrds
+from .errors import UpgradeGuardError
 from .locals import Locals, build_locals
 from .provider import build_provider
 from .spec import KubernetesPerconaPostgresOperator, StackInput
@@ -18,6 +19,18 @@ from .upgrade_guard import check_transition
 
 TYPE_TOKEN = "percona-pg-operator:index:PerconaPostgresOperator"
 CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
+
+
+class UpgradeRefusedError(UpgradeGuardError, pulumi.RunError):
+    """An upgrade guard refusal that Pulumi shows as a plain message, without a traceback."""
+
+
+def _guard(previous: str | None, target: str, allow_unsafe: bool) -> str:
+    try:
+        check_transition(previous, target, allow_unsafe=allow_unsafe)
+    except UpgradeGuardError as exc:
+        raise UpgradeRefusedError(str(exc)) from None
+    return target
 
 
 class PerconaPostgresOperator(pulumi.ComponentResource):
@@ -120,14 +133,10 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
         """The target chart version, resolved only once the upgrade guard has passed."""
         target, allow = self.locals.chart_version, self.locals.allow_unsafe_upgrade
         if previous is None or isinstance(previous, str):
-            check_transition(previous, target, allow_unsafe=allow)
-            return pulumi.Output.from_input(target)
-
-        def guard(prev: str | None) -> str:
-            check_transition(prev, target, allow_unsafe=allow)
-            return target
-
-        return pulumi.Output.from_input(previous).apply(guard)  # type: ignore[arg-type]
+            return pulumi.Output.from_input(_guard(previous, target, allow))
+        return pulumi.Output.from_input(previous).apply(  # type: ignore[arg-type]
+            lambda prev: _guard(prev, target, allow)
+        )
 
     def _chart_args(self) -> dict[str, Any]:
         local = self.chart.local_package_path

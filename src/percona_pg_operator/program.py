@@ -6,6 +6,7 @@ import pulumi
 
 from . import outputs
 from .component import PerconaPostgresOperator
+from .errors import PerconaPgOperatorError
 from .stack_input import load_stack_input, pulumi_config_value
 
 
@@ -21,12 +22,18 @@ def previous_chart_version() -> pulumi.Output[str | None]:
 
 
 def run() -> PerconaPostgresOperator:
-    stack_input = load_stack_input(config_value=pulumi_config_value)
-    operator = PerconaPostgresOperator(
-        stack_input.target.metadata.name,
-        stack_input,
-        previous_chart_version=previous_chart_version(),
-    )
+    """Build the stack. Bad input stops it with a plain message (``RunError``), no traceback."""
+    try:
+        stack_input = load_stack_input(config_value=pulumi_config_value)
+        operator = PerconaPostgresOperator(
+            stack_input.target.metadata.name,
+            stack_input,
+            previous_chart_version=previous_chart_version(),
+        )
+    except PerconaPgOperatorError as exc:
+        if isinstance(exc, pulumi.RunError):
+            raise
+        raise pulumi.RunError(str(exc)) from None
     for key, value in operator.outputs().items():
         pulumi.export(key, value)
     return operator
