@@ -1,9 +1,17 @@
-"""Install and upgrade the Percona Operator for PostgreSQL on Kubernetes with Pulumi."""
+"""Install and upgrade the Percona Operator for PostgreSQL on Kubernetes with Pulumi.
 
-from .component import TYPE_TOKEN, PerconaPostgresOperator
+The Pulumi component is imported on first use, so the CLI's offline commands do not pay for
+loading the Pulumi SDK.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     ChartRepositoryError,
     PerconaPgOperatorError,
+    RenderError,
     StackInputError,
     UnsupportedProviderError,
     UpgradeGuardError,
@@ -11,12 +19,16 @@ from .errors import (
 from .spec import KubernetesPerconaPostgresOperator, StackInput
 from .stack_input import load_stack_input, parse_yaml, read_file
 
+if TYPE_CHECKING:
+    from .component import TYPE_TOKEN, PerconaPostgresOperator
+
 __all__ = [
     "TYPE_TOKEN",
     "ChartRepositoryError",
     "KubernetesPerconaPostgresOperator",
     "PerconaPgOperatorError",
     "PerconaPostgresOperator",
+    "RenderError",
     "StackInput",
     "StackInputError",
     "UnsupportedProviderError",
@@ -25,3 +37,11 @@ __all__ = [
     "parse_yaml",
     "read_file",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("PerconaPostgresOperator", "TYPE_TOKEN"):
+        from . import component
+
+        return getattr(component, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -42,6 +42,10 @@ BACKOFF_SECONDS = 0.5
 _RETRYABLE_STATUS = {408, 429, 500, 502, 503, 504}
 
 _YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_CHUNK = 64 * 1024
+
+# Called as bytes arrive: (url, bytes so far, total bytes or None when the server gives none).
+Progress = Callable[[str, int, int | None], None]
 
 
 def cache_root(environ: dict[str, str] | None = None) -> Path:
@@ -99,6 +103,7 @@ class ChartRepository:
         retries: int = RETRIES,
         backoff: float = BACKOFF_SECONDS,
         sleep: Callable[[float], None] = time.sleep,
+        progress: Progress | None = None,
     ) -> None:
         self.url = url
         self.cache_dir = cache_dir or cache_root()
@@ -106,6 +111,7 @@ class ChartRepository:
         self.retries = retries
         self.backoff = backoff
         self._sleep = sleep
+        self._progress = progress
 
     @property
     def is_local(self) -> bool:
@@ -148,8 +154,8 @@ class ChartRepository:
             try:
                 request = urllib.request.Request(url, headers={"User-Agent": "percona-pg-operator"})
                 with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    data: bytes = response.read()
                     expected = response.headers.get("Content-Length")
+                    data = self._read(response, url, int(expected) if expected else None)
                     if expected is not None and int(expected) != len(data):
                         last = f"truncated: {len(data)} of {expected} bytes"
                         continue
@@ -168,6 +174,18 @@ class ChartRepository:
             except (TimeoutError, OSError, http.client.HTTPException) as exc:
                 last = f"{type(exc).__name__}: {exc}"
         raise ChartRepositoryError(f"cannot download {url}: {last}")
+
+    def _read(self, response: Any, url: str, total: int | None) -> bytes:
+        if self._progress is None:
+            body: bytes = response.read()
+            return body
+        chunks: list[bytes] = []
+        done = 0
+        while chunk := response.read(_CHUNK):
+            chunks.append(chunk)
+            done += len(chunk)
+            self._progress(url, done, total)
+        return b"".join(chunks)
 
     def index(self) -> dict[str, Any]:
         url = urllib.parse.urljoin(self._base(), "index.yaml")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import click
 
@@ -45,6 +47,58 @@ def validate(files: Sequence[str]) -> None:
             click.echo(str(exc), err=True)
     if failed:
         raise SystemExit(1)
+
+
+class _Progress:
+    """A one-line download indicator on a terminal's stderr."""
+
+    def __init__(self) -> None:
+        self.active = False
+
+    def __call__(self, url: str, done: int, total: int | None) -> None:
+        name = url.rsplit("/", 1)[-1]
+        amount = f"{done * 100 // total}%" if total else f"{done // 1024} KiB"
+        click.echo(f"\rdownloading {name} {amount}", err=True, nl=False)
+        self.active = True
+
+    def finish(self) -> None:
+        if self.active:
+            click.echo("", err=True)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--chart-repo", help="Chart repository (URL or directory); overrides spec and env.")
+@click.option(
+    "--output-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write one file per object here instead of a YAML stream on stdout.",
+)
+def render(file: str, chart_repo: str | None, output_dir: Path | None) -> None:
+    """Render everything the stack would apply, as Kubernetes YAML, without a cluster."""
+    from .render import render_stack, to_yaml, write_objects
+
+    stack_input = read_file(file)
+    progress = _Progress() if sys.stderr.isatty() else None
+    try:
+        objects = render_stack(stack_input, chart_repo=chart_repo, progress=progress)
+    finally:
+        if progress is not None:
+            progress.finish()
+    if output_dir is None:
+        click.echo(to_yaml(objects), nl=False)
+    else:
+        written = write_objects(objects, output_dir)
+        click.echo(f"wrote {len(written)} objects to {output_dir}", err=True)
+
+
+@cli.command()
+@click.option("--stack-input", is_flag=True, help="The whole stack input, not just the manifest.")
+def schema(stack_input: bool) -> None:
+    """Print the JSON Schema of the manifest (for editor completion and CI checks)."""
+    from .schema import json_schema
+
+    click.echo(json.dumps(json_schema(stack_input=stack_input), indent=2))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -77,7 +77,9 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
         if loc.create_namespace:
             namespace_resource = k8s.core.v1.Namespace(
                 loc.namespace_resource_name,
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=loc.namespace, labels=loc.labels),
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=loc.namespace, labels=loc.namespace_labels
+                ),
                 opts=pulumi.ResourceOptions(parent=self, provider=provider),
             )
 

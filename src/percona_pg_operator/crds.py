@@ -12,6 +12,7 @@ import io
 import json
 import tarfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -34,15 +35,51 @@ _CACHE_FORMAT = 1
 _DOC_SEPARATOR = "\n---\n"
 
 
+_Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def dump_yaml(obj: Any) -> str:
+    return str(yaml.dump(obj, Dumper=_Dumper, sort_keys=False))
+
+
 @dataclass(frozen=True)
 class ManagedCrds:
     """CRD names (sorted) and one multi-document YAML manifest of them (JSON documents)."""
 
     names: list[str]
     manifest: str
+    cache_base: Path | None = None
+
+    def yaml_documents(self, applied: bool = True) -> list[str]:
+        """Each CRD as readable YAML (for rendering); dumped once per package and form."""
+        form = "applied" if applied else "chart"
+        cache = self.cache_base.with_suffix(f".crds.{form}.json") if self.cache_base else None
+        if cache is not None:
+            try:
+                docs: list[str] = json.loads(cache.read_text(encoding="utf-8"))
+                return docs
+            except (OSError, ValueError):
+                pass
+        objects = self.objects() if applied else self.chart_objects()
+        docs = [dump_yaml(obj) for obj in objects]
+        if cache is not None:
+            atomic_write(cache, json.dumps(docs).encode())
+        return docs
 
     def objects(self) -> list[dict[str, Any]]:
+        """The CRDs as this package applies them (with its annotations)."""
         return [json.loads(doc) for doc in self.manifest.split(_DOC_SEPARATOR)]
+
+    def chart_objects(self) -> list[dict[str, Any]]:
+        """The CRDs exactly as the chart ships them (what plain Helm installs)."""
+        objects = self.objects()
+        for crd in objects:
+            annotations = crd["metadata"]["annotations"]
+            for key in (PATCH_FORCE_ANNOTATION, CHART_VERSION_ANNOTATION):
+                annotations.pop(key, None)
+            if not annotations:
+                del crd["metadata"]["annotations"]
+        return objects
 
 
 def _parse_package(data: bytes, chart: str) -> list[dict[str, Any]]:
@@ -89,10 +126,14 @@ def load_managed_crds(package: ChartPackage) -> ManagedCrds:
     try:
         cached = json.loads(cache.read_text(encoding="utf-8"))
         if cached.get("format") == _CACHE_FORMAT:
-            return ManagedCrds(names=list(cached["names"]), manifest=str(cached["manifest"]))
+            return ManagedCrds(
+                names=list(cached["names"]),
+                manifest=str(cached["manifest"]),
+                cache_base=package.path,
+            )
     except (OSError, ValueError, KeyError, AttributeError):
         pass
     crds = build_managed_crds(package.read_bytes(), package.name, package.version)
     payload = {"format": _CACHE_FORMAT, "names": crds.names, "manifest": crds.manifest}
     atomic_write(cache, json.dumps(payload).encode())
-    return crds
+    return ManagedCrds(names=crds.names, manifest=crds.manifest, cache_base=package.path)

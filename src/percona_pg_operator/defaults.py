@@ -43,3 +43,13 @@ STACK_INPUT_YAML_ENV = "STACK_INPUT_YAML"
 STACK_INPUT_YAML_FILE_ENV = "STACK_INPUT_YAML_FILE"
 # project-planton's kubeconfig context override when no provider config is given.
 KUBE_CONTEXT_ENV = "KUBE_CTX"
+
+# Pod Security level of the namespace this stack creates: the operator pod passes baseline but
+# not restricted (no seccompProfile on its container in any chart up to 3.0.0).
+# https://kubernetes.io/docs/concepts/security/pod-security-admission/
+POD_SECURITY_LEVEL = "baseline"
+
+# The chart's own operator image repository (values.yaml `operatorImageRepository`); an image tag
+# or digest given without a repository is applied to it.
+# https://github.com/percona/percona-helm-charts/blob/main/charts/pg-operator/values.yaml
+IMAGE_REPOSITORY = "docker.io/percona/percona-postgresql-operator"

@@ -21,6 +21,10 @@ LABEL_KIND = "planton.ai/kind"
 LABEL_ID = "planton.ai/id"
 LABEL_ORGANIZATION = "planton.ai/organization"
 LABEL_ENVIRONMENT = "planton.ai/environment"
+# Pod Security Admission namespace labels.
+# https://kubernetes.io/docs/concepts/security/pod-security-admission/#pod-security-admission-labels-for-namespaces
+POD_SECURITY_MODES = ("enforce", "audit", "warn")
+POD_SECURITY_LABEL = "pod-security.kubernetes.io/{mode}"
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,7 @@ class Locals:
     create_namespace: bool
     release_name: str
     labels: dict[str, str]
+    namespace_labels: dict[str, str]
     helm_values: dict[str, Any]
     chart_repo: str
     chart_version: str
@@ -75,6 +80,17 @@ def build_labels(target: KubernetesPerconaPostgresOperator) -> dict[str, str]:
     return labels
 
 
+def build_namespace_labels(target: KubernetesPerconaPostgresOperator) -> dict[str, str]:
+    """The resource labels plus the Pod Security level the namespace enforces, audits and warns."""
+    labels = build_labels(target)
+    pod_security = target.spec.namespace_pod_security
+    if pod_security.enabled:
+        for mode in POD_SECURITY_MODES:
+            labels[POD_SECURITY_LABEL.format(mode=mode)] = pod_security.level
+            labels[POD_SECURITY_LABEL.format(mode=mode) + "-version"] = "latest"
+    return labels
+
+
 def chart_repo_url(spec_repo: str | None, environ: Mapping[str, str] | None = None) -> str:
     """The spec's repo, else the mirror from the environment, else Percona's repository."""
     env = os.environ if environ is None else environ
@@ -92,6 +108,7 @@ def build_locals(
         # metadata.name, so that two instances can share one namespace.
         release_name=target.metadata.name,
         labels=build_labels(target),
+        namespace_labels=build_namespace_labels(target),
         helm_values=build_helm_values(spec),
         chart_repo=chart_repo_url(spec.helm.repo, environ),
         chart_version=spec.helm.version,

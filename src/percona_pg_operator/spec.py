@@ -171,17 +171,290 @@ class HelmSettings(Model):
         return value.removeprefix("v")
 
 
+
+_IMAGE_REPOSITORY = re.compile(
+    r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)+$"
+)
+_IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+_IMAGE_DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
+_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+# Go's time.ParseDuration, as controller-runtime reads the lease settings.
+_GO_DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$")
+_GO_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
+_FEATURE_GATE = re.compile(r"^[a-z][A-Za-z0-9]*$")
+
+
+def go_duration_seconds(value: str) -> float:
+    if not _GO_DURATION.match(value):
+        raise ValueError("must be a Go duration such as 60s, 1m30s or 500ms")
+    total = 0.0
+    for number, _, unit in re.findall(r"([0-9]+(\.[0-9]+)?)(ns|us|µs|ms|s|m|h)", value):
+        total += float(number) * _GO_DURATION_UNITS[unit]
+    return total
+
+
+class Tenancy(Model):
+    """Which namespaces the operator watches (chart ``watchNamespace`` / ``watchAllNamespaces``).
+
+    - ``own_namespace`` (default): only its own namespace, with a namespaced Role.
+    - ``namespaces``: the listed namespaces; the operator's own namespace is added when missing.
+      The chart then grants a **ClusterRole** (cluster-wide RBAC), even for a short list.
+    - ``all_namespaces``: every namespace, with a ClusterRole.
+    """
+
+    mode: Literal["own_namespace", "namespaces", "all_namespaces"] = "own_namespace"
+    namespaces: list[str] = Field(
+        default=[],
+        description=(
+            "With mode namespaces: DNS-1123 names, no blanks or duplicates. The operator's own "
+            "namespace is added when missing. Yields cluster-wide RBAC (a ClusterRole)."
+        ),
+    )
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _enum_name(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("namespaces")
+    @classmethod
+    def _names(cls, names: list[str]) -> list[str]:
+        # The operator splits WATCH_NAMESPACE on "," without trimming: every entry must be exact.
+        seen: set[str] = set()
+        for index, name in enumerate(names):
+            if not name or name != name.strip():
+                raise ValueError(f"entry {index} is blank or has surrounding spaces: {name!r}")
+            try:
+                _dns1123_label(name, defaults.NAMESPACE_MAX)
+            except ValueError as exc:
+                raise ValueError(f"entry {index} {name!r}: {exc}") from None
+            if name in seen:
+                raise ValueError(f"{name!r} is listed twice")
+            seen.add(name)
+        return names
+
+    @model_validator(mode="after")
+    def _list_matches_mode(self) -> Tenancy:
+        if self.mode == "namespaces" and not self.namespaces:
+            raise ValueError("mode namespaces needs a non-empty namespaces list")
+        if self.mode != "namespaces" and self.namespaces:
+            raise ValueError(f"namespaces is only used with mode namespaces, not {self.mode}")
+        return self
+
+
+class Image(Model):
+    """The operator image: a private registry, a pinned tag or a digest, pull settings."""
+
+    repository: str | None = Field(
+        default=None, description="e.g. registry.example.com/percona/percona-postgresql-operator"
+    )
+    tag: str | None = Field(default=None, description="Default: the chart's appVersion")
+    digest: str | None = Field(default=None, description="sha256:<64 hex>; pins the exact image")
+    pull_policy: Literal["Always", "IfNotPresent", "Never"] | None = None
+    pull_secrets: list[str] = Field(default=[], description="Secret names in the namespace")
+
+    @field_validator("repository")
+    @classmethod
+    def _repository(cls, value: str | None) -> str | None:
+        if value is not None and not _IMAGE_REPOSITORY.match(value):
+            raise ValueError("must be an image repository such as registry.example.com/team/op")
+        return value
+
+    @field_validator("tag")
+    @classmethod
+    def _tag(cls, value: str | None) -> str | None:
+        if value is not None and not _IMAGE_TAG.match(value):
+            raise ValueError("must be an image tag: letters, digits, '_', '.', '-' (≤ 128)")
+        return value
+
+    @field_validator("digest")
+    @classmethod
+    def _digest(cls, value: str | None) -> str | None:
+        if value is not None and not _IMAGE_DIGEST.match(value):
+            raise ValueError("must be sha256: followed by 64 lowercase hex digits")
+        return value
+
+    @field_validator("pull_secrets")
+    @classmethod
+    def _secret_names(cls, names: list[str]) -> list[str]:
+        for name in names:
+            if len(name) > 253 or not _DNS1123_SUBDOMAIN.match(name):
+                raise ValueError(f"{name!r} is not a valid Secret name")
+        if len(set(names)) != len(names):
+            raise ValueError("a pull secret is listed twice")
+        return names
+
+
+class Toleration(Model):
+    """A Kubernetes toleration, in the API's own field names."""
+
+    key: str | None = None
+    operator: Literal["Exists", "Equal"] | None = None
+    value: str | None = None
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
+    toleration_seconds: int | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Toleration:
+        if self.operator == "Exists" and self.value:
+            raise ValueError("operator Exists takes no value")
+        if self.key is None and self.operator != "Exists":
+            raise ValueError("a toleration without a key needs operator Exists")
+        if self.toleration_seconds is not None and self.effect != "NoExecute":
+            raise ValueError("tolerationSeconds only applies to effect NoExecute")
+        return self
+
+
+class Affinity(Model):
+    """Pod affinity rules, each as in the Kubernetes API (passed to the chart as they are)."""
+
+    node_affinity: dict[str, Any] | None = None
+    pod_affinity: dict[str, Any] | None = None
+    pod_anti_affinity: dict[str, Any] | None = None
+
+
+class Scheduling(Model):
+    node_selector: dict[str, str] = {}
+    tolerations: list[Toleration] = []
+    affinity: Affinity | None = None
+
+
+class LeaderElection(Model):
+    """controller-runtime leader election (chart ≥ 2.9.0)."""
+
+    enabled: bool | None = None
+    lease_name: str | None = None
+    lease_duration: str | None = Field(default=None, description="Go duration; chart default 60s")
+    renew_deadline: str | None = Field(default=None, description="Go duration; chart default 40s")
+    retry_period: str | None = Field(default=None, description="Go duration; chart default 10s")
+
+    @field_validator("lease_duration", "renew_deadline", "retry_period")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            go_duration_seconds(value)
+        return value
+
+    @field_validator("lease_name")
+    @classmethod
+    def _lease_name(cls, value: str | None) -> str | None:
+        if value is not None and (len(value) > 253 or not _DNS1123_SUBDOMAIN.match(value)):
+            raise ValueError("must be a valid Lease name (DNS-1123 subdomain)")
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LeaderElection:
+        # controller-runtime refuses to start unless leaseDuration > renewDeadline > retryPeriod.
+        lease = go_duration_seconds(self.lease_duration or "60s")
+        renew = go_duration_seconds(self.renew_deadline or "40s")
+        retry = go_duration_seconds(self.retry_period or "10s")
+        if not lease > renew > retry:
+            raise ValueError(
+                "needs leaseDuration > renewDeadline > retryPeriod "
+                f"(have {lease:g}s, {renew:g}s, {retry:g}s with the chart's defaults)"
+            )
+        return self
+
+
+class OperatorSettings(Model):
+    """How the operator runs. Unset fields keep the chart's defaults."""
+
+    replicas: int | None = Field(default=None, ge=0, le=10)
+    log_level: Literal["DEBUG", "INFO", "WARN", "ERROR"] | None = None
+    log_structured: bool | None = None
+    disable_telemetry: bool | None = Field(
+        default=None,
+        description="true opts out of Percona's telemetry (DISABLE_TELEMETRY=true)",
+    )
+    leader_election: LeaderElection | None = None
+    feature_gates: dict[str, bool] | None = Field(
+        default=None, description="e.g. {backupSnapshots: true} (chart ≥ 2.9.0)"
+    )
+    pod_annotations: dict[str, str] = {}
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("feature_gates")
+    @classmethod
+    def _gate_names(cls, gates: dict[str, bool] | None) -> dict[str, bool] | None:
+        for name in gates or {}:
+            if not _FEATURE_GATE.match(name):
+                raise ValueError(f"{name!r} is not a feature gate name such as backupSnapshots")
+        return gates
+
+    @model_validator(mode="after")
+    def _single_active_operator(self) -> OperatorSettings:
+        election = self.leader_election
+        if (self.replicas or 1) > 1 and election is not None and election.enabled is False:
+            raise ValueError(
+                "more than one replica needs leader election: two active operators would "
+                "reconcile the same clusters at once"
+            )
+        return self
+
+
+class NamespacePodSecurity(Model):
+    """Pod Security Admission labels on the namespace this stack creates.
+
+    The operator pod drops all capabilities and runs as non-root but sets no seccompProfile, so
+    it passes ``baseline`` and fails ``restricted``: ``restricted`` is refused here.
+    https://kubernetes.io/docs/concepts/security/pod-security-standards/
+    """
+
+    enabled: bool = True
+    level: Literal["privileged", "baseline"] = Field(
+        default=defaults.POD_SECURITY_LEVEL,
+        description="enforce/audit/warn level; restricted would reject the operator pod",
+    )
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _not_restricted(cls, value: Any) -> Any:
+        if value == "restricted":
+            raise ValueError(
+                "restricted would reject the operator pod: the chart sets no seccompProfile on "
+                "its container; use baseline"
+            )
+        return value
+
 class Spec(Model):
     target_cluster: TargetCluster | None = None
-    namespace: Annotated[str, BeforeValidator(_string_value_or_ref)] = defaults.NAMESPACE
+    namespace: Annotated[
+        str,
+        BeforeValidator(_string_value_or_ref, json_schema_input_type=str | dict[str, str]),
+    ] = defaults.NAMESPACE
     create_namespace: bool = defaults.CREATE_NAMESPACE
     container: Container = Container()
     helm: HelmSettings = HelmSettings()
+    tenancy: Tenancy = Tenancy()
+    image: Image = Image()
+    scheduling: Scheduling = Scheduling()
+    operator: OperatorSettings = OperatorSettings()
+    namespace_pod_security: NamespacePodSecurity = NamespacePodSecurity()
+    helm_values: dict[str, Any] = Field(
+        default={},
+        description=(
+            "Raw chart values, deep-merged under the typed fields. Setting a key a typed field "
+            "also sets, to another value, is an error."
+        ),
+    )
 
     @field_validator("namespace")
     @classmethod
     def _namespace_label(cls, value: str) -> str:
         return _dns1123_label(value, defaults.NAMESPACE_MAX)
+
+    @model_validator(mode="after")
+    def _pod_security_needs_own_namespace(self) -> Spec:
+        if not self.create_namespace and "namespace_pod_security" in self.model_fields_set:
+            raise ValueError(
+                "namespacePodSecurity only applies to a namespace this stack creates "
+                "(createNamespace is false)"
+            )
+        return self
 
 
 class Metadata(Model):

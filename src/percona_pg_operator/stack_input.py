@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from . import defaults
 from .errors import Problem, StackInputError
 from .spec import StackInput
+from .values import values_problems
 
 # Values under these keys are credentials: errors name the field, never the value.
 _SECRET_PATH_PREFIXES = ("provider_config", "providerConfig")
@@ -67,15 +68,19 @@ def parse_document(data: Any, source: str) -> StackInput:
     else:
         wrap = False
     try:
-        return StackInput.model_validate(data)
+        stack_input = StackInput.model_validate(data)
+        problems = values_problems(stack_input.target.spec)
+        problems = [Problem(f"target.{p.path}", p.message, p.value) for p in problems]
     except ValidationError as exc:
         problems = problems_from_validation(exc, prefix)
-        if wrap:
-            problems = [
-                Problem(p.path.removeprefix("target.").removeprefix("target"), p.message, p.value)
-                for p in problems
-            ]
-        raise StackInputError(f"{source}: invalid stack input", problems) from None
+    if not problems:
+        return stack_input
+    if wrap:
+        problems = [
+            Problem(p.path.removeprefix("target.").removeprefix("target"), p.message, p.value)
+            for p in problems
+        ]
+    raise StackInputError(f"{source}: invalid stack input", problems)
 
 
 def parse_yaml(text: str, source: str) -> StackInput:

@@ -1,21 +1,213 @@
 """The one function that turns a spec into the chart's Helm values.
 
-The Release and the offline renderer both call it, so what is rendered is what is applied.
-Chart values: https://github.com/percona/percona-helm-charts/blob/main/charts/pg-operator/values.yaml
+The Release and the offline renderer both call :func:`build_helm_values`, so what is rendered is
+what is applied. Chart values (identical keys in charts 2.7.0 to 3.0.0 unless noted):
+https://github.com/percona/percona-helm-charts/blob/main/charts/pg-operator/values.yaml
+
+Three layers, lowest first: the module's defaults (operator resources), the raw
+``spec.helm_values``, then the typed fields the manifest sets. A raw value that a typed field
+also sets, to something else, is an error rather than a silent override.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
-from .spec import Spec
+from . import defaults
+from .errors import Problem, StackInputError
+from .spec import CpuMemory, Spec
+from .upgrade_guard import parse_version
+
+# Spec fields that only newer charts understand, with the first chart version that has them.
+# leaderElection*/lease*/featureGates appear in the chart's values.yaml from 2.9.0 on.
+CHART_FIELD_MIN_VERSION: dict[tuple[str, ...], str] = {
+    ("operator", "leader_election"): "2.9.0",
+    ("operator", "feature_gates"): "2.9.0",
+}
+
+# Which typed spec field owns each top-level chart value (for conflict messages).
+VALUE_OWNERS = {
+    "resources": "spec.container.resources",
+    "watchNamespace": "spec.tenancy",
+    "watchAllNamespaces": "spec.tenancy",
+    "image": "spec.image",
+    "operatorImageRepository": "spec.image.repository",
+    "imagePullPolicy": "spec.image.pullPolicy",
+    "imagePullSecrets": "spec.image.pullSecrets",
+    "nodeSelector": "spec.scheduling.nodeSelector",
+    "tolerations": "spec.scheduling.tolerations",
+    "affinity": "spec.scheduling.affinity",
+    "replicaCount": "spec.operator.replicas",
+    "logLevel": "spec.operator.logLevel",
+    "logStructured": "spec.operator.logStructured",
+    "disableTelemetry": "spec.operator.disableTelemetry",
+    "leaderElectionEnabled": "spec.operator.leaderElection.enabled",
+    "leaseName": "spec.operator.leaderElection.leaseName",
+    "leaseDuration": "spec.operator.leaderElection.leaseDuration",
+    "renewDeadline": "spec.operator.leaderElection.renewDeadline",
+    "retryPeriod": "spec.operator.leaderElection.retryPeriod",
+    "featureGates": "spec.operator.featureGates",
+    "podAnnotations": "spec.operator.podAnnotations",
+}
+
+
+def watched_namespaces(spec: Spec) -> list[str]:
+    """The namespace list for mode ``namespaces``: as given, plus the operator's own when missing."""
+    names = list(spec.tenancy.namespaces)
+    if spec.namespace not in names:
+        names.append(spec.namespace)
+    return names
+
+
+def _set_fields(cpu_memory: CpuMemory) -> dict[str, str]:
+    return {k: v for k in ("cpu", "memory") if (v := getattr(cpu_memory, k)) is not None}
+
+
+def _default_values(spec: Spec) -> dict[str, Any]:
+    """The module's own defaults, for what the manifest leaves unset (raw values may override)."""
+    res = spec.container.resources
+    resources: dict[str, dict[str, str]] = {}
+    for kind, given, effective in (
+        ("limits", res.limits, res.effective_limits),
+        ("requests", res.requests, res.effective_requests),
+    ):
+        unset = {k: v for k, v in effective.items() if getattr(given, k) is None}
+        if unset:
+            resources[kind] = unset
+    return {"resources": resources} if resources else {}
+
+
+def _typed_values(spec: Spec) -> dict[str, Any]:
+    """The chart values the manifest's typed fields set explicitly."""
+    values: dict[str, Any] = {}
+    res = spec.container.resources
+    resources = {k: part for k, cm in (("limits", res.limits), ("requests", res.requests))
+                 if (part := _set_fields(cm))}
+    if resources:
+        values["resources"] = resources
+
+    if "tenancy" in spec.model_fields_set:
+        mode = spec.tenancy.mode
+        values["watchAllNamespaces"] = mode == "all_namespaces"
+        values["watchNamespace"] = (
+            ",".join(watched_namespaces(spec)) if mode == "namespaces" else ""
+        )
+
+    image = spec.image
+    if image.tag or image.digest:
+        ref = image.repository or defaults.IMAGE_REPOSITORY
+        ref += f":{image.tag}" if image.tag else ""
+        ref += f"@{image.digest}" if image.digest else ""
+        values["image"] = ref
+    elif image.repository:
+        values["operatorImageRepository"] = image.repository
+    if image.pull_policy:
+        values["imagePullPolicy"] = image.pull_policy
+    if image.pull_secrets:
+        values["imagePullSecrets"] = [{"name": name} for name in image.pull_secrets]
+
+    scheduling = spec.scheduling
+    if scheduling.node_selector:
+        values["nodeSelector"] = dict(scheduling.node_selector)
+    if scheduling.tolerations:
+        values["tolerations"] = [
+            t.model_dump(by_alias=True, exclude_none=True) for t in scheduling.tolerations
+        ]
+    if scheduling.affinity is not None:
+        affinity = scheduling.affinity.model_dump(by_alias=True, exclude_none=True)
+        if affinity:
+            values["affinity"] = affinity
+
+    op = spec.operator
+    for key, value in (
+        ("replicaCount", op.replicas),
+        ("logLevel", op.log_level),
+        ("logStructured", op.log_structured),
+        ("disableTelemetry", op.disable_telemetry),
+    ):
+        if value is not None:
+            values[key] = value
+    election = op.leader_election
+    if election is not None:
+        for key, value in (
+            ("leaderElectionEnabled", election.enabled),
+            ("leaseName", election.lease_name),
+            ("leaseDuration", election.lease_duration),
+            ("renewDeadline", election.renew_deadline),
+            ("retryPeriod", election.retry_period),
+        ):
+            if value is not None:
+                values[key] = value
+    if op.feature_gates is not None:
+        values["featureGates"] = dict(op.feature_gates)
+    if op.pod_annotations:
+        values["podAnnotations"] = dict(op.pod_annotations)
+    return values
+
+
+def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _conflicts(raw: Any, typed: Any, path: tuple[str, ...]) -> list[Problem]:
+    if isinstance(raw, dict) and isinstance(typed, dict):
+        return [
+            problem
+            for key, value in typed.items()
+            if key in raw
+            for problem in _conflicts(raw[key], value, (*path, key))
+        ]
+    if raw == typed:
+        return []
+    owner = VALUE_OWNERS.get(path[0], "a typed field")
+    return [
+        Problem(
+            path="spec.helmValues." + ".".join(path),
+            message=f"conflicts with {owner}, which sets it to {typed!r}",
+            value=repr(raw),
+        )
+    ]
+
+
+def chart_support_problems(spec: Spec) -> list[Problem]:
+    """Fields the chosen chart version does not have, each with the first version that does."""
+    version = parse_version(spec.helm.version)
+    problems = []
+    for field_path, minimum in CHART_FIELD_MIN_VERSION.items():
+        node: Any = spec
+        for part in field_path:
+            node = getattr(node, part)
+        if node is not None and version < parse_version(minimum):
+            camel = ".".join(
+                p.split("_")[0] + "".join(w.title() for w in p.split("_")[1:]) for p in field_path
+            )
+            problems.append(
+                Problem(
+                    path=f"spec.{camel}",
+                    message=(
+                        f"needs chart pg-operator >= {minimum}; spec.helm.version is "
+                        f"{spec.helm.version}"
+                    ),
+                )
+            )
+    return problems
+
+
+def values_problems(spec: Spec) -> list[Problem]:
+    return chart_support_problems(spec) + _conflicts(spec.helm_values, _typed_values(spec), ())
 
 
 def build_helm_values(spec: Spec) -> dict[str, Any]:
-    resources = spec.container.resources
-    return {
-        "resources": {
-            "limits": resources.effective_limits,
-            "requests": resources.effective_requests,
-        },
-    }
+    """The chart values for this spec; raises StackInputError on an unsupported or clashing field."""
+    problems = values_problems(spec)
+    if problems:
+        raise StackInputError("the chart values cannot be built", problems)
+    merged = _deep_merge(_default_values(spec), spec.helm_values)
+    return _deep_merge(merged, _typed_values(spec))

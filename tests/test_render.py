@@ -1,0 +1,360 @@
+"""Every configuration field rendered with the real Percona chart, and the rendered objects checked.
+
+Chart versions come from ../shared/fixtures/helm-repo; each field is tried on every version that
+supports it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+from conftest import CHART_VERSIONS, EXAMPLES, FIXTURE_REPO, manifest
+from pod_security import violations
+
+from percona_pg_operator.errors import StackInputError
+from percona_pg_operator.render import RenderedObject, render_stack
+from percona_pg_operator.spec import StackInput
+from percona_pg_operator.stack_input import parse_document, read_file
+
+pytestmark = [pytest.mark.chart, pytest.mark.usefixtures("fixture_repo_env")]
+
+# A current Kubernetes release whose schemas kubernetes-validate ships.
+KUBERNETES_VERSION = "1.35.0"
+LEADER_ELECTION_VERSIONS = [v for v in CHART_VERSIONS if v >= "2.9.0"]
+DIGEST = "sha256:" + "ab" * 32
+
+
+def render(version: str = "3.0.0", **spec: Any) -> list[RenderedObject]:
+    spec.setdefault("helm", {})["version"] = version
+    return render_stack(parse_document(manifest(**spec), "test"))
+
+
+def one(objects: list[RenderedObject], kind: str) -> dict[str, Any]:
+    found = [o.object for o in objects if o.kind == kind]
+    assert len(found) == 1, f"{kind}: {len(found)}"
+    return found[0]
+
+
+def pod(objects: list[RenderedObject]) -> dict[str, Any]:
+    spec: dict[str, Any] = one(objects, "Deployment")["spec"]["template"]["spec"]
+    return spec
+
+
+def container(objects: list[RenderedObject]) -> dict[str, Any]:
+    return next(c for c in pod(objects)["containers"] if c["name"] == "operator")
+
+
+def env(objects: list[RenderedObject]) -> dict[str, Any]:
+    return {e["name"]: e.get("value", e.get("valueFrom")) for e in container(objects)["env"]}
+
+
+@pytest.mark.parametrize("version", CHART_VERSIONS)
+def test_default_render(version: str) -> None:
+    objects = render(version)
+    kinds = [o.kind for o in objects]
+    assert kinds == ["Namespace"] + ["CustomResourceDefinition"] * 8 + [
+        "ServiceAccount", "Role", "RoleBinding", "Deployment"]
+    deployment = one(objects, "Deployment")
+    assert deployment["metadata"]["name"] == "pg-op-pg-operator"
+    assert deployment["metadata"]["namespace"] == "percona-postgres-operator"
+    assert container(objects)["image"] == f"docker.io/percona/percona-postgresql-operator:{version}"
+    assert container(objects)["resources"] == {
+        "limits": {"cpu": "1000m", "memory": "1Gi"},
+        "requests": {"cpu": "100m", "memory": "256Mi"},
+    }
+
+
+@pytest.mark.parametrize("version", CHART_VERSIONS)
+def test_resources_requests_and_limits(version: str) -> None:
+    resources = {"limits": {"cpu": "2", "memory": "3Gi"}, "requests": {"cpu": "250m"}}
+    objects = render(version, container={"resources": resources})
+    assert container(objects)["resources"] == {
+        "limits": {"cpu": "2", "memory": "3Gi"},
+        "requests": {"cpu": "250m", "memory": "256Mi"},
+    }
+
+
+@pytest.mark.parametrize("version", CHART_VERSIONS)
+def test_tenancy_own_namespace(version: str) -> None:
+    objects = render(version, tenancy={"mode": "own_namespace"})
+    assert env(objects)["WATCH_NAMESPACE"] == {"fieldRef": {"fieldPath": "metadata.namespace"}}
+    assert one(objects, "Role")["metadata"]["namespace"] == "percona-postgres-operator"
+    assert one(objects, "RoleBinding")["roleRef"]["kind"] == "Role"
+    assert not [o for o in objects if o.kind in ("ClusterRole", "ClusterRoleBinding")]
+
+
+@pytest.mark.parametrize("version", CHART_VERSIONS)
+def test_tenancy_listed_namespaces(version: str) -> None:
+    objects = render(version, tenancy={"mode": "namespaces", "namespaces": ["team-a", "team-b"]})
+    assert env(objects)["WATCH_NAMESPACE"] == "team-a,team-b,percona-postgres-operator"
+    assert one(objects, "ClusterRoleBinding")["roleRef"]["kind"] == "ClusterRole"
+    assert one(objects, "ClusterRole")["metadata"]["name"] == "pg-op-pg-operator"
+    assert not [o for o in objects if o.kind in ("Role", "RoleBinding")]
+
+
+def test_tenancy_own_namespace_listed_is_not_repeated() -> None:
+    objects = render(tenancy={"mode": "namespaces",
+                              "namespaces": ["percona-postgres-operator", "team-a"]})
+    assert env(objects)["WATCH_NAMESPACE"] == "percona-postgres-operator,team-a"
+
+
+@pytest.mark.parametrize("version", CHART_VERSIONS)
+def test_tenancy_all_namespaces(version: str) -> None:
+    objects = render(version, tenancy={"mode": "ALL_NAMESPACES"})
+    assert env(objects)["WATCH_NAMESPACE"] == ""
+    assert one(objects, "ClusterRole")
+    assert one(objects, "ClusterRoleBinding")["subjects"][0]["namespace"] == (
+        "percona-postgres-operator")
+
+
+@pytest.mark.parametrize(("namespaces", "fragment"), [
+    (["team-a", "team-a"], "listed twice"),
+    (["team-a", ""], "blank"),
+    ([" team-a"], "blank or has surrounding spaces"),
+    (["Team_A"], "DNS-1123"),
+    ([], "non-empty"),
+])
+def test_tenancy_list_rejected(namespaces: list[str], fragment: str) -> None:
+    with pytest.raises(StackInputError, match=fragment) as info:
+        parse_document(manifest(tenancy={"mode": "namespaces", "namespaces": namespaces}), "t")
+    assert info.value.problems[0].path.startswith("spec.tenancy")
+
+
+@pytest.mark.parametrize("version", CHART_VERSIONS)
+def test_image_repository_only_keeps_chart_tag(version: str) -> None:
+    objects = render(version, image={"repository": "registry.example.com/pg/operator"})
+    assert container(objects)["image"] == f"registry.example.com/pg/operator:{version}"
+
+
+@pytest.mark.parametrize("version", CHART_VERSIONS)
+def test_image_tag_digest_policy_and_pull_secrets(version: str) -> None:
+    image = {"repository": "registry.example.com:5000/pg/operator", "tag": "3.0.0-custom",
+             "digest": DIGEST, "pullPolicy": "IfNotPresent", "pullSecrets": ["regcred", "other"]}
+    objects = render(version, image=image)
+    assert container(objects)["image"] == f"registry.example.com:5000/pg/operator:3.0.0-custom@{DIGEST}"
+    assert container(objects)["imagePullPolicy"] == "IfNotPresent"
+    assert pod(objects)["imagePullSecrets"] == [{"name": "regcred"}, {"name": "other"}]
+
+
+def test_image_digest_only_uses_default_repository() -> None:
+    objects = render(image={"digest": DIGEST})
+    assert container(objects)["image"] == f"docker.io/percona/percona-postgresql-operator@{DIGEST}"
+
+
+@pytest.mark.parametrize("image", [
+    {"digest": "sha256:xyz"}, {"tag": "bad tag"}, {"repository": "UPPER/case"},
+    {"pullPolicy": "Sometimes"}, {"pullSecrets": ["Bad_Name"]}])
+def test_image_fields_rejected(image: dict[str, Any]) -> None:
+    with pytest.raises(StackInputError) as info:
+        parse_document(manifest(image=image), "t")
+    assert info.value.problems[0].path.startswith("spec.image")
+
+
+@pytest.mark.parametrize("version", CHART_VERSIONS)
+def test_scheduling(version: str) -> None:
+    affinity = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+        "nodeSelectorTerms": [{"matchExpressions": [
+            {"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]}]}]}}}
+    scheduling = {
+        "nodeSelector": {"pool": "system"},
+        "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "db",
+                         "effect": "NoSchedule"},
+                        {"operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 30}],
+        "affinity": affinity,
+    }
+    spec = pod(render(version, scheduling=scheduling))
+    assert spec["nodeSelector"] == {"pool": "system"}
+    assert spec["tolerations"] == scheduling["tolerations"]
+    assert spec["affinity"] == affinity
+
+
+@pytest.mark.parametrize("toleration", [
+    {"key": "a", "operator": "Exists", "value": "x"},
+    {"value": "x"},
+    {"key": "a", "effect": "NoSchedule", "tolerationSeconds": 5},
+])
+def test_bad_tolerations_rejected(toleration: dict[str, Any]) -> None:
+    with pytest.raises(StackInputError, match="tolerations"):
+        parse_document(manifest(scheduling={"tolerations": [toleration]}), "t")
+
+
+@pytest.mark.parametrize("version", CHART_VERSIONS)
+def test_operator_behaviour(version: str) -> None:
+    operator = {"replicas": 2, "logLevel": "debug", "logStructured": True,
+                "disableTelemetry": True, "podAnnotations": {"example.com/team": "db"}}
+    objects = render(version, operator=operator)
+    values = env(objects)
+    assert one(objects, "Deployment")["spec"]["replicas"] == 2
+    assert values["LOG_LEVEL"] == "DEBUG"
+    assert values["LOG_STRUCTURED"] == "true"
+    assert values["DISABLE_TELEMETRY"] == "true"
+    template = one(objects, "Deployment")["spec"]["template"]
+    assert template["metadata"]["annotations"] == {"example.com/team": "db"}
+
+
+@pytest.mark.parametrize("version", CHART_VERSIONS)
+def test_telemetry_on_by_default(version: str) -> None:
+    assert env(render(version))["DISABLE_TELEMETRY"] == "false"
+
+
+@pytest.mark.parametrize("version", LEADER_ELECTION_VERSIONS)
+def test_leader_election_and_feature_gates(version: str) -> None:
+    operator = {
+        "leaderElection": {"enabled": True, "leaseName": "pg-op-lock", "leaseDuration": "90s",
+                           "renewDeadline": "1m", "retryPeriod": "15s"},
+        "featureGates": {"backupSnapshots": True},
+    }
+    values = env(render(version, operator=operator))
+    assert values["PGO_CONTROLLER_LEADER_ELECTION_ENABLED"] == "true"
+    assert values["PGO_CONTROLLER_LEASE_NAME"] == "pg-op-lock"
+    assert values["PGO_CONTROLLER_LEASE_DURATION"] == "90s"
+    assert values["PGO_CONTROLLER_RENEW_DEADLINE"] == "1m"
+    assert values["PGO_CONTROLLER_RETRY_PERIOD"] == "15s"
+    assert values["PGO_FEATURE_GATES"] == "BackupSnapshots=true"
+
+
+@pytest.mark.parametrize("version", [v for v in CHART_VERSIONS if v not in LEADER_ELECTION_VERSIONS])
+@pytest.mark.parametrize(("field", "value"), [
+    ("leaderElection", {"enabled": True}), ("featureGates", {"backupSnapshots": True})])
+def test_newer_fields_on_older_charts_rejected(version: str, field: str, value: Any) -> None:
+    doc = manifest(operator={field: value}, helm={"version": version})
+    with pytest.raises(StackInputError) as info:
+        parse_document(doc, "t")
+    (problem,) = info.value.problems
+    assert problem.path == f"spec.operator.{field}"
+    assert ">= 2.9.0" in problem.message and version in problem.message
+
+
+@pytest.mark.parametrize(("operator", "fragment"), [
+    ({"leaderElection": {"leaseDuration": "10s"}}, "leaseDuration > renewDeadline"),
+    ({"leaderElection": {"retryPeriod": "ten"}}, "Go duration"),
+    ({"replicas": 2, "leaderElection": {"enabled": False}}, "needs leader election"),
+    ({"logLevel": "LOUD"}, "logLevel"),
+    ({"featureGates": {"Backup Snapshots": True}}, "feature gate"),
+])
+def test_operator_fields_rejected(operator: dict[str, Any], fragment: str) -> None:
+    with pytest.raises(StackInputError, match=fragment):
+        parse_document(manifest(operator=operator), "t")
+
+
+def test_raw_helm_values_deep_merged_under_typed() -> None:
+    objects = render(operator={"logLevel": "DEBUG"},
+                     helmValues={"pprofBindAddress": ":6060", "logLevel": "DEBUG",
+                                 "resources": {"limits": {"cpu": "3"}}})
+    values = env(objects)
+    assert values["PPROF_BIND_ADDRESS"] == ":6060"
+    assert values["LOG_LEVEL"] == "DEBUG"
+    assert container(objects)["resources"]["limits"] == {"cpu": "3", "memory": "1Gi"}
+
+
+def test_raw_value_clashing_with_typed_field_is_an_error() -> None:
+    doc = manifest(operator={"disableTelemetry": True},
+                   container={"resources": {"limits": {"cpu": "2"}}},
+                   helmValues={"disableTelemetry": False, "resources": {"limits": {"cpu": "4"}}})
+    with pytest.raises(StackInputError) as info:
+        parse_document(doc, "t")
+    problems = {p.path: p for p in info.value.problems}
+    assert set(problems) == {"spec.helmValues.disableTelemetry",
+                             "spec.helmValues.resources.limits.cpu"}
+    assert "spec.operator.disableTelemetry" in problems["spec.helmValues.disableTelemetry"].message
+    assert "spec.container.resources" in problems["spec.helmValues.resources.limits.cpu"].message
+
+
+def test_raw_tenancy_clash() -> None:
+    doc = manifest(tenancy={"mode": "all_namespaces"}, helmValues={"watchAllNamespaces": False})
+    with pytest.raises(StackInputError, match=r"spec\.helmValues\.watchAllNamespaces"):
+        parse_document(doc, "t")
+
+
+@pytest.mark.parametrize("version", CHART_VERSIONS)
+def test_namespace_pod_security_is_one_the_operator_passes(version: str) -> None:
+    objects = render(version)
+    labels = one(objects, "Namespace")["metadata"]["labels"]
+    level = labels["pod-security.kubernetes.io/enforce"]
+    assert level == "baseline"
+    assert labels["pod-security.kubernetes.io/warn"] == level
+    assert labels["pod-security.kubernetes.io/audit"] == level
+    assert violations(pod(objects), level) == []
+
+
+@pytest.mark.parametrize("version", CHART_VERSIONS)
+def test_restricted_would_reject_the_operator_pod(version: str) -> None:
+    """Why `restricted` is refused: the chart's container sets no seccompProfile."""
+    found = violations(pod(render(version)), "restricted")
+    assert found == ["operator: seccompProfile must be RuntimeDefault or Localhost"]
+    with pytest.raises(StackInputError, match="seccompProfile"):
+        parse_document(manifest(namespacePodSecurity={"level": "restricted"}), "t")
+
+
+def test_pod_security_configurable() -> None:
+    labels = one(render(namespacePodSecurity={"level": "privileged"}), "Namespace")["metadata"][
+        "labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "privileged"
+    labels = one(render(namespacePodSecurity={"enabled": False}), "Namespace")["metadata"]["labels"]
+    assert not [k for k in labels if k.startswith("pod-security.kubernetes.io/")]
+
+
+def test_pod_security_needs_a_created_namespace() -> None:
+    doc = manifest(createNamespace=False, namespacePodSecurity={"level": "baseline"})
+    with pytest.raises(StackInputError, match="only applies to a namespace this stack creates"):
+        parse_document(doc, "t")
+
+
+def test_plain_helm_renders_the_chart_crds_as_shipped() -> None:
+    objects = render(helm={"manageCrds": False})
+    crds = [o.object for o in objects if o.kind == "CustomResourceDefinition"]
+    assert len(crds) == 8
+    assert all("pulumi.com/patchForce" not in (c["metadata"].get("annotations") or {})
+               for c in crds)
+
+
+def test_existing_namespace_not_rendered() -> None:
+    objects = render(namespace="databases", createNamespace=False)
+    assert "Namespace" not in [o.kind for o in objects]
+    assert one(objects, "Deployment")["metadata"]["namespace"] == "databases"
+
+
+def _validate(obj: dict[str, Any]) -> None:
+    kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
+
+
+@pytest.mark.parametrize("version", CHART_VERSIONS)
+@pytest.mark.parametrize("example", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.name)
+def test_every_rendered_object_validates(version: str, example: Path) -> None:
+    stack_input = read_file(example)
+    target = stack_input.target.model_dump(by_alias=True, exclude_unset=True)
+    target.setdefault("spec", {}).setdefault("helm", {})["version"] = version
+    if version not in LEADER_ELECTION_VERSIONS:
+        target["spec"].get("operator", {}).pop("leaderElection", None)
+        target["spec"].get("operator", {}).pop("featureGates", None)
+    objects = render_stack(StackInput(target=parse_document(target, "t").target))
+    for rendered in objects:
+        _validate(rendered.object)
+
+
+def test_renderer_and_release_use_the_same_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    import helm_python
+    from pulumi_harness import RELEASE_TYPE, run_pulumi
+
+    from percona_pg_operator import PerconaPostgresOperator
+
+    stack_input = read_file(EXAMPLES / "private-registry.yaml")
+    used: list[dict[str, Any]] = []
+    original = helm_python.Chart.render
+
+    def spy(self: Any, values: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        used.append(values or {})
+        return original(self, values, **kwargs)
+
+    monkeypatch.setattr(helm_python.Chart, "render", spy)
+    render_stack(stack_input)
+    run = run_pulumi(lambda: PerconaPostgresOperator("pg", stack_input))
+    assert used == [run.one(RELEASE_TYPE).inputs["values"]]
+    assert used[0]["watchNamespace"] == "team-a-db,team-b-db,percona-platform"
+
+
+def test_fixture_repo_is_the_chart_source() -> None:
+    assert (FIXTURE_REPO / "index.yaml").is_file()
