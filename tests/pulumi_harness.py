@@ -6,7 +6,9 @@ delete and secretness, so a recording monitor keeps the raw ``RegisterResource``
 
 from __future__ import annotations
 
+import gc
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -165,5 +167,21 @@ def run_pulumi(
         exported = dict(getattr(root, "outputs", {}) or {})
         holder["outputs"] = _sync_await(pulumi.Output.from_input(exported).future())
 
-    _sync_await(run_pulumi_func(body))
+    try:
+        _sync_await(run_pulumi_func(body))
+    except Exception:
+        _drop_failed_futures()
+        raise
     return Run(monitor.registrations, holder.get("outputs") or {}, holder.get("value"))
+
+
+def _drop_failed_futures() -> None:
+    """A failed program leaves Output futures whose error was raised once already; collect them
+    now, quietly, instead of asyncio reporting "exception was never retrieved" at exit."""
+    asyncio_logger = logging.getLogger("asyncio")
+    level = asyncio_logger.level
+    asyncio_logger.setLevel(logging.CRITICAL)
+    try:
+        gc.collect()
+    finally:
+        asyncio_logger.setLevel(level)

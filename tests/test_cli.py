@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -83,3 +84,125 @@ def test_main_usage_error_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main(["no-such-command"])
     assert info.value.code == 2
+
+
+def test_schema_is_json_and_matches_the_committed_file() -> None:
+    import json
+
+    from conftest import ROOT
+
+    code, out = invoke("schema")
+    assert code == 0
+    schema = json.loads(out)
+    assert schema["$schema"].startswith("https://json-schema.org/")
+    committed = ROOT / "schema" / "kubernetes-percona-postgres-operator.schema.json"
+    assert json.loads(committed.read_text()) == schema, "regenerate: percona-pg-operator schema"
+
+
+@pytest.mark.parametrize("example", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.name)
+def test_schema_accepts_every_example(example: Path) -> None:
+    import json
+
+    import jsonschema
+
+    stack = json.loads(invoke("schema", "--stack-input")[1])
+    doc = yaml.safe_load(example.read_text())
+    if "target" not in doc:
+        doc = {"target": doc}
+    jsonschema.validate(doc, stack)
+
+
+def test_schema_rejects_a_typo() -> None:
+    import json
+
+    import jsonschema
+
+    schema = json.loads(invoke("schema")[1])
+    with pytest.raises(jsonschema.ValidationError, match="contianer"):
+        jsonschema.validate(manifest(contianer={}), schema)
+
+
+def test_schema_accepts_snake_case() -> None:
+    import json
+
+    import jsonschema
+
+    schema = json.loads(invoke("schema")[1])
+    jsonschema.validate(manifest(create_namespace=False, namespace="x"), schema)
+
+
+@pytest.fixture
+def http_repo(warm_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The Percona repository on 127.0.0.1, with the session's warm chart cache."""
+    from conftest import FIXTURE_REPO
+    from repo_server import serve
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(warm_cache.parent))
+    with serve(FIXTURE_REPO) as server:
+        yield server.url
+
+
+def test_render_stdout_is_a_stable_yaml_stream(http_repo: str) -> None:
+    args = ["render", str(EXAMPLES / "basic.yaml"), "--chart-repo", http_repo]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    docs = list(yaml.safe_load_all(result.stdout))
+    assert [d["kind"] for d in docs][:2] == ["Namespace", "CustomResourceDefinition"]
+    assert docs[-1]["kind"] == "Deployment"
+    assert "downloading" not in result.stderr, "no progress indicator when not on a terminal"
+    again = CliRunner().invoke(cli, args)
+    assert again.stdout == result.stdout
+
+
+def test_render_output_dir(tmp_path: Path, http_repo: str) -> None:
+    out = tmp_path / "rendered"
+    result = CliRunner().invoke(
+        cli,
+        ["render", str(EXAMPLES / "dev.yaml"), "--chart-repo", http_repo, "--output-dir", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    files = sorted(p.name for p in out.iterdir())
+    assert files[0] == "01-namespace-percona-dev.yaml"
+    assert files[-1] == "13-deployment-percona-pg-operator-dev.yaml"
+    assert len(files) == 13
+    deployment = yaml.safe_load((out / files[-1]).read_text())
+    assert deployment["metadata"]["namespace"] == "percona-dev"
+    assert result.stdout == ""
+
+
+def test_render_reads_mirror_from_env(monkeypatch: pytest.MonkeyPatch, http_repo: str) -> None:
+    monkeypatch.setenv("PERCONA_PG_OPERATOR_CHART_REPO", http_repo)
+    result = CliRunner().invoke(cli, ["render", str(EXAMPLES / "basic.yaml")])
+    assert result.exit_code == 0, result.output
+
+
+def test_render_without_helm_engine_says_how_to_install(
+    monkeypatch: pytest.MonkeyPatch, http_repo: str
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "helm_python", None)
+    code, out = invoke("render", str(EXAMPLES / "basic.yaml"), "--chart-repo", http_repo)
+    assert code == 1
+    assert "pip install 'percona-pg-operator[render]'" in out
+
+
+def test_render_unreachable_repo_is_one_clear_error(tmp_path: Path) -> None:
+    code, out = invoke(
+        "render", str(EXAMPLES / "basic.yaml"), "--chart-repo", str(tmp_path / "no-repo")
+    )
+    assert code == 1
+    assert "index.yaml" in out
+    assert "Traceback" not in out
+
+
+def test_progress_indicator(capsys: pytest.CaptureFixture[str]) -> None:
+    from percona_pg_operator.cli import _Progress
+
+    progress = _Progress()
+    progress("https://example.com/charts/pg-operator-3.0.0.tgz", 50, 200)
+    progress("https://example.com/charts/pg-operator-3.0.0.tgz", 200, 200)
+    progress.finish()
+    err = capsys.readouterr().err
+    assert "downloading pg-operator-3.0.0.tgz 25%" in err
+    assert err.endswith("100%\n")

@@ -89,6 +89,12 @@ def test_namespace_created_with_labels() -> None:
         "planton.ai/id": "pgop-123",
         "planton.ai/organization": "acme",
         "planton.ai/environment": "prod",
+        "pod-security.kubernetes.io/enforce": "baseline",
+        "pod-security.kubernetes.io/enforce-version": "latest",
+        "pod-security.kubernetes.io/audit": "baseline",
+        "pod-security.kubernetes.io/audit-version": "latest",
+        "pod-security.kubernetes.io/warn": "baseline",
+        "pod-security.kubernetes.io/warn-version": "latest",
     }
 
 

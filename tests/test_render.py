@@ -56,7 +56,11 @@ def test_default_render(version: str) -> None:
     objects = render(version)
     kinds = [o.kind for o in objects]
     assert kinds == ["Namespace"] + ["CustomResourceDefinition"] * 8 + [
-        "ServiceAccount", "Role", "RoleBinding", "Deployment"]
+        "ServiceAccount",
+        "Role",
+        "RoleBinding",
+        "Deployment",
+    ]
     deployment = one(objects, "Deployment")
     assert deployment["metadata"]["name"] == "pg-op-pg-operator"
     assert deployment["metadata"]["namespace"] == "percona-postgres-operator"
@@ -96,8 +100,9 @@ def test_tenancy_listed_namespaces(version: str) -> None:
 
 
 def test_tenancy_own_namespace_listed_is_not_repeated() -> None:
-    objects = render(tenancy={"mode": "namespaces",
-                              "namespaces": ["percona-postgres-operator", "team-a"]})
+    objects = render(
+        tenancy={"mode": "namespaces", "namespaces": ["percona-postgres-operator", "team-a"]}
+    )
     assert env(objects)["WATCH_NAMESPACE"] == "percona-postgres-operator,team-a"
 
 
@@ -107,16 +112,20 @@ def test_tenancy_all_namespaces(version: str) -> None:
     assert env(objects)["WATCH_NAMESPACE"] == ""
     assert one(objects, "ClusterRole")
     assert one(objects, "ClusterRoleBinding")["subjects"][0]["namespace"] == (
-        "percona-postgres-operator")
+        "percona-postgres-operator"
+    )
 
 
-@pytest.mark.parametrize(("namespaces", "fragment"), [
-    (["team-a", "team-a"], "listed twice"),
-    (["team-a", ""], "blank"),
-    ([" team-a"], "blank or has surrounding spaces"),
-    (["Team_A"], "DNS-1123"),
-    ([], "non-empty"),
-])
+@pytest.mark.parametrize(
+    ("namespaces", "fragment"),
+    [
+        (["team-a", "team-a"], "listed twice"),
+        (["team-a", ""], "blank"),
+        ([" team-a"], "blank or has surrounding spaces"),
+        (["Team_A"], "DNS-1123"),
+        ([], "non-empty"),
+    ],
+)
 def test_tenancy_list_rejected(namespaces: list[str], fragment: str) -> None:
     with pytest.raises(StackInputError, match=fragment) as info:
         parse_document(manifest(tenancy={"mode": "namespaces", "namespaces": namespaces}), "t")
@@ -131,10 +140,18 @@ def test_image_repository_only_keeps_chart_tag(version: str) -> None:
 
 @pytest.mark.parametrize("version", CHART_VERSIONS)
 def test_image_tag_digest_policy_and_pull_secrets(version: str) -> None:
-    image = {"repository": "registry.example.com:5000/pg/operator", "tag": "3.0.0-custom",
-             "digest": DIGEST, "pullPolicy": "IfNotPresent", "pullSecrets": ["regcred", "other"]}
+    image = {
+        "repository": "registry.example.com:5000/pg/operator",
+        "tag": "3.0.0-custom",
+        "digest": DIGEST,
+        "pullPolicy": "IfNotPresent",
+        "pullSecrets": ["regcred", "other"],
+    }
     objects = render(version, image=image)
-    assert container(objects)["image"] == f"registry.example.com:5000/pg/operator:3.0.0-custom@{DIGEST}"
+    assert (
+        container(objects)["image"]
+        == f"registry.example.com:5000/pg/operator:3.0.0-custom@{DIGEST}"
+    )
     assert container(objects)["imagePullPolicy"] == "IfNotPresent"
     assert pod(objects)["imagePullSecrets"] == [{"name": "regcred"}, {"name": "other"}]
 
@@ -144,9 +161,16 @@ def test_image_digest_only_uses_default_repository() -> None:
     assert container(objects)["image"] == f"docker.io/percona/percona-postgresql-operator@{DIGEST}"
 
 
-@pytest.mark.parametrize("image", [
-    {"digest": "sha256:xyz"}, {"tag": "bad tag"}, {"repository": "UPPER/case"},
-    {"pullPolicy": "Sometimes"}, {"pullSecrets": ["Bad_Name"]}])
+@pytest.mark.parametrize(
+    "image",
+    [
+        {"digest": "sha256:xyz"},
+        {"tag": "bad tag"},
+        {"repository": "UPPER/case"},
+        {"pullPolicy": "Sometimes"},
+        {"pullSecrets": ["Bad_Name"]},
+    ],
+)
 def test_image_fields_rejected(image: dict[str, Any]) -> None:
     with pytest.raises(StackInputError) as info:
         parse_document(manifest(image=image), "t")
@@ -155,14 +179,25 @@ def test_image_fields_rejected(image: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("version", CHART_VERSIONS)
 def test_scheduling(version: str) -> None:
-    affinity = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
-        "nodeSelectorTerms": [{"matchExpressions": [
-            {"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]}]}]}}}
+    affinity = {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [
+                    {
+                        "matchExpressions": [
+                            {"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]}
+                        ]
+                    }
+                ]
+            }
+        }
+    }
     scheduling = {
         "nodeSelector": {"pool": "system"},
-        "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "db",
-                         "effect": "NoSchedule"},
-                        {"operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 30}],
+        "tolerations": [
+            {"key": "dedicated", "operator": "Equal", "value": "db", "effect": "NoSchedule"},
+            {"operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 30},
+        ],
         "affinity": affinity,
     }
     spec = pod(render(version, scheduling=scheduling))
@@ -171,11 +206,14 @@ def test_scheduling(version: str) -> None:
     assert spec["affinity"] == affinity
 
 
-@pytest.mark.parametrize("toleration", [
-    {"key": "a", "operator": "Exists", "value": "x"},
-    {"value": "x"},
-    {"key": "a", "effect": "NoSchedule", "tolerationSeconds": 5},
-])
+@pytest.mark.parametrize(
+    "toleration",
+    [
+        {"key": "a", "operator": "Exists", "value": "x"},
+        {"value": "x"},
+        {"key": "a", "effect": "NoSchedule", "tolerationSeconds": 5},
+    ],
+)
 def test_bad_tolerations_rejected(toleration: dict[str, Any]) -> None:
     with pytest.raises(StackInputError, match="tolerations"):
         parse_document(manifest(scheduling={"tolerations": [toleration]}), "t")
@@ -183,8 +221,13 @@ def test_bad_tolerations_rejected(toleration: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("version", CHART_VERSIONS)
 def test_operator_behaviour(version: str) -> None:
-    operator = {"replicas": 2, "logLevel": "debug", "logStructured": True,
-                "disableTelemetry": True, "podAnnotations": {"example.com/team": "db"}}
+    operator = {
+        "replicas": 2,
+        "logLevel": "debug",
+        "logStructured": True,
+        "disableTelemetry": True,
+        "podAnnotations": {"example.com/team": "db"},
+    }
     objects = render(version, operator=operator)
     values = env(objects)
     assert one(objects, "Deployment")["spec"]["replicas"] == 2
@@ -203,8 +246,13 @@ def test_telemetry_on_by_default(version: str) -> None:
 @pytest.mark.parametrize("version", LEADER_ELECTION_VERSIONS)
 def test_leader_election_and_feature_gates(version: str) -> None:
     operator = {
-        "leaderElection": {"enabled": True, "leaseName": "pg-op-lock", "leaseDuration": "90s",
-                           "renewDeadline": "1m", "retryPeriod": "15s"},
+        "leaderElection": {
+            "enabled": True,
+            "leaseName": "pg-op-lock",
+            "leaseDuration": "90s",
+            "renewDeadline": "1m",
+            "retryPeriod": "15s",
+        },
         "featureGates": {"backupSnapshots": True},
     }
     values = env(render(version, operator=operator))
@@ -216,9 +264,13 @@ def test_leader_election_and_feature_gates(version: str) -> None:
     assert values["PGO_FEATURE_GATES"] == "BackupSnapshots=true"
 
 
-@pytest.mark.parametrize("version", [v for v in CHART_VERSIONS if v not in LEADER_ELECTION_VERSIONS])
-@pytest.mark.parametrize(("field", "value"), [
-    ("leaderElection", {"enabled": True}), ("featureGates", {"backupSnapshots": True})])
+@pytest.mark.parametrize(
+    "version", [v for v in CHART_VERSIONS if v not in LEADER_ELECTION_VERSIONS]
+)
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("leaderElection", {"enabled": True}), ("featureGates", {"backupSnapshots": True})],
+)
 def test_newer_fields_on_older_charts_rejected(version: str, field: str, value: Any) -> None:
     doc = manifest(operator={field: value}, helm={"version": version})
     with pytest.raises(StackInputError) as info:
@@ -228,22 +280,30 @@ def test_newer_fields_on_older_charts_rejected(version: str, field: str, value: 
     assert ">= 2.9.0" in problem.message and version in problem.message
 
 
-@pytest.mark.parametrize(("operator", "fragment"), [
-    ({"leaderElection": {"leaseDuration": "10s"}}, "leaseDuration > renewDeadline"),
-    ({"leaderElection": {"retryPeriod": "ten"}}, "Go duration"),
-    ({"replicas": 2, "leaderElection": {"enabled": False}}, "needs leader election"),
-    ({"logLevel": "LOUD"}, "logLevel"),
-    ({"featureGates": {"Backup Snapshots": True}}, "feature gate"),
-])
+@pytest.mark.parametrize(
+    ("operator", "fragment"),
+    [
+        ({"leaderElection": {"leaseDuration": "10s"}}, "leaseDuration > renewDeadline"),
+        ({"leaderElection": {"retryPeriod": "ten"}}, "Go duration"),
+        ({"replicas": 2, "leaderElection": {"enabled": False}}, "needs leader election"),
+        ({"logLevel": "LOUD"}, "logLevel"),
+        ({"featureGates": {"Backup Snapshots": True}}, "feature gate"),
+    ],
+)
 def test_operator_fields_rejected(operator: dict[str, Any], fragment: str) -> None:
     with pytest.raises(StackInputError, match=fragment):
         parse_document(manifest(operator=operator), "t")
 
 
 def test_raw_helm_values_deep_merged_under_typed() -> None:
-    objects = render(operator={"logLevel": "DEBUG"},
-                     helmValues={"pprofBindAddress": ":6060", "logLevel": "DEBUG",
-                                 "resources": {"limits": {"cpu": "3"}}})
+    objects = render(
+        operator={"logLevel": "DEBUG"},
+        helmValues={
+            "pprofBindAddress": ":6060",
+            "logLevel": "DEBUG",
+            "resources": {"limits": {"cpu": "3"}},
+        },
+    )
     values = env(objects)
     assert values["PPROF_BIND_ADDRESS"] == ":6060"
     assert values["LOG_LEVEL"] == "DEBUG"
@@ -251,14 +311,18 @@ def test_raw_helm_values_deep_merged_under_typed() -> None:
 
 
 def test_raw_value_clashing_with_typed_field_is_an_error() -> None:
-    doc = manifest(operator={"disableTelemetry": True},
-                   container={"resources": {"limits": {"cpu": "2"}}},
-                   helmValues={"disableTelemetry": False, "resources": {"limits": {"cpu": "4"}}})
+    doc = manifest(
+        operator={"disableTelemetry": True},
+        container={"resources": {"limits": {"cpu": "2"}}},
+        helmValues={"disableTelemetry": False, "resources": {"limits": {"cpu": "4"}}},
+    )
     with pytest.raises(StackInputError) as info:
         parse_document(doc, "t")
     problems = {p.path: p for p in info.value.problems}
-    assert set(problems) == {"spec.helmValues.disableTelemetry",
-                             "spec.helmValues.resources.limits.cpu"}
+    assert set(problems) == {
+        "spec.helmValues.disableTelemetry",
+        "spec.helmValues.resources.limits.cpu",
+    }
     assert "spec.operator.disableTelemetry" in problems["spec.helmValues.disableTelemetry"].message
     assert "spec.container.resources" in problems["spec.helmValues.resources.limits.cpu"].message
 
@@ -291,24 +355,29 @@ def test_restricted_would_reject_the_operator_pod(version: str) -> None:
 
 def test_pod_security_configurable() -> None:
     labels = one(render(namespacePodSecurity={"level": "privileged"}), "Namespace")["metadata"][
-        "labels"]
+        "labels"
+    ]
     assert labels["pod-security.kubernetes.io/enforce"] == "privileged"
     labels = one(render(namespacePodSecurity={"enabled": False}), "Namespace")["metadata"]["labels"]
     assert not [k for k in labels if k.startswith("pod-security.kubernetes.io/")]
 
 
 def test_pod_security_needs_a_created_namespace() -> None:
-    doc = manifest(createNamespace=False, namespacePodSecurity={"level": "baseline"})
+    doc = manifest(createNamespace=False, namespacePodSecurity={"level": "privileged"})
     with pytest.raises(StackInputError, match="only applies to a namespace this stack creates"):
         parse_document(doc, "t")
+    # The default setting, spelled out (as a dumped model does), is not an error.
+    doc = manifest(createNamespace=False, namespacePodSecurity={"level": "baseline"})
+    assert parse_document(doc, "t").target.spec.create_namespace is False
 
 
 def test_plain_helm_renders_the_chart_crds_as_shipped() -> None:
     objects = render(helm={"manageCrds": False})
     crds = [o.object for o in objects if o.kind == "CustomResourceDefinition"]
     assert len(crds) == 8
-    assert all("pulumi.com/patchForce" not in (c["metadata"].get("annotations") or {})
-               for c in crds)
+    assert all(
+        "pulumi.com/patchForce" not in (c["metadata"].get("annotations") or {}) for c in crds
+    )
 
 
 def test_existing_namespace_not_rendered() -> None:

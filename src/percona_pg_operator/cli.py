@@ -28,7 +28,17 @@ def _summary(path: str) -> str:
     )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Cli(click.Group):
+    """Turns the package's errors into a message and exit code 1: no traceback for bad input."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except PerconaPgOperatorError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="percona-pg-operator")
 def cli() -> None:
     """Install and upgrade the Percona Operator for PostgreSQL with Pulumi."""
@@ -102,19 +112,5 @@ def schema(stack_input: bool) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Console-script entry point: errors become a message and exit code 1, never a traceback."""
-    try:
-        cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except PerconaPgOperatorError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
-    except SystemExit:
-        raise
-    except KeyboardInterrupt:
-        sys.exit(130)
+    """Console-script entry point."""
+    cli.main(args=list(argv) if argv is not None else None, prog_name="percona-pg-operator")

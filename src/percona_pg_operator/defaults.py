@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 API_VERSION = "kubernetes.project-planton.org/v1"
 KIND = "KubernetesPerconaPostgresOperator"
 
@@ -47,7 +49,7 @@ KUBE_CONTEXT_ENV = "KUBE_CTX"
 # Pod Security level of the namespace this stack creates: the operator pod passes baseline but
 # not restricted (no seccompProfile on its container in any chart up to 3.0.0).
 # https://kubernetes.io/docs/concepts/security/pod-security-admission/
-POD_SECURITY_LEVEL = "baseline"
+POD_SECURITY_LEVEL: Literal["privileged", "baseline"] = "baseline"
 
 # The chart's own operator image repository (values.yaml `operatorImageRepository`); an image tag
 # or digest given without a repository is applied to it.

@@ -134,7 +134,9 @@ def write_objects(objects: list[RenderedObject], directory: Path) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for index, obj in enumerate(objects, start=1):
-        path = directory / f"{index:02d}-{obj.kind.lower() or 'object'}-{obj.name or 'unnamed'}.yaml"
+        path = (
+            directory / f"{index:02d}-{obj.kind.lower() or 'object'}-{obj.name or 'unnamed'}.yaml"
+        )
         path.write_text(obj.yaml, encoding="utf-8")
         written.append(path)
     return written

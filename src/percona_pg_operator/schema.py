@@ -1,7 +1,12 @@
-"""The JSON Schema of the manifest, from the typed API itself (camelCase keys)."""
+"""The JSON Schema of the manifest, from the typed API itself.
+
+Keys are accepted in camelCase and snake_case (protobuf-JSON rules), so the schema lists both
+spellings of every multi-word field; editors then complete either and flag real typos.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .spec import KubernetesPerconaPostgresOperator, StackInput
@@ -9,7 +14,27 @@ from .spec import KubernetesPerconaPostgresOperator, StackInput
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _add_snake_case(node: Any) -> None:
+    if isinstance(node, dict):
+        properties = node.get("properties")
+        if isinstance(properties, dict) and node.get("additionalProperties") is False:
+            for name in list(properties):
+                snake = _snake(name)
+                if snake != name and snake not in properties:
+                    properties[snake] = properties[name]
+        for value in node.values():
+            _add_snake_case(value)
+    elif isinstance(node, list):
+        for value in node:
+            _add_snake_case(value)
+
+
 def json_schema(stack_input: bool = False) -> dict[str, Any]:
     model = StackInput if stack_input else KubernetesPerconaPostgresOperator
     schema = model.model_json_schema(by_alias=True, mode="validation")
+    _add_snake_case(schema)
     return {"$schema": SCHEMA_DIALECT, **schema}

@@ -171,13 +171,14 @@ class HelmSettings(Model):
         return value.removeprefix("v")
 
 
-
 _IMAGE_REPOSITORY = re.compile(
     r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)+$"
 )
 _IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _IMAGE_DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
-_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_DNS1123_SUBDOMAIN = re.compile(
+    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+)
 # Go's time.ParseDuration, as controller-runtime reads the lease settings.
 _GO_DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$")
 _GO_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
@@ -420,6 +421,7 @@ class NamespacePodSecurity(Model):
             )
         return value
 
+
 class Spec(Model):
     target_cluster: TargetCluster | None = None
     namespace: Annotated[
@@ -449,7 +451,7 @@ class Spec(Model):
 
     @model_validator(mode="after")
     def _pod_security_needs_own_namespace(self) -> Spec:
-        if not self.create_namespace and "namespace_pod_security" in self.model_fields_set:
+        if not self.create_namespace and self.namespace_pod_security != NamespacePodSecurity():
             raise ValueError(
                 "namespacePodSecurity only applies to a namespace this stack creates "
                 "(createNamespace is false)"

@@ -53,7 +53,7 @@ VALUE_OWNERS = {
 
 
 def watched_namespaces(spec: Spec) -> list[str]:
-    """The namespace list for mode ``namespaces``: as given, plus the operator's own when missing."""
+    """The list for mode ``namespaces``: as given, plus the operator's own when missing."""
     names = list(spec.tenancy.namespaces)
     if spec.namespace not in names:
         names.append(spec.namespace)
@@ -82,8 +82,11 @@ def _typed_values(spec: Spec) -> dict[str, Any]:
     """The chart values the manifest's typed fields set explicitly."""
     values: dict[str, Any] = {}
     res = spec.container.resources
-    resources = {k: part for k, cm in (("limits", res.limits), ("requests", res.requests))
-                 if (part := _set_fields(cm))}
+    resources = {
+        k: part
+        for k, cm in (("limits", res.limits), ("requests", res.requests))
+        if (part := _set_fields(cm))
+    }
     if resources:
         values["resources"] = resources
 
@@ -120,23 +123,25 @@ def _typed_values(spec: Spec) -> dict[str, Any]:
             values["affinity"] = affinity
 
     op = spec.operator
-    for key, value in (
+    scalars: tuple[tuple[str, object], ...] = (
         ("replicaCount", op.replicas),
         ("logLevel", op.log_level),
         ("logStructured", op.log_structured),
         ("disableTelemetry", op.disable_telemetry),
-    ):
+    )
+    for key, value in scalars:
         if value is not None:
             values[key] = value
     election = op.leader_election
     if election is not None:
-        for key, value in (
+        election_values: tuple[tuple[str, object], ...] = (
             ("leaderElectionEnabled", election.enabled),
             ("leaseName", election.lease_name),
             ("leaseDuration", election.lease_duration),
             ("renewDeadline", election.renew_deadline),
             ("retryPeriod", election.retry_period),
-        ):
+        )
+        for key, value in election_values:
             if value is not None:
                 values[key] = value
     if op.feature_gates is not None:
@@ -205,7 +210,7 @@ def values_problems(spec: Spec) -> list[Problem]:
 
 
 def build_helm_values(spec: Spec) -> dict[str, Any]:
-    """The chart values for this spec; raises StackInputError on an unsupported or clashing field."""
+    """The chart values for this spec; StackInputError on an unsupported or clashing field."""
     problems = values_problems(spec)
     if problems:
         raise StackInputError("the chart values cannot be built", problems)
