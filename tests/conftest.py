@@ -59,3 +59,21 @@ def manifest(**spec: object) -> dict[str, object]:
         "metadata": {"name": "pg-op"},
         "spec": dict(spec),
     }
+
+
+def kubeconfig_text(
+    server: str = "https://k8s.example.com", token: str = "t0ken", context: str = "main"
+) -> str:
+    """A small valid kubeconfig whose context points at ``server``."""
+    import yaml
+
+    return yaml.safe_dump(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": "c", "cluster": {"server": server}}],
+            "users": [{"name": "u", "user": {"token": token}}],
+            "contexts": [{"name": context, "context": {"cluster": "c", "user": "u"}}],
+            "current-context": context,
+        }
+    )

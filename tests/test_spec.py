@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import EXAMPLES, manifest
+from conftest import EXAMPLES, kubeconfig_text, manifest
 
 from percona_pg_operator.errors import StackInputError
 from percona_pg_operator.quantity import parse_quantity
@@ -53,7 +53,7 @@ def test_camel_and_snake_case_give_equal_models() -> None:
         ),
         "providerConfig": {
             "provider": "digital_ocean_doks",
-            "digitalOceanDoks": {"kubeConfig": "k"},
+            "digitalOceanDoks": {"kubeConfig": kubeconfig_text()},
         },
     }
     snake = {
@@ -67,7 +67,7 @@ def test_camel_and_snake_case_give_equal_models() -> None:
         },
         "provider_config": {
             "provider": "DIGITAL_OCEAN_DOKS",
-            "digital_ocean_doks": {"kube_config": "k"},
+            "digital_ocean_doks": {"kube_config": kubeconfig_text()},
         },
     }
     snake["target"]["api_version"] = snake["target"].pop("apiVersion")

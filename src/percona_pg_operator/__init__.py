@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import (
     ChartRepositoryError,
+    CredentialError,
     PerconaPgOperatorError,
     RenderError,
     StackInputError,
-    UnsupportedProviderError,
     UpgradeGuardError,
 )
 from .spec import KubernetesPerconaPostgresOperator, StackInput
@@ -25,13 +25,13 @@ if TYPE_CHECKING:
 __all__ = [
     "TYPE_TOKEN",
     "ChartRepositoryError",
+    "CredentialError",
     "KubernetesPerconaPostgresOperator",
     "PerconaPgOperatorError",
     "PerconaPostgresOperator",
     "RenderError",
     "StackInput",
     "StackInputError",
-    "UnsupportedProviderError",
     "UpgradeGuardError",
     "load_stack_input",
     "parse_yaml",

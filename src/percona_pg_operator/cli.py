@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import click
 
-from .errors import PerconaPgOperatorError, StackInputError
+from .errors import CredentialError, PerconaPgOperatorError, StackInputError
+from .kubeconfig import GKE_KEY_ENV
 from .stack_input import read_file
 
 
@@ -109,6 +112,41 @@ def schema(stack_input: bool) -> None:
     from .schema import json_schema
 
     click.echo(json.dumps(json_schema(stack_input=stack_input), indent=2))
+
+
+@cli.group()
+def credentials() -> None:
+    """Credential plugins for the kubeconfigs this package writes (kubectl exec format)."""
+
+
+@credentials.command("gke")
+@click.option(
+    "--key-file",
+    type=click.Path(dir_okay=False, exists=True),
+    help=f"Service-account key JSON; default: the base64 key in env {GKE_KEY_ENV}.",
+)
+def credentials_gke(key_file: str | None) -> None:
+    """Print an ExecCredential with a GKE access token minted from a service-account key."""
+    from .tokens import gke_exec_credential
+
+    if key_file is not None:
+        key = base64.b64encode(Path(key_file).read_bytes()).decode()
+    else:
+        key = os.environ.get(GKE_KEY_ENV, "")
+        if not key:
+            raise CredentialError(f"no service-account key: set {GKE_KEY_ENV} or --key-file")
+    click.echo(json.dumps(gke_exec_credential(key)))
+
+
+@credentials.command("eks")
+@click.option("--cluster-name", required=True)
+@click.option("--region", required=True)
+@click.option("--role-arn", default=None, help="Assume this role first.")
+def credentials_eks(cluster_name: str, region: str, role_arn: str | None) -> None:
+    """Print an ExecCredential with an EKS token for the caller's AWS identity."""
+    from .tokens import eks_exec_credential
+
+    click.echo(json.dumps(eks_exec_credential(cluster_name, region, role_arn)))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

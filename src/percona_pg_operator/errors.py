@@ -38,8 +38,11 @@ class StackInputError(PerconaPgOperatorError):
         super().__init__("\n".join(lines))
 
 
-class UnsupportedProviderError(PerconaPgOperatorError):
-    """The provider config names a kind of cluster credential this version cannot use."""
+class CredentialError(PerconaPgOperatorError):
+    """Cluster credentials that cannot be used here (a missing command, an unreadable file).
+
+    Messages name the field or command, never a credential value.
+    """
 
 
 class ChartRepositoryError(PerconaPgOperatorError):

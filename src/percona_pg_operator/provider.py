@@ -1,7 +1,7 @@
-"""The Kubernetes provider, built from the stack input's credentials.
+"""The Kubernetes provider, built from the stack input's cluster credentials (see kubeconfig.py).
 
-With no provider config, the ambient kubeconfig is used, with env ``KUBE_CTX`` as the context
-(project-planton's behaviour). A kubeconfig from the provider config is a Pulumi secret.
+Any kubeconfig is a Pulumi secret; ``cluster_identifier`` keeps the provider (and every resource)
+from being replaced when only a credential changes.
 """
 
 from __future__ import annotations
@@ -12,31 +12,25 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_kubernetes as k8s
 
-from . import defaults
-from .errors import UnsupportedProviderError
-from .spec import KubernetesProviderConfig
+from .kubeconfig import cluster_credentials, require_exec_command
+from .provider_config import KubernetesProviderConfig
 
 
 def provider_args(
     config: KubernetesProviderConfig | None, environ: Mapping[str, str] | None = None
 ) -> k8s.ProviderArgs:
     env = os.environ if environ is None else environ
-    if config is None:
-        return k8s.ProviderArgs(
-            context=env.get(defaults.KUBE_CONTEXT_ENV) or None,
-            # Server-side apply lets the CRDs and objects an earlier `helm install` created be
-            # adopted instead of failing with "already exists".
-            enable_server_side_apply=True,
-        )
-    if config.provider == "digital_ocean_doks" and config.digital_ocean_doks is not None:
-        return k8s.ProviderArgs(
-            kubeconfig=pulumi.Output.secret(config.digital_ocean_doks.kube_config),
-            enable_server_side_apply=True,
-        )
-    raise UnsupportedProviderError(
-        f"provider_config.provider {config.provider} is not supported yet; "
-        "use digital_ocean_doks with a kube_config, or omit provider_config to use the "
-        "ambient kubeconfig"
+    credentials = cluster_credentials(config, env)
+    require_exec_command(credentials, path=env.get("PATH"))
+    return k8s.ProviderArgs(
+        kubeconfig=(
+            pulumi.Output.secret(credentials.kubeconfig) if credentials.kubeconfig else None
+        ),
+        context=credentials.context,
+        cluster_identifier=credentials.cluster_identifier,
+        # Server-side apply lets the CRDs and objects an earlier `helm install` created be
+        # adopted instead of failing with "already exists".
+        enable_server_side_apply=True,
     )
 
 
@@ -46,4 +40,9 @@ def build_provider(
     opts: pulumi.ResourceOptions | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> k8s.Provider:
-    return k8s.Provider(name, args=provider_args(config, environ), opts=opts)
+    secret_outputs = pulumi.ResourceOptions(additional_secret_outputs=["kubeconfig"])
+    return k8s.Provider(
+        name,
+        args=provider_args(config, environ),
+        opts=pulumi.ResourceOptions.merge(opts, secret_outputs),
+    )

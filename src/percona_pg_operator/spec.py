@@ -11,34 +11,20 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     field_validator,
     model_validator,
 )
-from pydantic.alias_generators import to_camel
 
 from . import defaults
+from .model import Model
+from .provider_config import KubernetesProviderConfig
 from .quantity import parse_quantity
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _ENUM_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _SEMVER = re.compile(r"^v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$")
-
-
-class Model(BaseModel):
-    """Shared model settings: strict keys, both spellings, immutable."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        alias_generator=to_camel,
-        validate_by_name=True,
-        validate_by_alias=True,
-        frozen=True,
-        str_strip_whitespace=False,
-    )
 
 
 def _dns1123_label(value: str, max_len: int) -> str:
@@ -487,52 +473,6 @@ class KubernetesPerconaPostgresOperator(Model):
     kind: Literal["KubernetesPerconaPostgresOperator"]
     metadata: Metadata
     spec: Spec = Spec()
-
-
-class DigitalOceanDoksCredential(Model):
-    kube_config: str = Field(min_length=1, repr=False)
-
-
-class GcpGkeCredential(Model):
-    cluster_endpoint: str
-    cluster_ca_data: str
-    service_account_key_base64: str = Field(repr=False)
-
-
-class KubernetesProviderConfig(Model):
-    """project-planton's KubernetesProviderConfig: the credentials of the target cluster."""
-
-    provider: Literal["gcp_gke", "aws_eks", "azure_aks", "digital_ocean_doks"] | None = None
-    gcp_gke: GcpGkeCredential | None = None
-    aws_eks: dict[str, Any] | None = None
-    azure_aks: dict[str, Any] | None = None
-    digital_ocean_doks: DigitalOceanDoksCredential | None = None
-
-    @field_validator("provider", mode="before")
-    @classmethod
-    def _enum_name(cls, value: Any) -> Any:
-        # Protobuf-JSON enum names; accept the upper-case spelling of the proto too.
-        return value.lower() if isinstance(value, str) else value
-
-    @model_validator(mode="after")
-    def _one_block(self) -> KubernetesProviderConfig:
-        blocks = [
-            k
-            for k in ("gcp_gke", "aws_eks", "azure_aks", "digital_ocean_doks")
-            if getattr(self, k) is not None
-        ]
-        if self.provider is None:
-            if len(blocks) != 1:
-                raise ValueError(
-                    "set provider to one of gcp_gke, aws_eks, azure_aks, "
-                    "digital_ocean_doks with its matching block"
-                )
-            object.__setattr__(self, "provider", blocks[0])
-        elif getattr(self, self.provider) is None:
-            raise ValueError(
-                f"provider is {self.provider} but the {self.provider} block is missing"
-            )
-        return self
 
 
 class StackInput(Model):

@@ -1,0 +1,126 @@
+"""Short-lived cluster tokens for the kubeconfig ``exec`` plugins, as ExecCredential objects.
+
+- GKE: an OAuth2 access token for the service account (JWT-bearer grant at the key's
+  ``token_uri``), as gke-gcloud-auth-plugin provides one.
+- EKS: ``k8s-aws-v1.`` + base64url of an STS GetCallerIdentity URL presigned with the
+  ``x-k8s-aws-id`` header, as aws-iam-authenticator and ``aws eks get-token`` make it.
+https://kubernetes.io/docs/reference/access-authn-authz/authentication/#client-go-credential-plugins
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from collections.abc import Callable
+from typing import Any
+
+from .errors import CredentialError
+from .kubeconfig import EXEC_API_VERSION
+
+GKE_SCOPES = (
+    "https://www.googleapis.com/auth/cloud-platform",
+    "https://www.googleapis.com/auth/userinfo.email",
+)
+EKS_TOKEN_PREFIX = "k8s-aws-v1."
+EKS_CLUSTER_HEADER = "x-k8s-aws-id"
+# The presigned URL is valid for 15 minutes; report expiry a minute early, as the AWS CLI does.
+EKS_TOKEN_MINUTES = 14
+EKS_PRESIGN_SECONDS = 60
+
+Clock = Callable[[], dt.datetime]
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def exec_credential(token: str, expiry: dt.datetime) -> dict[str, Any]:
+    if expiry.tzinfo is None:
+        expiry = expiry.replace(tzinfo=dt.UTC)
+    return {
+        "apiVersion": EXEC_API_VERSION,
+        "kind": "ExecCredential",
+        "spec": {},
+        "status": {
+            "token": token,
+            "expirationTimestamp": expiry.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        },
+    }
+
+
+def gke_exec_credential(key_base64: str) -> dict[str, Any]:
+    """Mint an access token from a base64 service-account key JSON."""
+    try:
+        from google.auth import exceptions as google_exceptions
+        from google.auth.transport.requests import Request
+        from google.oauth2 import service_account
+    except ImportError:
+        raise CredentialError(
+            "GKE tokens need google-auth: pip install 'percona-pg-operator[gke]'"
+        ) from None
+    try:
+        info = json.loads(base64.b64decode(key_base64, validate=True))
+        credentials = service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
+            info, scopes=list(GKE_SCOPES)
+        )
+    except (binascii.Error, ValueError, KeyError):
+        raise CredentialError(
+            "the GKE service-account key is not a base64 service-account key JSON"
+        ) from None
+    try:
+        credentials.refresh(Request())
+    except google_exceptions.GoogleAuthError as exc:
+        reason = str(exc.args[0]) if exc.args else type(exc).__name__
+        raise CredentialError(
+            f"the GKE token exchange at {info.get('token_uri')} failed: {reason[:200]}"
+        ) from None
+    return exec_credential(str(credentials.token), credentials.expiry)
+
+
+def eks_token(
+    cluster_name: str,
+    region: str,
+    role_arn: str | None = None,
+    session: Any = None,
+    now: Clock = _utcnow,
+) -> tuple[str, dt.datetime]:
+    """The EKS bearer token for the caller's AWS identity (or the role it assumes)."""
+    try:
+        import botocore.session
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:
+        raise CredentialError(
+            "EKS tokens need botocore: pip install 'percona-pg-operator[eks]'"
+        ) from None
+    session = session or botocore.session.get_session()
+    try:
+        if role_arn:
+            sts = session.create_client("sts", region_name=region)
+            assumed = sts.assume_role(RoleArn=role_arn, RoleSessionName="percona-pg-operator")
+            creds = assumed["Credentials"]
+            session = botocore.session.get_session()
+            session.set_credentials(
+                creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]
+            )
+        client = session.create_client("sts", region_name=region)
+
+        def add_cluster_header(request: Any, **_: Any) -> None:
+            request.headers[EKS_CLUSTER_HEADER] = cluster_name
+
+        client.meta.events.register("before-sign.sts.GetCallerIdentity", add_cluster_header)
+        url = client.generate_presigned_url(
+            "get_caller_identity", Params={}, ExpiresIn=EKS_PRESIGN_SECONDS, HttpMethod="GET"
+        )
+    except (BotoCoreError, ClientError) as exc:
+        raise CredentialError(f"cannot make an EKS token: {type(exc).__name__}") from None
+    token = EKS_TOKEN_PREFIX + base64.urlsafe_b64encode(url.encode()).decode().rstrip("=")
+    return token, now() + dt.timedelta(minutes=EKS_TOKEN_MINUTES)
+
+
+def eks_exec_credential(
+    cluster_name: str, region: str, role_arn: str | None = None
+) -> dict[str, Any]:
+    token, expiry = eks_token(cluster_name, region, role_arn)
+    return exec_credential(token, expiry)
