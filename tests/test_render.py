@@ -21,8 +21,8 @@ from percona_pg_operator.stack_input import parse_document, read_file
 
 pytestmark = [pytest.mark.chart, pytest.mark.usefixtures("fixture_repo_env")]
 
-# A current Kubernetes release whose schemas kubernetes-validate ships.
-KUBERNETES_VERSION = "1.35.0"
+# The newest Kubernetes release whose schemas kubernetes-validate ships.
+KUBERNETES_VERSION = kubernetes_validate.latest_version()
 LEADER_ELECTION_VERSIONS = [v for v in CHART_VERSIONS if v >= "2.9.0"]
 DIGEST = "sha256:" + "ab" * 32
 
