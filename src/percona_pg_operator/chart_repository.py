@@ -89,7 +89,8 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _is_local(url: str) -> bool:
+def is_local_repo(url: str) -> bool:
+    """A directory or file:// repository (Helm itself cannot install from one)."""
     return "://" not in url or url.startswith("file://")
 
 
@@ -115,7 +116,7 @@ class ChartRepository:
 
     @property
     def is_local(self) -> bool:
-        return _is_local(self.url)
+        return is_local_repo(self.url)
 
     def _base(self) -> str:
         if "://" not in self.url:

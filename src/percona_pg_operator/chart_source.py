@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import defaults
-from .chart_repository import ChartPackage, ChartRepository
+from .chart_repository import ChartPackage, ChartRepository, is_local_repo
 from .crds import ManagedCrds, load_managed_crds
 from .locals import Locals
 
@@ -22,7 +22,7 @@ class ChartSource:
     @property
     def local_package_path(self) -> str | None:
         """Helm cannot read file:// or directory repositories: install the verified file."""
-        if self.package is not None and ChartRepository(self.repo).is_local:
+        if self.package is not None and is_local_repo(self.repo):
             return str(self.package.path)
         return None
 

@@ -32,8 +32,8 @@ from .provider_config import (
     AzureAksCredential,
     GcpGkeCredential,
     KubernetesProviderConfig,
-    _server_url,
     parse_kubeconfig,
+    server_url,
 )
 
 EXEC_API_VERSION = "client.authentication.k8s.io/v1"
@@ -94,7 +94,7 @@ def _exec(
 
 
 def gke_kubeconfig(cred: GcpGkeCredential) -> ClusterCredentials:
-    server = _server_url(cred.cluster_endpoint)
+    server = server_url(cred.cluster_endpoint)
     user = _exec(CLI, ["credentials", "gke"], {GKE_KEY_ENV: cred.service_account_key_base64})
     return ClusterCredentials(
         kubeconfig=_config(
@@ -106,7 +106,7 @@ def gke_kubeconfig(cred: GcpGkeCredential) -> ClusterCredentials:
 
 
 def eks_kubeconfig(cred: AwsEksCredential) -> ClusterCredentials:
-    server = _server_url(cred.cluster_endpoint)
+    server = server_url(cred.cluster_endpoint)
     extra = ["--role-arn", cred.role_arn] if cred.role_arn else []
     env = {"AWS_PROFILE": cred.profile} if cred.profile else None
     if cred.token_source == "aws_cli":
@@ -150,7 +150,7 @@ def aks_kubeconfig(cred: AzureAksCredential) -> ClusterCredentials:
         server = parse_kubeconfig(cred.kube_config)["server"]
         return ClusterCredentials(kubeconfig=cred.kube_config, cluster_identifier=f"aks:{server}")
     assert cred.cluster_endpoint is not None and cred.cluster_ca_data is not None
-    server = _server_url(cred.cluster_endpoint)
+    server = server_url(cred.cluster_endpoint)
     args = ["get-token", "--login", cred.login_mode, "--server-id", cred.server_id]
     if cred.tenant_id:
         args += ["--tenant-id", cred.tenant_id]

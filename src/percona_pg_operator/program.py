@@ -13,7 +13,8 @@ from .stack_input import load_stack_input, pulumi_config_value
 def previous_chart_version() -> pulumi.Output[str | None]:
     """The chart version this stack deployed last, read from its own last exported outputs.
 
-    A stack never deployed has no outputs, so a fresh install passes the upgrade guard.
+    A stack never deployed has no outputs, so a fresh install passes the upgrade guard. Reading
+    a stack's own outputs back through a StackReference: pulumi/pulumi#3722.
     """
     this_stack = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
     ref = pulumi.StackReference(this_stack)

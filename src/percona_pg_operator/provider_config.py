@@ -38,7 +38,7 @@ _EKS_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 
-def _server_url(endpoint: str) -> str:
+def server_url(endpoint: str) -> str:
     """``https://`` + host, as kubeconfigs want it; GKE and EKS APIs give bare hosts or URLs."""
     return endpoint if endpoint.startswith("https://") else f"https://{endpoint}"
 
@@ -115,8 +115,15 @@ class GcpGkeCredential(Model):
     cluster_ca_data: str = Field(repr=False)
     service_account_key_base64: str = Field(repr=False)
 
-    _endpoint_ok = field_validator("cluster_endpoint")(classmethod(lambda cls, v: _endpoint(v)))
-    _ca_ok = field_validator("cluster_ca_data")(classmethod(lambda cls, v: _ca_data(v)))
+    @field_validator("cluster_endpoint")
+    @classmethod
+    def _endpoint_ok(cls, value: str) -> str:
+        return _endpoint(value)
+
+    @field_validator("cluster_ca_data")
+    @classmethod
+    def _ca_ok(cls, value: str) -> str:
+        return _ca_data(value)
 
     @field_validator("service_account_key_base64")
     @classmethod
@@ -152,8 +159,15 @@ class AwsEksCredential(Model):
         description="percona_pg_operator (botocore, the eks extra) or aws_cli (aws eks get-token)",
     )
 
-    _endpoint_ok = field_validator("cluster_endpoint")(classmethod(lambda cls, v: _endpoint(v)))
-    _ca_ok = field_validator("cluster_ca_data")(classmethod(lambda cls, v: _ca_data(v)))
+    @field_validator("cluster_endpoint")
+    @classmethod
+    def _endpoint_ok(cls, value: str) -> str:
+        return _endpoint(value)
+
+    @field_validator("cluster_ca_data")
+    @classmethod
+    def _ca_ok(cls, value: str) -> str:
+        return _ca_data(value)
 
     @field_validator("cluster_name")
     @classmethod
