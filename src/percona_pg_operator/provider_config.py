@@ -108,12 +108,11 @@ class DigitalOceanDoksCredential(Model):
         return value
 
 
-class GcpGkeCredential(Model):
-    """project-planton's GKE block; tokens are minted by ``percona-pg-operator credentials gke``."""
+class _ClusterAccess(Model):
+    """An API endpoint and the CA that signs its certificate, as cloud APIs return them."""
 
     cluster_endpoint: str
     cluster_ca_data: str = Field(repr=False)
-    service_account_key_base64: str = Field(repr=False)
 
     @field_validator("cluster_endpoint")
     @classmethod
@@ -124,6 +123,12 @@ class GcpGkeCredential(Model):
     @classmethod
     def _ca_ok(cls, value: str) -> str:
         return _ca_data(value)
+
+
+class GcpGkeCredential(_ClusterAccess):
+    """project-planton's GKE block; tokens are minted by ``percona-pg-operator credentials gke``."""
+
+    service_account_key_base64: str = Field(repr=False)
 
     @field_validator("service_account_key_base64")
     @classmethod
@@ -145,29 +150,17 @@ class GcpGkeCredential(Model):
         return value
 
 
-class AwsEksCredential(Model):
+class AwsEksCredential(_ClusterAccess):
     """An EKS cluster; tokens are presigned STS GetCallerIdentity URLs, minted on each use."""
 
     cluster_name: str
     region: str
-    cluster_endpoint: str
-    cluster_ca_data: str = Field(repr=False)
     role_arn: str | None = None
     profile: str | None = Field(default=None, description="AWS profile for the token command")
     token_source: Literal["percona_pg_operator", "aws_cli"] = Field(
         default="percona_pg_operator",
         description="percona_pg_operator (botocore, the eks extra) or aws_cli (aws eks get-token)",
     )
-
-    @field_validator("cluster_endpoint")
-    @classmethod
-    def _endpoint_ok(cls, value: str) -> str:
-        return _endpoint(value)
-
-    @field_validator("cluster_ca_data")
-    @classmethod
-    def _ca_ok(cls, value: str) -> str:
-        return _ca_data(value)
 
     @field_validator("cluster_name")
     @classmethod
