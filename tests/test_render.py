@@ -11,7 +11,7 @@ from typing import Any
 
 import kubernetes_validate
 import pytest
-from conftest import CHART_VERSIONS, EXAMPLES, FIXTURE_REPO, manifest
+from conftest import CHART_VERSIONS, EXAMPLES, manifest
 from pod_security import violations
 
 from percona_pg_operator.errors import StackInputError
@@ -423,7 +423,3 @@ def test_renderer_and_release_use_the_same_values(monkeypatch: pytest.MonkeyPatc
     run = run_pulumi(lambda: PerconaPostgresOperator("pg", stack_input))
     assert used == [run.one(RELEASE_TYPE).inputs["values"]]
     assert used[0]["watchNamespace"] == "team-a-db,team-b-db,percona-platform"
-
-
-def test_fixture_repo_is_the_chart_source() -> None:
-    assert (FIXTURE_REPO / "index.yaml").is_file()

@@ -28,8 +28,6 @@ _YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce"
 # The chart version whose CRDs these are.
 CHART_VERSION_ANNOTATION = "percona-pg-operator/chart-version"
-# Percona stamps its own CRDs with the operator version they belong to.
-VERSION_LABEL = "pgv2.percona.com/version"
 # Bump when the cached form changes, so old caches are rebuilt rather than misread.
 _CACHE_FORMAT = 1
 _DOC_SEPARATOR = "\n---\n"

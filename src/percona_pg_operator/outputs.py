@@ -10,5 +10,3 @@ CHART_VERSION = "chart_version"
 OPERATOR_VERSION = "operator_version"
 # Names of the CustomResourceDefinitions the stack manages (empty with plain-Helm CRDs).
 CRDS = "crds"
-
-ALL = (NAMESPACE, RELEASE_NAME, CHART_VERSION, OPERATOR_VERSION, CRDS)
