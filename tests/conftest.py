@@ -7,13 +7,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
-FIXTURE_REPO = (ROOT.parent / "shared" / "fixtures" / "helm-repo").resolve()
+# The official Percona pg-operator chart packages and their index, vendored (Apache-2.0, see the
+# LICENSE beside them), so that every clone can run every test.
+FIXTURE_REPO = ROOT / "tests" / "fixtures" / "helm-repo"
 CHART_VERSIONS = ["2.7.0", "2.8.2", "2.9.0", "3.0.0"]
-
-requires_fixture_repo = pytest.mark.skipif(
-    not (FIXTURE_REPO / "index.yaml").is_file(),
-    reason=f"the Percona chart fixture repository is not at {FIXTURE_REPO} (../shared)",
-)
 
 
 @pytest.fixture(autouse=True)
@@ -31,11 +28,8 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 @pytest.fixture(scope="session")
 def warm_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A chart cache shared by the tests that only need verified packages, filled once."""
-    if not (FIXTURE_REPO / "index.yaml").is_file():
-        pytest.skip(f"the Percona chart fixture repository is not at {FIXTURE_REPO} (../shared)")
-    from percona_pg_operator.chart_repository import ChartRepository
-    from percona_pg_operator.crds import load_managed_crds
+    """One chart cache for the tests that only need verified packages, filled once."""
+    from percona_pg_operator.chart import ChartRepository, load_managed_crds
 
     cache = tmp_path_factory.mktemp("warm-cache") / "percona-pg-operator"
     repo = ChartRepository(str(FIXTURE_REPO), cache_dir=cache)
@@ -46,7 +40,7 @@ def warm_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def fixture_repo_env(monkeypatch: pytest.MonkeyPatch, warm_cache: Path) -> Iterator[Path]:
-    """The fixture directory as the chart mirror, with the warm shared cache."""
+    """The vendored chart repository as the mirror, with the warm cache."""
     monkeypatch.setenv("PERCONA_PG_OPERATOR_CHART_REPO", str(FIXTURE_REPO))
     monkeypatch.setenv("XDG_CACHE_HOME", str(warm_cache.parent))
     yield FIXTURE_REPO

@@ -1,12 +1,23 @@
 """Run Pulumi code under Pulumi's mocks and record everything the engine would be told.
 
-``MockResourceArgs`` hides a registration's parent, dependencies, provider reference, retain-on-
-delete and secretness, so a recording monitor keeps the raw ``RegisterResource`` requests.
+Built on Pulumi's public testing API: ``pulumi.runtime.set_mocks`` and ``@pulumi.runtime.test``
+run the program, ``Mocks.new_resource`` sees each resource's type, name, inputs, provider and
+transforms. Two things that API does not show are taken from one place each, and
+``test_pulumi_harness.py`` fails with a clear message if a Pulumi release changes them:
+
+- a registration's parent, dependencies, retain-on-delete, aliases and secret markers travel only
+  in the ``RegisterResource`` request, so ``RecordingMonitor`` (the ``monitor`` that
+  ``set_mocks`` accepts) keeps the raw request;
+- the stack's exported outputs are the root ``Stack`` resource's ``outputs``.
+
+Each run happens in a copy of the current ``contextvars`` context, so the root stack, settings
+and config of one run never leak into the next (Pulumi keeps them in context variables).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import gc
 import json
 from collections.abc import Callable
@@ -15,10 +26,7 @@ from typing import Any
 
 import pulumi
 from google.protobuf import json_format
-from pulumi.runtime import settings
-from pulumi.runtime.mocks import MockMonitor, _resolve_callbacks
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime.mocks import MockMonitor
 
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
@@ -43,6 +51,8 @@ class Registration:
     retain_on_delete: bool
     custom: bool
     transforms: list[Any]
+    aliases: list[dict[str, Any]]
+    import_id: str
 
     def is_secret(self, key: str) -> bool:
         value = self.raw.get(key)
@@ -53,8 +63,13 @@ class RecordingMocks(pulumi.runtime.Mocks):
     def __init__(self, previous_outputs: dict[str, Any] | None = None, app_version: str = "9.9.9"):
         self.previous_outputs = previous_outputs or {}
         self.app_version = app_version
+        # (type, name) -> the transforms declared in the resource's options (public API).
+        self.transforms: dict[tuple[str, str], list[Any]] = {}
+        # Every registration, also when the program fails part-way.
+        self.registrations: list[Registration] = []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        self.transforms[(args.typ, args.name)] = list(args.transforms)
         state = dict(args.inputs)
         if args.typ == STACK_REFERENCE_TYPE:
             state = {"name": args.name, "outputs": self.previous_outputs, "secretOutputNames": []}
@@ -75,16 +90,16 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
 
 class RecordingMonitor(MockMonitor):
-    """Keeps each raw registration; the transforms are the program's own callables."""
+    """Keeps each raw registration request: the one place this harness reads engine messages."""
 
-    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+    def __init__(self, mocks: RecordingMocks) -> None:
         super().__init__(mocks)
-        self.registrations: list[Registration] = []
+        self.recording_mocks = mocks
+        self.registrations = mocks.registrations
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
-            raw = json_format.MessageToDict(request.object)
             self.registrations.append(
                 Registration(
                     type=request.type,
@@ -94,10 +109,14 @@ class RecordingMonitor(MockMonitor):
                     dependencies=list(request.dependencies),
                     provider=request.provider,
                     inputs=pulumi.runtime.rpc.deserialize_properties(request.object),
-                    raw=raw,
+                    raw=json_format.MessageToDict(request.object),
                     retain_on_delete=bool(request.retainOnDelete),
                     custom=request.custom,
-                    transforms=_resolve_callbacks(request.transforms),
+                    transforms=self.recording_mocks.transforms.get(
+                        (request.type, request.name), []
+                    ),
+                    aliases=[json_format.MessageToDict(a) for a in request.aliases],
+                    import_id=request.importId,
                 )
             )
         return response
@@ -148,31 +167,41 @@ def run_pulumi(
     fn: Callable[[], Any],
     mocks: RecordingMocks | None = None,
     config: dict[str, str] | None = None,
+    preview: bool = False,
 ) -> Run:
     """Run ``fn`` as a Pulumi program under mocks; wait for every registration and output."""
-    mocks = mocks or RecordingMocks()
-    settings.ROOT.set(None)
-    settings.SETTINGS.rpc_manager.clear()
-    settings.SETTINGS.outputs.clear()
+    return contextvars.copy_context().run(_run, fn, mocks or RecordingMocks(), config, preview)
+
+
+def _run(
+    fn: Callable[[], Any], mocks: RecordingMocks, config: dict[str, str] | None, preview: bool
+) -> Run:
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(
-        mocks, project="percona-pg-operator", stack="test", preview=False, monitor=monitor
+        mocks, project="percona-pg-operator", stack="test", preview=preview, monitor=monitor
     )
     pulumi.runtime.set_all_config(config or {})
     holder: dict[str, Any] = {}
 
-    def body() -> None:
+    @pulumi.runtime.test  # type: ignore[misc]
+    def program() -> pulumi.Output[None]:
         holder["value"] = fn()
-        root = settings.get_root_resource()
-        exported = dict(getattr(root, "outputs", {}) or {})
-        holder["outputs"] = _sync_await(pulumi.Output.from_input(exported).future())
+        exported = dict(stack_outputs())
+        return pulumi.Output.from_input(exported).apply(lambda v: holder.update(outputs=v))
 
     try:
-        _sync_await(run_pulumi_func(body))
+        program()
     except Exception:
         _drop_failed_futures()
         raise
     return Run(monitor.registrations, holder.get("outputs") or {}, holder.get("value"))
+
+
+def stack_outputs() -> dict[str, Any]:
+    """What the program exported: the root Stack resource's outputs."""
+    root = pulumi.runtime.get_root_resource()
+    outputs: dict[str, Any] = root.outputs  # type: ignore[union-attr]
+    return outputs
 
 
 def _drop_failed_futures() -> None:

@@ -10,20 +10,15 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import CHART_VERSIONS, FIXTURE_REPO, requires_fixture_repo
+from conftest import CHART_VERSIONS, FIXTURE_REPO
 from repo_server import RepoServer, serve
 
-from percona_pg_operator.chart_repository import ChartRepository, cache_root
+from percona_pg_operator.chart import ChartRepository, cache_root, chart_repo_url
 from percona_pg_operator.errors import ChartRepositoryError
-from percona_pg_operator.locals import chart_repo_url
 
-pytestmark = [requires_fixture_repo, pytest.mark.chart]
+pytestmark = pytest.mark.chart
 
-INDEX = (
-    yaml.safe_load((FIXTURE_REPO / "index.yaml").read_text())
-    if (FIXTURE_REPO / "index.yaml").is_file()
-    else {"entries": {"pg-operator": []}}
-)
+INDEX = yaml.safe_load((FIXTURE_REPO / "index.yaml").read_text())
 DIGESTS = {str(e["version"]): e["digest"] for e in INDEX["entries"]["pg-operator"]}
 
 

@@ -19,8 +19,7 @@ from pulumi_harness import (
 )
 
 from percona_pg_operator import PerconaPostgresOperator, outputs
-from percona_pg_operator.spec import StackInput
-from percona_pg_operator.stack_input import parse_document, read_file
+from percona_pg_operator.manifest import StackInput, parse_document, read_file
 
 PLAIN_HELM = {"helm": {"manageCrds": False}}
 

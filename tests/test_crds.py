@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,10 +25,9 @@ from pulumi_harness import (
 from repo_server import RepoServer, serve
 
 from percona_pg_operator import PerconaPostgresOperator, outputs
-from percona_pg_operator.chart_repository import ChartRepository
-from percona_pg_operator.crds import PATCH_FORCE_ANNOTATION, load_managed_crds
+from percona_pg_operator.chart import PATCH_FORCE_ANNOTATION, ChartRepository, load_managed_crds
 from percona_pg_operator.errors import UpgradeGuardError
-from percona_pg_operator.stack_input import parse_document
+from percona_pg_operator.manifest import parse_document
 
 pytestmark = pytest.mark.chart
 
@@ -55,10 +55,9 @@ def http_repo(monkeypatch: pytest.MonkeyPatch, warm_cache: Path) -> Iterator[Rep
 
 
 def crd_objects(run: Run) -> list[dict[str, Any]]:
-    """The CRDs the stack applies, as the Kubernetes provider will parse them."""
+    """The CRDs the stack applies: JSON documents in one YAML stream, as the provider reads it."""
     group = run.one(CONFIG_GROUP_TYPE)
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return [d for d in yaml.load_all(group.inputs["yaml"], Loader=loader) if d]
+    return [json.loads(doc) for doc in group.inputs["yaml"].split("\n---\n")]
 
 
 def child_options(group: Registration, type_: str, name: str) -> pulumi.ResourceOptions:
@@ -163,9 +162,7 @@ def test_guard_refuses_before_any_crd_or_release(fixture_repo_env: Path) -> None
     with pytest.raises(UpgradeGuardError, match=r"2\.8\.2 -> 3\.0\.0 skips a minor") as info:
         run_program_with(manifest(helm={"version": "3.0.0"}), mocks)
     assert isinstance(info.value, pulumi.RunError), "Pulumi must show it without a traceback"
-    from pulumi.runtime import settings
-
-    registered = [r.type for r in settings.SETTINGS.monitor.registrations]
+    registered = [r.type for r in mocks.registrations]
     assert CONFIG_GROUP_TYPE not in registered
     assert RELEASE_TYPE not in registered
 
@@ -189,7 +186,7 @@ def test_guard_override(fixture_repo_env: Path) -> None:
 
 
 def test_crd_parse_is_cached_per_digest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from percona_pg_operator import crds as crds_module
+    from percona_pg_operator.chart import _crds as crds_module
 
     package = ChartRepository(str(FIXTURE_REPO), cache_dir=tmp_path).fetch("pg-operator", "2.9.0")
     first = load_managed_crds(package)

@@ -8,6 +8,9 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import os
+import subprocess
+import sys
 import threading
 import urllib.parse
 from collections.abc import Iterator
@@ -23,10 +26,10 @@ from pulumi_harness import PROVIDER_TYPE, RecordingMocks, run_pulumi
 
 from percona_pg_operator import PerconaPostgresOperator
 from percona_pg_operator.cli import cli
+from percona_pg_operator.cluster import GKE_KEY_ENV, cluster_credentials
+from percona_pg_operator.cluster._tokens import eks_token
 from percona_pg_operator.errors import CredentialError, StackInputError
-from percona_pg_operator.kubeconfig import GKE_KEY_ENV, cluster_credentials
-from percona_pg_operator.stack_input import parse_document
-from percona_pg_operator.tokens import eks_token
+from percona_pg_operator.manifest import parse_document
 
 CA = base64.b64encode(
     b"-----BEGIN CERTIFICATE-----\nMIIBfakefakefake\n-----END CERTIFICATE-----\n"
@@ -102,7 +105,7 @@ def bin_path(tmp_path: Path) -> str:
     """A PATH holding stand-ins for the credential commands."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    for name in ("percona-pg-operator", "aws", "kubelogin"):
+    for name in ("aws", "kubelogin"):
         tool = bin_dir / name
         tool.write_text("#!/bin/sh\nexit 0\n")
         tool.chmod(0o755)
@@ -142,8 +145,8 @@ def test_gke_kubeconfig() -> None:
     }
     entry = user_exec(result.kubeconfig)
     assert entry["apiVersion"] == "client.authentication.k8s.io/v1"
-    assert entry["command"] == "percona-pg-operator"
-    assert entry["args"] == ["credentials", "gke"]
+    assert entry["command"] == sys.executable
+    assert entry["args"] == ["-m", "percona_pg_operator", "credentials", "gke"]
     assert entry["env"] == [{"name": GKE_KEY_ENV, "value": sa_key()}]
     assert entry["interactiveMode"] == "Never"
     assert result.cluster_identifier == "gke:https://34.1.2.3"
@@ -155,8 +158,10 @@ def test_eks_kubeconfig_with_own_token_command() -> None:
     assert cluster(result.kubeconfig)["server"] == "https://ABC.gr7.eu-west-1.eks.amazonaws.com"
     assert cluster(result.kubeconfig)["certificate-authority-data"] == CA
     entry = user_exec(result.kubeconfig)
-    assert entry["command"] == "percona-pg-operator"
+    assert entry["command"] == sys.executable
     assert entry["args"] == [
+        "-m",
+        "percona_pg_operator",
         "credentials",
         "eks",
         "--cluster-name",
@@ -408,7 +413,6 @@ def test_identifier_changes_with_the_cluster(bin_path: str) -> None:
 @pytest.mark.parametrize(
     ("config", "command", "hint"),
     [
-        (gke(), "percona-pg-operator", "pip install"),
         (eks(tokenSource="aws_cli"), "aws", "AWS CLI"),
         (aks(), "kubelogin", "kubelogin"),
     ],
@@ -484,6 +488,53 @@ def test_gke_credential_command_end_to_end(token_server: tuple[TokenServer, str]
     assert claims_json["iss"] == "deployer@acme-prod.iam.gserviceaccount.com"
     assert claims_json["aud"] == "https://oauth2.googleapis.com/token"  # google-auth's audience
     assert "cloud-platform" in claims_json["scope"]
+
+
+def test_kubeconfig_exec_entry_runs_without_the_virtualenv_on_path(
+    token_server: tuple[TokenServer, str], tmp_path: Path
+) -> None:
+    """The provider starts the plugin with the Pulumi CLI's environment, not the venv's: run it
+    exactly as the kubeconfig says, with a PATH that holds nothing of this package."""
+    _, uri = token_server
+    entry = user_exec(creds(gke(serviceAccountKeyBase64=sa_key(uri))).kubeconfig)
+    assert os.path.isabs(entry["command"])
+    env = {"PATH": str(tmp_path), **{e["name"]: e["value"] for e in entry["env"]}}
+    done = subprocess.run(
+        [entry["command"], *entry["args"]],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["status"]["token"] == "ya29.offline-test-token"
+
+
+def test_kubeconfig_is_the_same_on_every_run() -> None:
+    assert creds(gke()).kubeconfig == creds(gke()).kubeconfig
+    assert creds(eks()).kubeconfig == creds(eks()).kubeconfig
+
+
+def test_credential_plugin_loads_no_models() -> None:
+    """It runs on every token refresh: no pydantic, no manifest models, no Pulumi SDK."""
+    code = (
+        "import sys; from percona_pg_operator.cli import main\n"
+        "try:\n    main(['credentials', 'gke'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('pydantic', 'pulumi', 'pulumi_kubernetes')"
+        " or m.startswith('percona_pg_operator.manifest')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={GKE_KEY_ENV: "", "PATH": os.environ.get("PATH", "")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_gke_credential_command_refused_exchange(token_server: tuple[TokenServer, str]) -> None:
@@ -593,6 +644,36 @@ def test_eks_credential_command(fixed_aws: Any, monkeypatch: pytest.MonkeyPatch)
     assert credential["kind"] == "ExecCredential"
     assert credential["status"]["token"].startswith("k8s-aws-v1.")
     assert "wJalrXUtnFEMI" not in result.stdout
+
+
+def test_eks_assume_role_denied_says_so(fixed_aws: Any) -> None:
+    from botocore.stub import Stubber
+
+    role = "arn:aws:iam::123456789012:role/deployer"
+    denial = (
+        "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: "
+        f"sts:AssumeRole on resource: {role}"
+    )
+    sts = fixed_aws.create_client("sts", region_name="eu-west-1")
+    stubber = Stubber(sts)
+    stubber.add_client_error(
+        "assume_role",
+        service_error_code="AccessDenied",
+        service_message=denial,
+        http_status_code=403,
+    )
+    stubber.activate()
+
+    class Session:
+        def create_client(self, *_: Any, **__: Any) -> Any:
+            return sts
+
+    with pytest.raises(CredentialError) as info:
+        eks_token("prod", "eu-west-1", role_arn=role, session=Session())
+    message = str(info.value)
+    assert "AssumeRole failed with AccessDenied" in message
+    assert role in message
+    assert "wJalrXUtnFEMI" not in message
 
 
 def test_eks_without_aws_credentials_is_clear(

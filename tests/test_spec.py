@@ -10,9 +10,7 @@ import yaml
 from conftest import EXAMPLES, kubeconfig_text, manifest
 
 from percona_pg_operator.errors import StackInputError
-from percona_pg_operator.quantity import parse_quantity
-from percona_pg_operator.spec import StackInput
-from percona_pg_operator.stack_input import parse_document, read_file
+from percona_pg_operator.manifest import StackInput, parse_document, parse_quantity, read_file
 
 
 def problems(doc: dict[str, Any]) -> list[tuple[str, str | None]]:

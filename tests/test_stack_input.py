@@ -9,7 +9,7 @@ import yaml
 from conftest import manifest
 
 from percona_pg_operator.errors import StackInputError
-from percona_pg_operator.stack_input import load_stack_input
+from percona_pg_operator.manifest import load_stack_input
 
 
 def doc(ns: str) -> str:
@@ -63,7 +63,7 @@ def test_none_present_names_all_three() -> None:
     [
         ("", "is empty"),
         ("   \n", "is empty"),
-        ("target: [unclosed", "not valid YAML at line 1"),
+        ("target: [unclosed", r"not valid YAML at line \d+, column \d+"),
         ("- a\n- b\n", "a list, not a mapping"),
         ("just a string", "a str, not a mapping"),
         ("~", "is empty"),

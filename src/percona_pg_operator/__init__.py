@@ -1,34 +1,58 @@
 """Install and upgrade the Percona Operator for PostgreSQL on Kubernetes with Pulumi.
 
-The Pulumi component is imported on first use, so the CLI's offline commands do not pay for
-loading the Pulumi SDK.
+What a user of the component needs: the component, the manifest models and loaders, the errors.
+Names load on first use, so the command line's offline commands and the credential plugins do
+not pay for the Pulumi SDK or pydantic when they do not need them.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from .errors import (
-    ChartRepositoryError,
-    CredentialError,
-    PerconaPgOperatorError,
-    RenderError,
-    StackInputError,
-    UpgradeGuardError,
-)
-from .spec import KubernetesPerconaPostgresOperator, StackInput
-from .stack_input import load_stack_input, parse_yaml, read_file
+from ._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from .component import TYPE_TOKEN, PerconaPostgresOperator
+    from .component import PerconaPostgresOperator
+    from .errors import (
+        ChartRepositoryError,
+        CredentialError,
+        PerconaPgOperatorError,
+        Problem,
+        RenderError,
+        StackInputError,
+        UpgradeGuardError,
+    )
+    from .manifest import (
+        KubernetesPerconaPostgresOperator,
+        StackInput,
+        load_stack_input,
+        parse_yaml,
+        read_file,
+    )
+
+_EXPORTS = {
+    "PerconaPostgresOperator": ".component",
+    "ChartRepositoryError": ".errors",
+    "CredentialError": ".errors",
+    "PerconaPgOperatorError": ".errors",
+    "Problem": ".errors",
+    "RenderError": ".errors",
+    "StackInputError": ".errors",
+    "UpgradeGuardError": ".errors",
+    "KubernetesPerconaPostgresOperator": ".manifest",
+    "StackInput": ".manifest",
+    "load_stack_input": ".manifest",
+    "parse_yaml": ".manifest",
+    "read_file": ".manifest",
+}
 
 __all__ = [
-    "TYPE_TOKEN",
     "ChartRepositoryError",
     "CredentialError",
     "KubernetesPerconaPostgresOperator",
     "PerconaPgOperatorError",
     "PerconaPostgresOperator",
+    "Problem",
     "RenderError",
     "StackInput",
     "StackInputError",
@@ -39,9 +63,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in ("PerconaPostgresOperator", "TYPE_TOKEN"):
-        from . import component
-
-        return getattr(component, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)

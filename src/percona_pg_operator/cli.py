@@ -1,4 +1,8 @@
-"""The ``percona-pg-operator`` command line. The one place that turns errors into exit codes."""
+"""The ``percona-pg-operator`` command line. The one place that turns errors into exit codes.
+
+Each command imports what it needs when it runs: ``credentials gke|eks`` is the kubeconfigs'
+exec plugin, started on every token refresh, and must not load pydantic or the models.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +15,13 @@ from pathlib import Path
 
 import click
 
+from .cluster import GKE_KEY_ENV
 from .errors import CredentialError, PerconaPgOperatorError, StackInputError
-from .kubeconfig import GKE_KEY_ENV
-from .stack_input import read_file
 
 
 def _summary(path: str) -> str:
+    from .manifest import read_file
+
     stack_input = read_file(path)
     target = stack_input.target
     spec = target.spec
@@ -89,6 +94,7 @@ class _Progress:
 )
 def render(file: str, chart_repo: str | None, output_dir: Path | None) -> None:
     """Render everything the stack would apply, as Kubernetes YAML, without a cluster."""
+    from .manifest import read_file
     from .render import render_stack, to_yaml, write_objects
 
     stack_input = read_file(file)
@@ -109,7 +115,7 @@ def render(file: str, chart_repo: str | None, output_dir: Path | None) -> None:
 @click.option("--stack-input", is_flag=True, help="The whole stack input, not just the manifest.")
 def schema(stack_input: bool) -> None:
     """Print the JSON Schema of the manifest (for editor completion and CI checks)."""
-    from .schema import json_schema
+    from .manifest import json_schema
 
     click.echo(json.dumps(json_schema(stack_input=stack_input), indent=2))
 
@@ -127,7 +133,7 @@ def credentials() -> None:
 )
 def credentials_gke(key_file: str | None) -> None:
     """Print an ExecCredential with a GKE access token minted from a service-account key."""
-    from .tokens import gke_exec_credential
+    from .cluster import gke_exec_credential
 
     if key_file is not None:
         key = base64.b64encode(Path(key_file).read_bytes()).decode()
@@ -144,7 +150,7 @@ def credentials_gke(key_file: str | None) -> None:
 @click.option("--role-arn", default=None, help="Assume this role first.")
 def credentials_eks(cluster_name: str, region: str, role_arn: str | None) -> None:
     """Print an ExecCredential with an EKS token for the caller's AWS identity."""
-    from .tokens import eks_exec_credential
+    from .cluster import eks_exec_credential
 
     click.echo(json.dumps(eks_exec_credential(cluster_name, region, role_arn)))
 

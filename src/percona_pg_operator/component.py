@@ -9,13 +9,17 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from . import defaults, outputs
-from .chart_source import ChartSource, resolve_chart
-from .crds import ManagedCrds
+from .chart import (
+    ChartSource,
+    ManagedCrds,
+    build_helm_values,
+    chart_repo_url,
+    check_transition,
+    resolve_chart,
+)
+from .cluster import build_provider
 from .errors import UpgradeGuardError
-from .locals import Locals, build_locals
-from .provider import build_provider
-from .spec import KubernetesPerconaPostgresOperator, StackInput
-from .upgrade_guard import check_transition
+from .manifest import KubernetesPerconaPostgresOperator, StackInput
 
 TYPE_TOKEN = "percona-pg-operator:index:PerconaPostgresOperator"
 CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
@@ -60,13 +64,16 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
         super().__init__(TYPE_TOKEN, name, {}, opts)
         if isinstance(stack_input, KubernetesPerconaPostgresOperator):
             stack_input = StackInput(target=stack_input)
-        self.locals: Locals = build_locals(stack_input.target, environ)
-        loc = self.locals
-        self.chart: ChartSource = chart or resolve_chart(loc)
+        target = stack_input.target
+        spec = target.spec
+        self.target = target
+        self.chart: ChartSource = chart or resolve_chart(
+            chart_repo_url(spec.helm.repo, environ), spec.helm.version, spec.helm.manage_crds
+        )
 
         if provider is None:
             provider = build_provider(
-                loc.provider_resource_name,
+                f"{name}-provider",
                 stack_input.provider_config,
                 opts=pulumi.ResourceOptions(parent=self),
                 environ=environ,
@@ -74,35 +81,37 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
         self.provider = provider
 
         namespace_resource = None
-        if loc.create_namespace:
+        if spec.create_namespace:
             namespace_resource = k8s.core.v1.Namespace(
-                loc.namespace_resource_name,
+                f"{name}-namespace",
                 metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name=loc.namespace, labels=loc.namespace_labels
+                    name=spec.namespace, labels=target.namespace_labels()
                 ),
                 opts=pulumi.ResourceOptions(parent=self, provider=provider),
             )
 
         version = self._guarded_version(previous_chart_version)
-        crd_group = self._crd_group(self.chart.crds, version, provider) if self.chart.crds else None
+        crd_group = (
+            self._crd_group(name, self.chart.crds, version, provider) if self.chart.crds else None
+        )
         depends_on: list[pulumi.Resource] = [crd_group] if crd_group is not None else []
         if namespace_resource is not None:
             depends_on.insert(0, namespace_resource)
 
         release = k8s.helm.v3.Release(
-            loc.release_resource_name,
+            f"{name}-release",
             k8s.helm.v3.ReleaseArgs(
-                name=loc.release_name,
-                namespace=loc.namespace,
+                name=target.release_name,
+                namespace=spec.namespace,
                 version=version,
-                values=loc.helm_values,
+                values=build_helm_values(spec),
                 atomic=True,
                 cleanup_on_fail=True,
                 skip_await=False,
                 wait_for_jobs=True,
-                timeout=loc.timeout_seconds,
+                timeout=spec.helm.timeout_seconds,
                 create_namespace=False,
-                skip_crds=loc.manage_crds,
+                skip_crds=spec.helm.manage_crds,
                 **self._chart_args(),
             ),
             opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=depends_on),
@@ -133,7 +142,8 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
 
     def _guarded_version(self, previous: pulumi.Input[str | None] | None) -> pulumi.Output[str]:
         """The target chart version, resolved only once the upgrade guard has passed."""
-        target, allow = self.locals.chart_version, self.locals.allow_unsafe_upgrade
+        helm = self.target.spec.helm
+        target, allow = helm.version, helm.allow_unsafe_upgrade
         if previous is None or isinstance(previous, str):
             return pulumi.Output.from_input(_guard(previous, target, allow))
         return pulumi.Output.from_input(previous).apply(  # type: ignore[arg-type]
@@ -150,7 +160,7 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
         }
 
     def _crd_group(
-        self, crds: ManagedCrds, version: pulumi.Output[str], provider: k8s.Provider
+        self, name: str, crds: ManagedCrds, version: pulumi.Output[str], provider: k8s.Provider
     ) -> k8s.yaml.v2.ConfigGroup:
         """Every CRD of the chart, applied server-side by the provider, each retained on delete.
 
@@ -158,10 +168,10 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
         of as nested objects that the Python SDK would serialize node by node on every preview.
         """
         return k8s.yaml.v2.ConfigGroup(
-            self.locals.crd_group_resource_name,
+            f"{name}-crds",
             # Resolved only once the upgrade guard has passed: no CRD changes on a refused step.
             yaml=version.apply(lambda _: crds.manifest),
-            resource_prefix=self.locals.name,
+            resource_prefix=name,
             opts=pulumi.ResourceOptions(
                 parent=self,
                 provider=provider,

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-API_VERSION = "kubernetes.project-planton.org/v1"
-KIND = "KubernetesPerconaPostgresOperator"
-
 # The official chart and its repository:
 # https://github.com/percona/percona-helm-charts/tree/main/charts/pg-operator
 CHART_NAME = "pg-operator"

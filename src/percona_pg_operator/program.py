@@ -7,7 +7,7 @@ import pulumi
 from . import outputs
 from .component import PerconaPostgresOperator
 from .errors import PerconaPgOperatorError
-from .stack_input import load_stack_input, pulumi_config_value
+from .manifest import load_stack_input, pulumi_config_value
 
 
 def previous_chart_version() -> pulumi.Output[str | None]:
@@ -32,8 +32,6 @@ def run() -> PerconaPostgresOperator:
             previous_chart_version=previous_chart_version(),
         )
     except PerconaPgOperatorError as exc:
-        if isinstance(exc, pulumi.RunError):
-            raise
         raise pulumi.RunError(str(exc)) from None
     for key, value in operator.outputs().items():
         pulumi.export(key, value)

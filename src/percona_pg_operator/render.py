@@ -12,14 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from . import defaults
-from .chart_repository import ChartRepository, Progress
-from .crds import dump_yaml, load_managed_crds
+from . import _yaml, defaults
+from .chart import ChartRepository, Progress, build_helm_values, chart_repo_url, load_managed_crds
 from .errors import RenderError
-from .locals import Locals, build_locals
-from .spec import StackInput
+from .manifest import KubernetesPerconaPostgresOperator, StackInput
 
 # The order Helm installs kinds in (a subset), so the output reads top-down like an install.
 # https://github.com/helm/helm/blob/main/pkg/release/util/kind_sorter.go
@@ -37,8 +33,6 @@ KIND_ORDER = [
     "Deployment",
 ]
 INSTALL_HINT = "pip install 'percona-pg-operator[render]'"
-
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -58,7 +52,7 @@ class RenderedObject:
 
     @property
     def yaml(self) -> str:
-        return self.text or dump_yaml(self.object)
+        return self.text or _yaml.dump(self.object)
 
 
 def _helm() -> Any:
@@ -71,11 +65,11 @@ def _helm() -> Any:
     return helm_python
 
 
-def namespace_manifest(loc: Locals) -> dict[str, Any]:
+def namespace_manifest(target: KubernetesPerconaPostgresOperator) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Namespace",
-        "metadata": {"name": loc.namespace, "labels": dict(loc.namespace_labels)},
+        "metadata": {"name": target.spec.namespace, "labels": target.namespace_labels()},
     }
 
 
@@ -95,23 +89,27 @@ def render_stack(
     environ: Mapping[str, str] | None = None,
 ) -> list[RenderedObject]:
     """Everything the stack would apply, in a stable order."""
-    loc = build_locals(stack_input.target, environ)
+    target = stack_input.target
+    spec = target.spec
     helm = _helm()
-    repository = ChartRepository(chart_repo or loc.chart_repo, progress=progress)
-    package = repository.fetch(defaults.CHART_NAME, loc.chart_version)
+    repo = chart_repo or chart_repo_url(spec.helm.repo, environ)
+    package = ChartRepository(repo, progress=progress).fetch(defaults.CHART_NAME, spec.helm.version)
 
     objects: list[RenderedObject] = []
-    if loc.create_namespace:
-        objects.append(RenderedObject(namespace_manifest(loc)))
+    if spec.create_namespace:
+        objects.append(RenderedObject(namespace_manifest(target)))
     crds = load_managed_crds(package)
-    crd_objects = crds.objects() if loc.manage_crds else crds.chart_objects()
-    crd_texts = crds.yaml_documents(applied=loc.manage_crds)
+    crd_objects = crds.objects() if spec.helm.manage_crds else crds.chart_objects()
+    crd_texts = crds.yaml_documents(applied=spec.helm.manage_crds)
     objects += [RenderedObject(o, t) for o, t in zip(crd_objects, crd_texts, strict=True)]
 
     try:
         chart = helm.Chart.load_archive(package.read_bytes())
         rendered = chart.render(
-            loc.helm_values, name=loc.release_name, namespace=loc.namespace, is_install=True
+            build_helm_values(spec),
+            name=target.release_name,
+            namespace=spec.namespace,
+            is_install=True,
         )
     except helm.HelmError as exc:
         raise RenderError(f"helm could not render chart {package.version}: {exc}") from None
@@ -119,7 +117,7 @@ def render_stack(
     for path in sorted(rendered):
         if not path.endswith((".yaml", ".yml")):
             continue  # NOTES.txt and helpers are not objects
-        templates += [d for d in yaml.load_all(rendered[path], Loader=_Loader) if d]
+        templates += [d for d in _yaml.load_all(rendered[path]) if d]
     objects += [RenderedObject(o) for o in sorted(templates, key=_sort_key)]
     return sorted(objects, key=lambda o: _sort_key(o.object)[0])
 

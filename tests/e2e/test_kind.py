@@ -6,7 +6,9 @@ Runnable by anyone with kind, kubectl and the Pulumi CLI:
     KUBE_CTX=kind-percona-e2e .venv/bin/python -m pytest -m e2e tests/e2e -v
 
 It uses a local Pulumi backend in a temporary folder and the public Percona chart repository
-(or PERCONA_PG_OPERATOR_CHART_REPO). Skipped, with the reason, where any of that is missing.
+(or PERCONA_PG_OPERATOR_CHART_REPO). Skipped, with the reason, where any of that is missing,
+unless PERCONA_PG_OPERATOR_E2E_REQUIRED=1 (the GitHub Actions e2e job), where a missing tool or
+cluster fails the run instead of passing it vacuously.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Read at import: the suite's autouse fixture clears these for the unit tests.
 CONTEXT = os.environ.get("KUBE_CTX", "kind-percona-e2e")
 MIRROR = os.environ.get("PERCONA_PG_OPERATOR_CHART_REPO")
+REQUIRED = os.environ.get("PERCONA_PG_OPERATOR_E2E_REQUIRED") == "1"
 
 pytestmark = pytest.mark.e2e
 
@@ -49,6 +52,8 @@ def _missing() -> str | None:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     reason = _missing()
+    if reason and REQUIRED:
+        pytest.fail(f"e2e required but {reason}")
     if reason:
         pytest.skip(reason)
     from pulumi import automation as auto

@@ -12,13 +12,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
-from . import defaults
-from .errors import Problem, StackInputError
-from .spec import StackInput
-from .values import values_problems
+from .. import _yaml, defaults
+from ..errors import Problem, StackInputError
+from ._spec import StackInput
 
 # Values under these keys are credentials: errors name the field, never the value.
 _SECRET_PATH_PREFIXES = ("provider_config", "providerConfig")
@@ -39,18 +37,18 @@ def _show(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def problems_from_validation(exc: ValidationError, prefix: tuple[str, ...] = ()) -> list[Problem]:
+def problems_from_validation(exc: ValidationError) -> list[Problem]:
     """Turn pydantic's errors into problems naming the full path and the bad value."""
     problems = []
     for err in exc.errors(include_url=False):
-        loc = prefix + tuple(err["loc"])
+        loc = tuple(err["loc"])
         path = _path(loc)
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             message = "unknown field (check its spelling)"
         secret = bool(loc) and str(loc[0]) in _SECRET_PATH_PREFIXES and loc[-1] != "provider"
         value = None
-        if err["type"] not in ("missing", "extra_forbidden") and not secret:
+        if err["type"] not in ("missing", "extra_forbidden") and not secret and "input" in err:
             value = _show(err.get("input"))
         problems.append(Problem(path=path, message=message, value=value))
     return problems
@@ -61,20 +59,13 @@ def parse_document(data: Any, source: str) -> StackInput:
     if not isinstance(data, Mapping):
         kind = "empty" if data is None else f"a {type(data).__name__}, not a mapping"
         raise StackInputError(f"{source}: the stack input is {kind}")
-    prefix: tuple[str, ...] = ()
-    if "kind" in data or "apiVersion" in data or "api_version" in data:
-        data, prefix = {"target": data}, ()
-        wrap = True
-    else:
-        wrap = False
+    wrap = "kind" in data or "apiVersion" in data or "api_version" in data
+    if wrap:
+        data = {"target": data}
     try:
-        stack_input = StackInput.model_validate(data)
-        problems = values_problems(stack_input.target.spec)
-        problems = [Problem(f"target.{p.path}", p.message, p.value) for p in problems]
+        return StackInput.model_validate(data)
     except ValidationError as exc:
-        problems = problems_from_validation(exc, prefix)
-    if not problems:
-        return stack_input
+        problems = problems_from_validation(exc)
     if wrap:
         problems = [
             Problem(p.path.removeprefix("target.").removeprefix("target"), p.message, p.value)
@@ -88,8 +79,8 @@ def parse_yaml(text: str, source: str) -> StackInput:
     if not text.strip():
         raise StackInputError(f"{source}: the stack input is empty")
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+        data = _yaml.load(text)
+    except _yaml.YAMLError as exc:
         # Only the position: the snippet YAML errors quote may hold a kubeconfig.
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -1,4 +1,4 @@
-"""Refuse chart version changes that Percona does not support as a single step.
+"""Chart version facts: the supported upgrade steps, and which chart versions have which values.
 
 Percona upgrades the operator one minor version at a time, CRDs first, and never backwards:
 https://docs.percona.com/percona-operator-for-postgresql/2.0/update-operator.html
@@ -14,10 +14,18 @@ from __future__ import annotations
 
 import re
 
-from .errors import UpgradeGuardError
+from ..errors import UpgradeGuardError
 
 # The last minor line of each major, from which the next major's x.0 is the supported step.
 LAST_MINOR_OF_MAJOR = {2: 9}
+
+# Spec fields (camelCase paths under ``spec``) that only newer charts understand, with the first
+# chart version whose values.yaml has them: leaderElection*/lease*/featureGates appear in 2.9.0.
+# https://github.com/percona/percona-helm-charts/blob/pg-operator-2.9.0/charts/pg-operator/values.yaml
+CHART_FIELD_MIN_VERSION: dict[tuple[str, ...], str] = {
+    ("operator", "leaderElection"): "2.9.0",
+    ("operator", "featureGates"): "2.9.0",
+}
 
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)")
 

@@ -5,6 +5,10 @@
 - EKS: ``k8s-aws-v1.`` + base64url of an STS GetCallerIdentity URL presigned with the
   ``x-k8s-aws-id`` header, as aws-iam-authenticator and ``aws eks get-token`` make it.
 https://kubernetes.io/docs/reference/access-authn-authz/authentication/#client-go-credential-plugins
+
+These run on every token refresh, in a process the Kubernetes client starts: this module imports
+only the standard library (and google-auth or botocore when a token is minted), never pydantic
+or the manifest models.
 """
 
 from __future__ import annotations
@@ -16,8 +20,11 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from .errors import CredentialError
-from .kubeconfig import EXEC_API_VERSION
+from ..errors import CredentialError
+
+EXEC_API_VERSION = "client.authentication.k8s.io/v1"
+# Where the GKE plugin reads the service-account key (base64) unless given --key-file.
+GKE_KEY_ENV = "PERCONA_PG_OPERATOR_GKE_SA_KEY_BASE64"
 
 GKE_SCOPES = (
     "https://www.googleapis.com/auth/cloud-platform",
@@ -113,8 +120,20 @@ def eks_token(
         url = client.generate_presigned_url(
             "get_caller_identity", Params={}, ExpiresIn=EKS_PRESIGN_SECONDS, HttpMethod="GET"
         )
-    except (BotoCoreError, ClientError) as exc:
-        raise CredentialError(f"cannot make an EKS token: {type(exc).__name__}") from None
+    except ClientError as exc:
+        # AWS's own code and message (e.g. AccessDenied on AssumeRole naming the role and the
+        # caller): what the user needs to fix it; they carry no credential.
+        error = exc.response.get("Error", {})
+        operation = getattr(exc, "operation_name", "") or "an AWS call"
+        code = error.get("Code") or type(exc).__name__
+        message = str(error.get("Message") or "")[:300]
+        raise CredentialError(
+            f"cannot make an EKS token: {operation} failed with {code}"
+            + (f": {message}" if message else "")
+        ) from None
+    except BotoCoreError as exc:
+        # botocore's messages name the problem (no credentials found, unknown profile, ...).
+        raise CredentialError(f"cannot make an EKS token: {str(exc)[:300]}") from None
     token = EKS_TOKEN_PREFIX + base64.urlsafe_b64encode(url.encode()).decode().rstrip("=")
     return token, now() + dt.timedelta(minutes=EKS_TOKEN_MINUTES)
 

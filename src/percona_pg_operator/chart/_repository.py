@@ -11,6 +11,9 @@
 - Every write goes to a temporary file in the same folder and is renamed into place, so a crash or
   two processes at once never leave a partial file.
 - Repositories: ``https://``, ``http://``, ``file://`` and a plain local directory.
+- Time is bounded twice: each socket operation (connect, every read) by ``SOCKET_TIMEOUT_SECONDS``,
+  and each download as a whole, retries included, by ``DOWNLOAD_DEADLINE_SECONDS``, so a server
+  that trickles one byte at a time cannot hold a ``pulumi preview`` for long.
 """
 
 from __future__ import annotations
@@ -25,30 +28,36 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from .. import _yaml, defaults
+from ..errors import ChartRepositoryError
 
-from .errors import ChartRepositoryError
-
-# Bounded, so a dead mirror fails in well under a minute instead of hanging a `pulumi preview`.
-CONNECT_TIMEOUT_SECONDS = 15.0
+# urllib applies one timeout to the connect and to every single read of a response.
+SOCKET_TIMEOUT_SECONDS = 15.0
+# The whole download, every retry and backoff included.
+DOWNLOAD_DEADLINE_SECONDS = 60.0
 RETRIES = 3
 BACKOFF_SECONDS = 0.5
 # 429 and 5xx are worth another try; other 4xx are final.
 _RETRYABLE_STATUS = {408, 429, 500, 502, 503, 504}
 
-_YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CHUNK = 64 * 1024
 
 # Called as bytes arrive: (url, bytes so far, total bytes or None when the server gives none).
 Progress = Callable[[str, int, int | None], None]
 
 
-def cache_root(environ: dict[str, str] | None = None) -> Path:
+def chart_repo_url(spec_repo: str | None, environ: Mapping[str, str] | None = None) -> str:
+    """The spec's repo, else the mirror from the environment, else Percona's repository."""
+    env = os.environ if environ is None else environ
+    return spec_repo or env.get(defaults.CHART_REPO_ENV) or defaults.CHART_REPO_URL
+
+
+def cache_root(environ: Mapping[str, str] | None = None) -> Path:
     env = os.environ if environ is None else environ
     base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "percona-pg-operator"
@@ -100,7 +109,8 @@ class ChartRepository:
         url: str,
         *,
         cache_dir: Path | None = None,
-        timeout: float = CONNECT_TIMEOUT_SECONDS,
+        timeout: float = SOCKET_TIMEOUT_SECONDS,
+        deadline: float = DOWNLOAD_DEADLINE_SECONDS,
         retries: int = RETRIES,
         backoff: float = BACKOFF_SECONDS,
         sleep: Callable[[float], None] = time.sleep,
@@ -109,6 +119,7 @@ class ChartRepository:
         self.url = url
         self.cache_dir = cache_dir or cache_root()
         self.timeout = timeout
+        self.deadline = deadline
         self.retries = retries
         self.backoff = backoff
         self._sleep = sleep
@@ -147,17 +158,26 @@ class ChartRepository:
     # -- network -------------------------------------------------------------------------
 
     def _get(self, url: str) -> bytes:
-        """GET with bounded timeouts and retries; one clear error naming the URL."""
+        """GET with bounded time and retries; one clear error naming the URL."""
+        give_up_at = time.monotonic() + self.deadline
         last: str = ""
         for attempt in range(self.retries + 1):
             if attempt:
-                self._sleep(self.backoff * 2 ** (attempt - 1))
+                pause = self.backoff * 2 ** (attempt - 1)
+                if time.monotonic() + pause >= give_up_at:
+                    break
+                self._sleep(pause)
+            remaining = give_up_at - time.monotonic()
+            if remaining <= 0:
+                break
             try:
                 request = urllib.request.Request(url, headers={"User-Agent": "percona-pg-operator"})
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    expected = response.headers.get("Content-Length")
-                    data = self._read(response, url, int(expected) if expected else None)
-                    if expected is not None and int(expected) != len(data):
+                timeout = min(self.timeout, remaining)
+                with urllib.request.urlopen(request, timeout=timeout) as response:
+                    header = response.headers.get("Content-Length")
+                    expected = int(header) if header and header.isdigit() else None
+                    data = self._read(response, url, expected, give_up_at)
+                    if expected is not None and expected != len(data):
                         last = f"truncated: {len(data)} of {expected} bytes"
                         continue
                     return data
@@ -174,26 +194,31 @@ class ChartRepository:
                     break
             except (TimeoutError, OSError, http.client.HTTPException) as exc:
                 last = f"{type(exc).__name__}: {exc}"
+        if time.monotonic() >= give_up_at:
+            last = f"no complete answer within {self.deadline:g} s" + (f" ({last})" if last else "")
         raise ChartRepositoryError(f"cannot download {url}: {last}")
 
-    def _read(self, response: Any, url: str, total: int | None) -> bytes:
-        if self._progress is None:
-            body: bytes = response.read()
-            return body
+    def _read(self, response: Any, url: str, total: int | None, give_up_at: float) -> bytes:
+        """The body in chunks: progress as they arrive, and the deadline between them."""
         chunks: list[bytes] = []
         done = 0
-        while chunk := response.read(_CHUNK):
+        # read1 returns what one socket read brings; read(n) would wait for all n bytes.
+        read = getattr(response, "read1", response.read)
+        while chunk := read(_CHUNK):
             chunks.append(chunk)
             done += len(chunk)
-            self._progress(url, done, total)
+            if self._progress is not None:
+                self._progress(url, done, total)
+            if time.monotonic() >= give_up_at:
+                raise TimeoutError(f"deadline reached after {done} bytes")
         return b"".join(chunks)
 
     def index(self) -> dict[str, Any]:
         url = urllib.parse.urljoin(self._base(), "index.yaml")
         data = self._get(url)
         try:
-            index = yaml.load(data, Loader=_YamlLoader)
-        except yaml.YAMLError:
+            index = _yaml.load(data)
+        except _yaml.YAMLError:
             raise ChartRepositoryError(f"{url} is not a valid Helm repository index") from None
         if not isinstance(index, dict) or not isinstance(index.get("entries"), dict):
             raise ChartRepositoryError(f"{url} is not a valid Helm repository index")

@@ -1,4 +1,4 @@
-"""The Kubernetes provider, built from the stack input's cluster credentials (see kubeconfig.py).
+"""The Kubernetes provider, built from the stack input's cluster credentials (see _kubeconfig.py).
 
 Any kubeconfig is a Pulumi secret; ``cluster_identifier`` keeps the provider (and every resource)
 from being replaced when only a credential changes.
@@ -12,8 +12,8 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .kubeconfig import cluster_credentials, require_exec_command
-from .provider_config import KubernetesProviderConfig
+from ..manifest import KubernetesProviderConfig
+from ._kubeconfig import cluster_credentials, require_exec_command
 
 
 def provider_args(

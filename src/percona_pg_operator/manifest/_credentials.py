@@ -3,7 +3,7 @@
 project-planton's shape (``provider`` plus the matching block, its field names as they are),
 extended with what EKS and AKS need and with ``kubeconfig`` and ``in_cluster`` kinds. Every
 credential field is ``repr=False`` and validation errors under ``provider_config`` never echo
-values (see ``stack_input.problems_from_validation``).
+values (see ``_loader.problems_from_validation``).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import json
 import re
 from typing import Any, Literal
 
-import yaml
 from pydantic import Field, field_validator, model_validator
 
-from .model import Model
+from .. import _yaml
+from ._base import Model
 
 PROVIDER_KINDS = (
     "gcp_gke",
@@ -62,8 +62,8 @@ def _ca_data(value: str) -> str:
 def parse_kubeconfig(content: str, context: str | None = None) -> dict[str, Any]:
     """Check a kubeconfig's structure; return the cluster entry of the context it would use."""
     try:
-        config = yaml.safe_load(content)
-    except yaml.YAMLError:
+        config = _yaml.load(content)
+    except _yaml.YAMLError:
         raise ValueError("is not valid YAML (a kubeconfig)") from None
     if not isinstance(config, dict) or not isinstance(config.get("clusters"), list):
         raise ValueError("is not a kubeconfig (no clusters list)")

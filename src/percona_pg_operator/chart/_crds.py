@@ -15,12 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from .chart_repository import ChartPackage, atomic_write
-from .errors import ChartRepositoryError
-
-_YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from .. import _yaml
+from ..errors import ChartRepositoryError
+from ._repository import ChartPackage, atomic_write
 
 # Server-side apply with force: take over fields another manager (an earlier `helm install`)
 # owns, so existing CRDs are adopted instead of conflicting.
@@ -31,13 +28,6 @@ CHART_VERSION_ANNOTATION = "percona-pg-operator/chart-version"
 # Bump when the cached form changes, so old caches are rebuilt rather than misread.
 _CACHE_FORMAT = 1
 _DOC_SEPARATOR = "\n---\n"
-
-
-_Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-
-def dump_yaml(obj: Any) -> str:
-    return str(yaml.dump(obj, Dumper=_Dumper, sort_keys=False))
 
 
 @dataclass(frozen=True)
@@ -58,8 +48,9 @@ class ManagedCrds:
                 return docs
             except (OSError, ValueError):
                 pass
-        objects = self.objects() if applied else self.chart_objects()
-        docs = [dump_yaml(obj) for obj in objects]
+        with _yaml.gc_paused():
+            objects = self.objects() if applied else self.chart_objects()
+            docs = [_yaml.dump(obj) for obj in objects]
         if cache is not None:
             atomic_write(cache, json.dumps(docs).encode())
         return docs
@@ -90,9 +81,11 @@ def _parse_package(data: bytes, chart: str) -> list[dict[str, Any]]:
             if not parts[2].endswith((".yaml", ".yml", ".json")):
                 continue
             handle = archive.extractfile(member)
-            if handle is None:  # pragma: no cover - regular files always have content
+            if handle is None:  # only links and devices have no content; isfile() excluded them
                 continue
-            for doc in yaml.load_all(handle.read(), Loader=_YamlLoader):
+            with _yaml.gc_paused():
+                docs = _yaml.load_all(handle.read())
+            for doc in docs:
                 if isinstance(doc, dict) and doc.get("kind") == "CustomResourceDefinition":
                     crds.append(doc)
     if not crds:

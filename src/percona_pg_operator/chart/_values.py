@@ -1,4 +1,4 @@
-"""The one function that turns a spec into the chart's Helm values.
+"""The one function that turns a spec into the chart's Helm values, and the checks it relies on.
 
 The Release and the offline renderer both call :func:`build_helm_values`, so what is rendered is
 what is applied. Chart values (identical keys in charts 2.7.0 to 3.0.0 unless noted):
@@ -6,25 +6,24 @@ https://github.com/percona/percona-helm-charts/blob/main/charts/pg-operator/valu
 
 Three layers, lowest first: the module's defaults (operator resources), the raw
 ``spec.helm_values``, then the typed fields the manifest sets. A raw value that a typed field
-also sets, to something else, is an error rather than a silent override.
+also sets, to something else, is an error rather than a silent override: the manifest model runs
+:func:`values_problems` when it is built, so a spec that reaches :func:`build_helm_values` is
+known to be consistent.
 """
 
 from __future__ import annotations
 
 import copy
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from . import defaults
-from .errors import Problem, StackInputError
-from .spec import CpuMemory, Spec
-from .upgrade_guard import parse_version
+from .. import defaults
+from .._keys import to_snake
+from ._versions import CHART_FIELD_MIN_VERSION, parse_version
 
-# Spec fields that only newer charts understand, with the first chart version that has them.
-# leaderElection*/lease*/featureGates appear in the chart's values.yaml from 2.9.0 on.
-CHART_FIELD_MIN_VERSION: dict[tuple[str, ...], str] = {
-    ("operator", "leader_election"): "2.9.0",
-    ("operator", "feature_gates"): "2.9.0",
-}
+if TYPE_CHECKING:  # the manifest imports this module to validate itself
+    from ..manifest import Spec
+    from ..manifest._spec import CpuMemory
 
 # Which typed spec field owns each top-level chart value (for conflict messages).
 VALUE_OWNERS = {
@@ -161,7 +160,16 @@ def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _conflicts(raw: Any, typed: Any, path: tuple[str, ...]) -> list[Problem]:
+@dataclass(frozen=True)
+class ValueProblem:
+    """A field of the spec (camelCase path under ``spec``) that the chart values cannot take."""
+
+    loc: tuple[str, ...]
+    message: str
+    value: Any = None
+
+
+def _conflicts(raw: Any, typed: Any, path: tuple[str, ...]) -> list[ValueProblem]:
     if isinstance(raw, dict) and isinstance(typed, dict):
         return [
             problem
@@ -173,29 +181,26 @@ def _conflicts(raw: Any, typed: Any, path: tuple[str, ...]) -> list[Problem]:
         return []
     owner = VALUE_OWNERS.get(path[0], "a typed field")
     return [
-        Problem(
-            path="spec.helmValues." + ".".join(path),
+        ValueProblem(
+            loc=("helmValues", *path),
             message=f"conflicts with {owner}, which sets it to {typed!r}",
-            value=repr(raw),
+            value=raw,
         )
     ]
 
 
-def chart_support_problems(spec: Spec) -> list[Problem]:
+def chart_support_problems(spec: Spec) -> list[ValueProblem]:
     """Fields the chosen chart version does not have, each with the first version that does."""
     version = parse_version(spec.helm.version)
     problems = []
     for field_path, minimum in CHART_FIELD_MIN_VERSION.items():
         node: Any = spec
         for part in field_path:
-            node = getattr(node, part)
+            node = getattr(node, to_snake(part))
         if node is not None and version < parse_version(minimum):
-            camel = ".".join(
-                p.split("_")[0] + "".join(w.title() for w in p.split("_")[1:]) for p in field_path
-            )
             problems.append(
-                Problem(
-                    path=f"spec.{camel}",
+                ValueProblem(
+                    loc=field_path,
                     message=(
                         f"needs chart pg-operator >= {minimum}; spec.helm.version is "
                         f"{spec.helm.version}"
@@ -205,14 +210,12 @@ def chart_support_problems(spec: Spec) -> list[Problem]:
     return problems
 
 
-def values_problems(spec: Spec) -> list[Problem]:
+def values_problems(spec: Spec) -> list[ValueProblem]:
+    """Everything that keeps this spec's values from being built for its chart version."""
     return chart_support_problems(spec) + _conflicts(spec.helm_values, _typed_values(spec), ())
 
 
 def build_helm_values(spec: Spec) -> dict[str, Any]:
-    """The chart values for this spec; StackInputError on an unsupported or clashing field."""
-    problems = values_problems(spec)
-    if problems:
-        raise StackInputError("the chart values cannot be built", problems)
+    """The chart values for this (validated, hence consistent) spec."""
     merged = _deep_merge(_default_values(spec), spec.helm_values)
     return _deep_merge(merged, _typed_values(spec))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
+
+from .._keys import to_camel
 
 
 class Model(BaseModel):
-    """Shared model settings: strict keys, both spellings, immutable."""
+    """Shared model settings: unknown keys are errors, camelCase or snake_case, immutable."""
 
     model_config = ConfigDict(
         extra="forbid",

@@ -7,35 +7,27 @@ so a typo never passes silently. Everything inside the package trusts these mode
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BeforeValidator,
-    Field,
-    field_validator,
-    model_validator,
+from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from .. import defaults
+from ..chart import values_problems
+from ._base import Model
+from ._credentials import KubernetesProviderConfig
+from ._formats import (
+    ENUM_NAME,
+    FEATURE_GATE,
+    IMAGE_DIGEST,
+    IMAGE_REPOSITORY,
+    IMAGE_TAG,
+    SEMVER,
+    dns1123_label,
+    go_duration_seconds,
+    is_dns1123_subdomain,
+    parse_quantity,
 )
-
-from . import defaults
-from .model import Model
-from .provider_config import KubernetesProviderConfig
-from .quantity import parse_quantity
-
-_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_ENUM_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-_SEMVER = re.compile(r"^v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$")
-
-
-def _dns1123_label(value: str, max_len: int) -> str:
-    if len(value) > max_len:
-        raise ValueError(f"must be at most {max_len} characters, has {len(value)}")
-    if not _DNS1123_LABEL.match(value):
-        raise ValueError(
-            "must be a DNS-1123 label: lowercase letters, digits and '-', "
-            "starting and ending with a letter or digit"
-        )
-    return value
 
 
 def _quantity(value: str) -> str:
@@ -105,7 +97,7 @@ class TargetCluster(Model):
     def _enum_by_name(cls, value: Any) -> Any:
         if value is None or isinstance(value, int):
             return None if value is None else str(value)
-        if isinstance(value, str) and _ENUM_NAME.match(value):
+        if isinstance(value, str) and ENUM_NAME.match(value):
             return value
         raise ValueError("must be a CloudResourceKind enum name, e.g. GcpGkeCluster")
 
@@ -152,32 +144,9 @@ class HelmSettings(Model):
     @field_validator("version")
     @classmethod
     def _semver(cls, value: str) -> str:
-        if not _SEMVER.match(value):
+        if not SEMVER.match(value):
             raise ValueError("must be a chart version such as 3.0.0")
         return value.removeprefix("v")
-
-
-_IMAGE_REPOSITORY = re.compile(
-    r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)+$"
-)
-_IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-_IMAGE_DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
-_DNS1123_SUBDOMAIN = re.compile(
-    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
-)
-# Go's time.ParseDuration, as controller-runtime reads the lease settings.
-_GO_DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$")
-_GO_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
-_FEATURE_GATE = re.compile(r"^[a-z][A-Za-z0-9]*$")
-
-
-def go_duration_seconds(value: str) -> float:
-    if not _GO_DURATION.match(value):
-        raise ValueError("must be a Go duration such as 60s, 1m30s or 500ms")
-    total = 0.0
-    for number, _, unit in re.findall(r"([0-9]+(\.[0-9]+)?)(ns|us|µs|ms|s|m|h)", value):
-        total += float(number) * _GO_DURATION_UNITS[unit]
-    return total
 
 
 class Tenancy(Model):
@@ -212,7 +181,7 @@ class Tenancy(Model):
             if not name or name != name.strip():
                 raise ValueError(f"entry {index} is blank or has surrounding spaces: {name!r}")
             try:
-                _dns1123_label(name, defaults.NAMESPACE_MAX)
+                dns1123_label(name, defaults.NAMESPACE_MAX)
             except ValueError as exc:
                 raise ValueError(f"entry {index} {name!r}: {exc}") from None
             if name in seen:
@@ -243,21 +212,21 @@ class Image(Model):
     @field_validator("repository")
     @classmethod
     def _repository(cls, value: str | None) -> str | None:
-        if value is not None and not _IMAGE_REPOSITORY.match(value):
+        if value is not None and not IMAGE_REPOSITORY.match(value):
             raise ValueError("must be an image repository such as registry.example.com/team/op")
         return value
 
     @field_validator("tag")
     @classmethod
     def _tag(cls, value: str | None) -> str | None:
-        if value is not None and not _IMAGE_TAG.match(value):
+        if value is not None and not IMAGE_TAG.match(value):
             raise ValueError("must be an image tag: letters, digits, '_', '.', '-' (≤ 128)")
         return value
 
     @field_validator("digest")
     @classmethod
     def _digest(cls, value: str | None) -> str | None:
-        if value is not None and not _IMAGE_DIGEST.match(value):
+        if value is not None and not IMAGE_DIGEST.match(value):
             raise ValueError("must be sha256: followed by 64 lowercase hex digits")
         return value
 
@@ -265,7 +234,7 @@ class Image(Model):
     @classmethod
     def _secret_names(cls, names: list[str]) -> list[str]:
         for name in names:
-            if len(name) > 253 or not _DNS1123_SUBDOMAIN.match(name):
+            if not is_dns1123_subdomain(name):
                 raise ValueError(f"{name!r} is not a valid Secret name")
         if len(set(names)) != len(names):
             raise ValueError("a pull secret is listed twice")
@@ -325,7 +294,7 @@ class LeaderElection(Model):
     @field_validator("lease_name")
     @classmethod
     def _lease_name(cls, value: str | None) -> str | None:
-        if value is not None and (len(value) > 253 or not _DNS1123_SUBDOMAIN.match(value)):
+        if value is not None and not is_dns1123_subdomain(value):
             raise ValueError("must be a valid Lease name (DNS-1123 subdomain)")
         return value
 
@@ -368,7 +337,7 @@ class OperatorSettings(Model):
     @classmethod
     def _gate_names(cls, gates: dict[str, bool] | None) -> dict[str, bool] | None:
         for name in gates or {}:
-            if not _FEATURE_GATE.match(name):
+            if not FEATURE_GATE.match(name):
                 raise ValueError(f"{name!r} is not a feature gate name such as backupSnapshots")
         return gates
 
@@ -433,16 +402,33 @@ class Spec(Model):
     @field_validator("namespace")
     @classmethod
     def _namespace_label(cls, value: str) -> str:
-        return _dns1123_label(value, defaults.NAMESPACE_MAX)
+        return dns1123_label(value, defaults.NAMESPACE_MAX)
 
     @model_validator(mode="after")
-    def _pod_security_needs_own_namespace(self) -> Spec:
+    def _consistent(self) -> Spec:
+        """Checks across fields, each reported at its own path, all at once."""
+        errors: list[InitErrorDetails] = []
         if not self.create_namespace and self.namespace_pod_security != NamespacePodSecurity():
-            raise ValueError(
-                "namespacePodSecurity only applies to a namespace this stack creates "
-                "(createNamespace is false)"
+            errors.append(
+                _error(
+                    ("namespacePodSecurity",),
+                    "only applies to a namespace this stack creates (createNamespace is false)",
+                    self.namespace_pod_security.model_dump(by_alias=True),
+                )
             )
+        errors += [_error(p.loc, p.message, p.value) for p in values_problems(self)]
+        if errors:
+            raise ValidationError.from_exception_data("Spec", errors)
         return self
+
+
+def _error(loc: tuple[str, ...], message: str, value: Any) -> InitErrorDetails:
+    """A located validation error, for checks that span fields and name one of them."""
+    return InitErrorDetails(
+        type=PydanticCustomError("invalid", message),
+        loc=loc,
+        input=value,
+    )
 
 
 class Metadata(Model):
@@ -463,9 +449,22 @@ class Metadata(Model):
     @classmethod
     def _release_name(cls, value: str) -> str:
         try:
-            return _dns1123_label(value, defaults.RELEASE_NAME_MAX)
+            return dns1123_label(value, defaults.RELEASE_NAME_MAX)
         except ValueError as exc:
             raise ValueError(f"must be usable as a Helm release name: {exc}") from None
+
+
+# project-planton's resource labels.
+LABEL_RESOURCE = "planton.ai/resource"
+LABEL_NAME = "planton.ai/name"
+LABEL_KIND = "planton.ai/kind"
+LABEL_ID = "planton.ai/id"
+LABEL_ORGANIZATION = "planton.ai/organization"
+LABEL_ENVIRONMENT = "planton.ai/environment"
+# Pod Security Admission namespace labels.
+# https://kubernetes.io/docs/concepts/security/pod-security-admission/#pod-security-admission-labels-for-namespaces
+POD_SECURITY_MODES = ("enforce", "audit", "warn")
+POD_SECURITY_LABEL = "pod-security.kubernetes.io/{mode}"
 
 
 class KubernetesPerconaPostgresOperator(Model):
@@ -473,6 +472,35 @@ class KubernetesPerconaPostgresOperator(Model):
     kind: Literal["KubernetesPerconaPostgresOperator"]
     metadata: Metadata
     spec: Spec = Spec()
+
+    @property
+    def release_name(self) -> str:
+        """The Helm release: ``metadata.name``, so that two instances can share a namespace."""
+        return self.metadata.name
+
+    def labels(self) -> dict[str, str]:
+        """project-planton's resource labels; its identity labels win over same-named ones."""
+        meta = self.metadata
+        labels = dict(meta.labels)
+        labels.update({LABEL_RESOURCE: "true", LABEL_NAME: meta.name, LABEL_KIND: self.kind})
+        for key, value in (
+            (LABEL_ID, meta.id),
+            (LABEL_ORGANIZATION, meta.org),
+            (LABEL_ENVIRONMENT, meta.env),
+        ):
+            if value:
+                labels[key] = value
+        return labels
+
+    def namespace_labels(self) -> dict[str, str]:
+        """The resource labels plus the Pod Security level the namespace enforces and audits."""
+        labels = self.labels()
+        pod_security = self.spec.namespace_pod_security
+        if pod_security.enabled:
+            for mode in POD_SECURITY_MODES:
+                labels[POD_SECURITY_LABEL.format(mode=mode)] = pod_security.level
+                labels[POD_SECURITY_LABEL.format(mode=mode) + "-version"] = "latest"
+        return labels
 
 
 class StackInput(Model):

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import defaults
-from .chart_repository import ChartPackage, ChartRepository, is_local_repo
-from .crds import ManagedCrds, load_managed_crds
-from .locals import Locals
+from .. import defaults
+from ._crds import ManagedCrds, load_managed_crds
+from ._repository import ChartPackage, ChartRepository, is_local_repo
 
 
 @dataclass(frozen=True)
@@ -15,7 +14,6 @@ class ChartSource:
     """What the Release installs from, and the CRDs the stack manages (empty for plain Helm)."""
 
     repo: str
-    version: str
     package: ChartPackage | None
     crds: ManagedCrds | None
 
@@ -27,12 +25,11 @@ class ChartSource:
         return None
 
 
-def resolve_chart(locals_: Locals, repository: ChartRepository | None = None) -> ChartSource:
-    repo = repository or ChartRepository(locals_.chart_repo)
+def resolve_chart(repo_url: str, version: str, manage_crds: bool) -> ChartSource:
+    """Fetch (or find in the cache) what the Release and the managed CRDs need, verified."""
+    repo = ChartRepository(repo_url)
     package = None
-    if locals_.manage_crds or repo.is_local:
-        package = repo.fetch(defaults.CHART_NAME, locals_.chart_version)
-    crds = load_managed_crds(package) if package is not None and locals_.manage_crds else None
-    return ChartSource(
-        repo=locals_.chart_repo, version=locals_.chart_version, package=package, crds=crds
-    )
+    if manage_crds or repo.is_local:
+        package = repo.fetch(defaults.CHART_NAME, version)
+    crds = load_managed_crds(package) if package is not None and manage_crds else None
+    return ChartSource(repo=repo_url, package=package, crds=crds)

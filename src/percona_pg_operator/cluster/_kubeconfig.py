@@ -2,9 +2,9 @@
 
 Managed clusters get a kubeconfig whose user is an ``exec`` credential plugin, so that only
 short-lived tokens are ever used and none is stored in Pulumi state:
-- GKE: ``percona-pg-operator credentials gke`` mints an OAuth access token from the
+- GKE: ``<python> -m percona_pg_operator credentials gke`` mints an OAuth access token from the
   service-account key (google-auth, the ``gke`` extra);
-- EKS: ``percona-pg-operator credentials eks`` (botocore, the ``eks`` extra) or
+- EKS: ``<python> -m percona_pg_operator credentials eks`` (botocore, the ``eks`` extra) or
   ``aws eks get-token`` presigns an STS GetCallerIdentity URL;
 - AKS: ``kubelogin get-token`` (Azure AD), or the kubeconfig ``az aks get-credentials`` wrote;
 - DOKS and plain kubeconfigs are used as given; in a pod, the service account's token file.
@@ -12,39 +12,48 @@ short-lived tokens are ever used and none is stored in Pulumi state:
 The cluster identity (kind + API endpoint) becomes the provider's ``cluster_identifier``, so a
 rotated key or token updates the provider instead of replacing it and every resource with it
 (pulumi-kubernetes#2745).
+
+The package's own plugin is named by this interpreter's absolute path (``sys.executable -m
+percona_pg_operator``): the Kubernetes provider is a separate process that the Pulumi engine
+starts with the CLI's environment, where the virtualenv's ``bin`` is usually not on ``PATH``. The
+path is the same on every run from one virtualenv, so the kubeconfig stays stable.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from . import defaults
-from .errors import CredentialError
-from .provider_config import (
+from .. import _yaml, defaults
+from ..errors import CredentialError
+from ..manifest import (
     AwsEksCredential,
     AzureAksCredential,
     GcpGkeCredential,
+    KubeconfigCredential,
     KubernetesProviderConfig,
     parse_kubeconfig,
     server_url,
 )
+from ._tokens import EXEC_API_VERSION, GKE_KEY_ENV
 
-EXEC_API_VERSION = "client.authentication.k8s.io/v1"
 # kubelogin still speaks v1beta1 (what `kubelogin convert-kubeconfig` writes).
 KUBELOGIN_API_VERSION = "client.authentication.k8s.io/v1beta1"
-CLI = "percona-pg-operator"
-GKE_KEY_ENV = "PERCONA_PG_OPERATOR_GKE_SA_KEY_BASE64"
+# This package's own credential plugin: this interpreter, running the package's CLI.
+PLUGIN_COMMAND = sys.executable
+PLUGIN_ARGS = ["-m", "percona_pg_operator", "credentials"]
 SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 
 INSTALL_HINTS = {
-    CLI: "pip install 'percona-pg-operator[gke,eks]' (its console script must be on PATH)",
+    PLUGIN_COMMAND: (
+        f"the Python interpreter {PLUGIN_COMMAND} is gone; reinstall percona-pg-operator with "
+        "the gke or eks extra and run the program again"
+    ),
     "aws": "install the AWS CLI v2: https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html",
     "kubelogin": "install kubelogin: https://azure.github.io/kubelogin/install.html",
 }
@@ -61,7 +70,7 @@ class ClusterCredentials:
 
 
 def _config(server: str, user: dict[str, Any], cluster: dict[str, Any], name: str) -> str:
-    return yaml.safe_dump(
+    return _yaml.dump(
         {
             "apiVersion": "v1",
             "kind": "Config",
@@ -69,8 +78,7 @@ def _config(server: str, user: dict[str, Any], cluster: dict[str, Any], name: st
             "users": [{"name": name, "user": user}],
             "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
             "current-context": name,
-        },
-        sort_keys=False,
+        }
     )
 
 
@@ -95,13 +103,15 @@ def _exec(
 
 def gke_kubeconfig(cred: GcpGkeCredential) -> ClusterCredentials:
     server = server_url(cred.cluster_endpoint)
-    user = _exec(CLI, ["credentials", "gke"], {GKE_KEY_ENV: cred.service_account_key_base64})
+    user = _exec(
+        PLUGIN_COMMAND, [*PLUGIN_ARGS, "gke"], {GKE_KEY_ENV: cred.service_account_key_base64}
+    )
     return ClusterCredentials(
         kubeconfig=_config(
             server, user, {"certificate-authority-data": cred.cluster_ca_data}, "gke"
         ),
         cluster_identifier=f"gke:{server}",
-        exec_command=CLI,
+        exec_command=PLUGIN_COMMAND,
     )
 
 
@@ -123,9 +133,9 @@ def eks_kubeconfig(cred: AwsEksCredential) -> ClusterCredentials:
             "json",
         ]
     else:
-        command = CLI
+        command = PLUGIN_COMMAND
         args = [
-            "credentials",
+            *PLUGIN_ARGS,
             "eks",
             "--cluster-name",
             cred.cluster_name,
@@ -149,7 +159,8 @@ def aks_kubeconfig(cred: AzureAksCredential) -> ClusterCredentials:
     if cred.kube_config is not None:
         server = parse_kubeconfig(cred.kube_config)["server"]
         return ClusterCredentials(kubeconfig=cred.kube_config, cluster_identifier=f"aks:{server}")
-    assert cred.cluster_endpoint is not None and cred.cluster_ca_data is not None
+    if cred.cluster_endpoint is None or cred.cluster_ca_data is None:  # the model forbids it
+        raise CredentialError("provider_config.azure_aks needs cluster_endpoint + cluster_ca_data")
     server = server_url(cred.cluster_endpoint)
     args = ["get-token", "--login", cred.login_mode, "--server-id", cred.server_id]
     if cred.tenant_id:
@@ -223,15 +234,13 @@ def cluster_credentials(
         server = parse_kubeconfig(content)["server"]
         return ClusterCredentials(kubeconfig=content, cluster_identifier=f"doks:{server}")
     if kind == "kubeconfig" and config.kubeconfig is not None:
-        return _kubeconfig_block(config)
+        return _kubeconfig_block(config.kubeconfig)
     if kind == "in_cluster":
         return in_cluster_kubeconfig(env, sa_dir)
     raise CredentialError(f"provider_config.provider {kind} has no credentials block")
 
 
-def _kubeconfig_block(config: KubernetesProviderConfig) -> ClusterCredentials:
-    block = config.kubeconfig
-    assert block is not None
+def _kubeconfig_block(block: KubeconfigCredential) -> ClusterCredentials:
     content = block.content
     if block.path is not None:
         try:
@@ -245,7 +254,8 @@ def _kubeconfig_block(config: KubernetesProviderConfig) -> ClusterCredentials:
             parse_kubeconfig(content, block.context)
         except ValueError as exc:
             raise CredentialError(f"provider_config.kubeconfig.path {block.path}: {exc}") from None
-    assert content is not None
+    if content is None:  # the model requires content or path
+        raise CredentialError("provider_config.kubeconfig needs content or path")
     server = parse_kubeconfig(content, block.context)["server"]
     return ClusterCredentials(
         kubeconfig=content, context=block.context, cluster_identifier=f"kubeconfig:{server}"

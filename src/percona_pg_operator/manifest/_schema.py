@@ -6,16 +6,12 @@ spellings of every multi-word field; editors then complete either and flag real 
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from .spec import KubernetesPerconaPostgresOperator, StackInput
+from .._keys import to_snake
+from ._spec import KubernetesPerconaPostgresOperator, StackInput
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 def _add_snake_case(node: Any) -> None:
@@ -23,7 +19,7 @@ def _add_snake_case(node: Any) -> None:
         properties = node.get("properties")
         if isinstance(properties, dict) and node.get("additionalProperties") is False:
             for name in list(properties):
-                snake = _snake(name)
+                snake = to_snake(name)
                 if snake != name and snake not in properties:
                     properties[snake] = properties[name]
         for value in node.values():

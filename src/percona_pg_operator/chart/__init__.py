@@ -1,0 +1,44 @@
+"""The ``pg-operator`` chart: verified packages, their CRDs, the Helm values, version steps.
+
+- :class:`ChartRepository` hands out packages whose sha256 matched the repository index, cached.
+- :func:`load_managed_crds` gives a package's CRDs as the stack applies them.
+- :func:`build_helm_values` is the one function that turns a spec into chart values.
+- :func:`check_transition` refuses a version step Percona does not support.
+"""
+
+from ._crds import PATCH_FORCE_ANNOTATION, ManagedCrds, build_managed_crds, load_managed_crds
+from ._repository import (
+    ChartPackage,
+    ChartRepository,
+    Progress,
+    atomic_write,
+    cache_root,
+    chart_repo_url,
+    is_local_repo,
+)
+from ._source import ChartSource, resolve_chart
+from ._values import ValueProblem, build_helm_values, values_problems, watched_namespaces
+from ._versions import check_transition, parse_version, upgrade_path
+
+__all__ = [
+    "PATCH_FORCE_ANNOTATION",
+    "ChartPackage",
+    "ChartRepository",
+    "ChartSource",
+    "ManagedCrds",
+    "Progress",
+    "ValueProblem",
+    "atomic_write",
+    "build_helm_values",
+    "build_managed_crds",
+    "cache_root",
+    "chart_repo_url",
+    "check_transition",
+    "is_local_repo",
+    "load_managed_crds",
+    "parse_version",
+    "resolve_chart",
+    "upgrade_path",
+    "values_problems",
+    "watched_namespaces",
+]

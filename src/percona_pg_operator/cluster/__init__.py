@@ -1,0 +1,46 @@
+"""The target cluster: credentials, kubeconfigs with exec plugins, the Kubernetes provider.
+
+- :func:`cluster_credentials` turns a ``provider_config`` into a kubeconfig and a stable
+  cluster identity; :func:`build_provider` makes the Pulumi Kubernetes provider from it.
+- :func:`gke_exec_credential` and :func:`eks_exec_credential` are the exec credential plugins'
+  token makers (``python -m percona_pg_operator credentials gke|eks``).
+
+Names load on first use: the plugins run on every token refresh and must not pay for pydantic,
+the manifest models or the Pulumi SDK.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from ._kubeconfig import ClusterCredentials, cluster_credentials, require_exec_command
+    from ._provider import build_provider, provider_args
+    from ._tokens import GKE_KEY_ENV, eks_exec_credential, gke_exec_credential
+
+_EXPORTS = {
+    "ClusterCredentials": "._kubeconfig",
+    "cluster_credentials": "._kubeconfig",
+    "require_exec_command": "._kubeconfig",
+    "build_provider": "._provider",
+    "provider_args": "._provider",
+    "GKE_KEY_ENV": "._tokens",
+    "eks_exec_credential": "._tokens",
+    "gke_exec_credential": "._tokens",
+}
+
+__all__ = [
+    "GKE_KEY_ENV",
+    "ClusterCredentials",
+    "build_provider",
+    "cluster_credentials",
+    "eks_exec_credential",
+    "gke_exec_credential",
+    "provider_args",
+    "require_exec_command",
+]
+
+
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -1,0 +1,51 @@
+"""The manifest: the typed ``KubernetesPerconaPostgresOperatorStackInput`` and how it is read.
+
+Validation is complete in the models: an invalid manifest cannot be constructed, and every
+problem is reported at once with its path. Reading follows project-planton's modules (Pulumi
+config, then ``STACK_INPUT_YAML``, then ``STACK_INPUT_YAML_FILE``).
+"""
+
+from ._credentials import (
+    AwsEksCredential,
+    AzureAksCredential,
+    DigitalOceanDoksCredential,
+    GcpGkeCredential,
+    KubeconfigCredential,
+    KubernetesProviderConfig,
+    parse_kubeconfig,
+    server_url,
+)
+from ._formats import go_duration_seconds, parse_quantity
+from ._loader import (
+    load_stack_input,
+    parse_document,
+    parse_yaml,
+    problems_from_validation,
+    pulumi_config_value,
+    read_file,
+)
+from ._schema import json_schema
+from ._spec import KubernetesPerconaPostgresOperator, Spec, StackInput
+
+__all__ = [
+    "AwsEksCredential",
+    "AzureAksCredential",
+    "DigitalOceanDoksCredential",
+    "GcpGkeCredential",
+    "KubeconfigCredential",
+    "KubernetesPerconaPostgresOperator",
+    "KubernetesProviderConfig",
+    "Spec",
+    "StackInput",
+    "go_duration_seconds",
+    "json_schema",
+    "load_stack_input",
+    "parse_document",
+    "parse_kubeconfig",
+    "parse_quantity",
+    "parse_yaml",
+    "problems_from_validation",
+    "pulumi_config_value",
+    "read_file",
+    "server_url",
+]

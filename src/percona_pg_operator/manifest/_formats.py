@@ -1,0 +1,96 @@
+"""Value formats the API server (or the program reading a value) enforces, checked the same way.
+
+Each check raises ``ValueError`` with a message that names the expected form, never the value.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+# -- Kubernetes quantities -------------------------------------------------------------------
+# https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/quantity/
+_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+_DECIMAL = {
+    "n": Decimal("1e-9"),
+    "u": Decimal("1e-6"),
+    "m": Decimal("1e-3"),
+    "": Decimal(1),
+    "k": Decimal("1e3"),
+    "M": Decimal("1e6"),
+    "G": Decimal("1e9"),
+    "T": Decimal("1e12"),
+    "P": Decimal("1e15"),
+    "E": Decimal("1e18"),
+}
+_QUANTITY = re.compile(
+    r"^(?P<number>[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))"
+    r"(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?$"
+)
+
+
+def parse_quantity(text: str) -> Decimal:
+    """Return the quantity's value in base units; raise ValueError when it is not a quantity."""
+    match = _QUANTITY.match(text.strip()) if isinstance(text, str) else None
+    if match is None or text != text.strip():
+        raise ValueError("not a Kubernetes quantity (e.g. 500m, 1, 256Mi, 1Gi)")
+    try:
+        number = Decimal(match["number"])
+    except InvalidOperation as exc:  # pragma: no cover - the regex admits only decimals
+        raise ValueError("not a Kubernetes quantity") from exc
+    suffix = match["suffix"] or ""
+    if suffix in _BINARY:
+        return number * _BINARY[suffix]
+    if suffix[:1] in ("e", "E"):
+        return number * (Decimal(10) ** int(suffix[1:]))
+    return number * _DECIMAL[suffix]
+
+
+# -- Object names ----------------------------------------------------------------------------
+# https://kubernetes.io/docs/concepts/overview/working-with-objects/names/
+_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS1123_SUBDOMAIN = re.compile(
+    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+)
+
+
+def dns1123_label(value: str, max_len: int) -> str:
+    if len(value) > max_len:
+        raise ValueError(f"must be at most {max_len} characters, has {len(value)}")
+    if not _DNS1123_LABEL.match(value):
+        raise ValueError(
+            "must be a DNS-1123 label: lowercase letters, digits and '-', "
+            "starting and ending with a letter or digit"
+        )
+    return value
+
+
+def is_dns1123_subdomain(value: str) -> bool:
+    return len(value) <= 253 and bool(_DNS1123_SUBDOMAIN.match(value))
+
+
+# -- Images ----------------------------------------------------------------------------------
+# The reference grammar of distribution/reference (docker's image names).
+IMAGE_REPOSITORY = re.compile(
+    r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)+$"
+)
+IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+IMAGE_DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
+
+# -- Versions, enums, names ------------------------------------------------------------------
+SEMVER = re.compile(r"^v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$")
+ENUM_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+FEATURE_GATE = re.compile(r"^[a-z][A-Za-z0-9]*$")
+
+# -- Go durations, as controller-runtime reads the lease settings (time.ParseDuration) --------
+_GO_DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$")
+_GO_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
+
+
+def go_duration_seconds(value: str) -> float:
+    if not _GO_DURATION.match(value):
+        raise ValueError("must be a Go duration such as 60s, 1m30s or 500ms")
+    total = 0.0
+    for number, _, unit in re.findall(r"([0-9]+(\.[0-9]+)?)(ns|us|µs|ms|s|m|h)", value):
+        total += float(number) * _GO_DURATION_UNITS[unit]
+    return total
