@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import socket
 import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
@@ -186,3 +188,59 @@ def test_repo_precedence() -> None:
     env = {"PERCONA_PG_OPERATOR_CHART_REPO": "https://mirror.internal/charts"}
     assert chart_repo_url(None, env) == "https://mirror.internal/charts"
     assert chart_repo_url("/srv/charts", env) == "/srv/charts"
+
+
+@contextmanager
+def raw_server(behaviour: str) -> Iterator[str]:
+    """A TCP server on 127.0.0.1 that misbehaves: 'trickle' sends a valid header, then one body
+    byte every 0.2 s; 'silent' accepts the connection and never answers. Stops by itself."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve_one(conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(0.2)
+            with suppress(OSError):
+                conn.recv(4096)
+            if behaviour == "trickle":
+                with suppress(OSError):
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
+                    for _ in range(200):
+                        if stop.wait(0.2):
+                            return
+                        conn.sendall(b"x")
+            else:
+                stop.wait(30)
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            threading.Thread(target=serve_one, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/"
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()
+
+
+@pytest.mark.parametrize("behaviour", ["trickle", "silent"])
+def test_a_download_has_an_overall_deadline(behaviour: str, tmp_path: Path) -> None:
+    """Each read is bounded by the socket timeout; the whole download, retries included, by the
+    deadline, so a server sending a byte at a time cannot hold a preview."""
+    with raw_server(behaviour) as url:
+        repo = ChartRepository(url, cache_dir=tmp_path, timeout=1.0, deadline=2.0, backoff=0.1)
+        start = time.monotonic()
+        with pytest.raises(ChartRepositoryError, match=r"no complete answer within 2 s"):
+            repo.fetch("pg-operator", "3.0.0")
+        assert time.monotonic() - start < 4.0
+    assert cache_files(tmp_path) == []
