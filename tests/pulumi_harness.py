@@ -19,7 +19,9 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import gc
+import itertools
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -127,6 +129,11 @@ class Run:
     registrations: list[Registration]
     stack_outputs: dict[str, Any]
     value: Any
+    # (level name, message) of everything the program logged through pulumi.log.
+    logs: list[tuple[str, str]]
+
+    def logged(self, level: str) -> list[str]:
+        return [message for name, message in self.logs if name == level]
 
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.registrations if r.type == type_]
@@ -177,8 +184,14 @@ def _run(
     fn: Callable[[], Any], mocks: RecordingMocks, config: dict[str, str] | None, preview: bool
 ) -> Run:
     monitor = RecordingMonitor(mocks)
+    logs = _LogRecorder()
     pulumi.runtime.set_mocks(
-        mocks, project="percona-pg-operator", stack="test", preview=preview, monitor=monitor
+        mocks,
+        project="percona-pg-operator",
+        stack="test",
+        preview=preview,
+        monitor=monitor,
+        logger=logs.logger,
     )
     pulumi.runtime.set_all_config(config or {})
     holder: dict[str, Any] = {}
@@ -194,7 +207,27 @@ def _run(
     except Exception:
         _drop_failed_futures()
         raise
-    return Run(monitor.registrations, holder.get("outputs") or {}, holder.get("value"))
+    return Run(
+        monitor.registrations, holder.get("outputs") or {}, holder.get("value"), logs.records
+    )
+
+
+_LOGGER_IDS = itertools.count()
+
+
+class _LogRecorder(logging.Handler):
+    """The mock engine's logger (``set_mocks(logger=...)``): keeps what the program logs."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[tuple[str, str]] = []
+        self.logger = logging.getLogger(f"pulumi-harness.{next(_LOGGER_IDS)}")
+        self.logger.setLevel(logging.DEBUG)
+        self.logger.propagate = False
+        self.logger.addHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append((record.levelname, record.getMessage()))
 
 
 def stack_outputs() -> dict[str, Any]:

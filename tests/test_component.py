@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 
+import pulumi
+import pulumi_kubernetes as k8s
 import pytest
 from conftest import EXAMPLES, manifest
 from pulumi_harness import (
@@ -18,15 +18,23 @@ from pulumi_harness import (
     run_pulumi,
 )
 
-from percona_pg_operator import PerconaPostgresOperator, outputs
+from percona_pg_operator import (
+    PerconaPostgresOperator,
+    PerconaPostgresOperatorArgs,
+    StackInputError,
+    UpgradeGuardError,
+    outputs,
+)
 from percona_pg_operator.manifest import StackInput, parse_document, read_file
 
 PLAIN_HELM = {"helm": {"manageCrds": False}}
 
 
-def build(doc: dict[str, object] | StackInput, **kwargs: object) -> PerconaPostgresOperator:
+def build(
+    doc: dict[str, object] | StackInput, opts: pulumi.ResourceOptions | None = None
+) -> PerconaPostgresOperator:
     stack_input = doc if isinstance(doc, StackInput) else parse_document(doc, "test")
-    return PerconaPostgresOperator("pg", stack_input, **kwargs)  # type: ignore[arg-type]
+    return PerconaPostgresOperator("pg", stack_input, opts)
 
 
 def test_release_inputs_from_defaults() -> None:
@@ -51,13 +59,14 @@ def test_release_inputs_from_defaults() -> None:
 
 
 @pytest.mark.parametrize("example", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.name)
-def test_each_example_registers_its_resources(example: Path) -> None:
+def test_each_example_registers_its_resources(
+    example: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     stack_input = read_file(example)
     doc = stack_input.model_dump(by_alias=True, exclude_none=True)
     doc["target"]["spec"]["helm"]["manageCrds"] = False
-    # The venv's bin holds this package's own credential command (EKS/GKE kubeconfigs).
-    env = {"PATH": os.path.dirname(sys.executable), "HOME": "/nonexistent"}
-    run = run_pulumi(lambda: build(parse_document(doc, "t"), environ=env))
+    monkeypatch.setenv("HOME", "/nonexistent")  # no ambient kubeconfig
+    run = run_pulumi(lambda: build(parse_document(doc, "t")))
     spec = stack_input.target.spec
     types = sorted(r.type for r in run.registrations)
     expected = [COMPONENT_TYPE, PROVIDER_TYPE, RELEASE_TYPE]
@@ -73,7 +82,7 @@ def test_each_example_registers_its_resources(example: Path) -> None:
 
 
 def test_namespace_created_with_labels() -> None:
-    doc = manifest(**PLAIN_HELM)
+    doc = manifest(createNamespace=True, **PLAIN_HELM)
     doc["metadata"] = {
         "name": "pg-op",
         "id": "pgop-123",
@@ -84,8 +93,7 @@ def test_namespace_created_with_labels() -> None:
     run = run_pulumi(lambda: build(doc))
     ns = run.one(NAMESPACE_TYPE).inputs["metadata"]
     assert ns["name"] == "percona-postgres-operator"
-    assert ns["labels"] == {
-        "team": "data",
+    assert ns["labels"] == {  # metadata.labels are the manifest's own, never copied
         "planton.ai/resource": "true",
         "planton.ai/name": "pg-op",
         "planton.ai/kind": "KubernetesPerconaPostgresOperator",
@@ -101,17 +109,24 @@ def test_namespace_created_with_labels() -> None:
     }
 
 
-def test_existing_namespace_is_not_created() -> None:
-    run = run_pulumi(
-        lambda: build(manifest(namespace="databases", createNamespace=False, **PLAIN_HELM))
-    )
+@pytest.mark.parametrize("create", [{"createNamespace": False}, {}], ids=["false", "absent"])
+def test_existing_namespace_is_not_created(create: dict[str, bool]) -> None:
+    """Absent means false, as proto3 and project-planton's CLI (which drops false) have it."""
+    run = run_pulumi(lambda: build(manifest(namespace="databases", **create, **PLAIN_HELM)))
     assert run.of_type(NAMESPACE_TYPE) == []
     assert run.one(RELEASE_TYPE).inputs["namespace"] == "databases"
 
 
+def test_created_namespace_is_kept_on_destroy_unless_asked() -> None:
+    run = run_pulumi(lambda: build(manifest(createNamespace=True, **PLAIN_HELM)))
+    assert run.one(NAMESPACE_TYPE).retain_on_delete
+    doc = manifest(createNamespace=True, deleteNamespaceOnDestroy=True, **PLAIN_HELM)
+    assert not run_pulumi(lambda: build(doc)).one(NAMESPACE_TYPE).retain_on_delete
+
+
 @pytest.mark.usefixtures("fixture_repo_env")
 def test_children_parented_to_component_and_use_explicit_provider() -> None:
-    run = run_pulumi(lambda: build(manifest()))
+    run = run_pulumi(lambda: build(manifest(createNamespace=True)))
     assert run.of_type(CONFIG_GROUP_TYPE), "managed CRDs expected, to check their parent too"
     component = run.one(COMPONENT_TYPE)
     provider = run.one(PROVIDER_TYPE)
@@ -125,7 +140,7 @@ def test_children_parented_to_component_and_use_explicit_provider() -> None:
 
 
 def test_release_waits_for_namespace() -> None:
-    run = run_pulumi(lambda: build(manifest(**PLAIN_HELM)))
+    run = run_pulumi(lambda: build(manifest(createNamespace=True, **PLAIN_HELM)))
     assert run.one(NAMESPACE_TYPE).urn in run.one(RELEASE_TYPE).dependencies
 
 
@@ -167,3 +182,97 @@ def test_component_outputs() -> None:
         outputs.OPERATOR_VERSION: "3.0.0",
         outputs.CRDS: [],
     }
+
+
+# -- Pulumi's component contract -------------------------------------------------------------
+
+
+def _callers_provider() -> k8s.Provider:
+    return k8s.Provider("callers", context="callers-context")
+
+
+@pytest.mark.parametrize("how", ["provider", "providers-map", "providers-list"])
+def test_the_provider_comes_from_opts(how: str) -> None:
+    """Every child uses the caller's provider, and no other provider is registered."""
+
+    def program() -> None:
+        provider = _callers_provider()
+        opts = {
+            "provider": pulumi.ResourceOptions(provider=provider),
+            "providers-map": pulumi.ResourceOptions(providers={"kubernetes": provider}),
+            "providers-list": pulumi.ResourceOptions(providers=[provider]),
+        }[how]
+        build(manifest(createNamespace=True, **PLAIN_HELM), opts)
+
+    run = run_pulumi(program)
+    (provider,) = run.of_type(PROVIDER_TYPE)
+    assert provider.name == "callers"
+    children = [r for r in run.registrations if r.custom and r.type != PROVIDER_TYPE]
+    assert {r.type for r in children} == {NAMESPACE_TYPE, RELEASE_TYPE}
+    for child in children:
+        assert child.provider.startswith(provider.urn + "::"), child.name
+
+
+def test_callers_provider_wins_over_provider_config_loudly() -> None:
+    stack_input = read_file(EXAMPLES / "stack-input.yaml")  # provider_config: DOKS
+    doc = stack_input.model_dump(by_alias=True, exclude_none=True)
+    doc["target"]["spec"]["helm"]["manageCrds"] = False
+    opts = lambda: pulumi.ResourceOptions(provider=_callers_provider())  # noqa: E731
+    run = run_pulumi(lambda: build(parse_document(doc, "t"), opts()))
+    assert [p.name for p in run.of_type(PROVIDER_TYPE)] == ["callers"]
+    (warning,) = run.logged("WARNING")
+    assert "provider from the options wins" in warning and "digital_ocean_doks" in warning
+
+
+def test_two_instances_from_one_manifest_coexist() -> None:
+    doc = manifest(createNamespace=True, **PLAIN_HELM)
+
+    def program() -> None:
+        PerconaPostgresOperator("blue", parse_document(doc, "t"))
+        PerconaPostgresOperator("green", parse_document(doc, "t"))
+
+    run = run_pulumi(program)
+    names = [r.name for r in run.registrations]
+    assert len(names) == len(set(names))
+    assert sorted(r.name for r in run.of_type(RELEASE_TYPE)) == ["blue-release", "green-release"]
+    assert sorted(r.name for r in run.of_type(NAMESPACE_TYPE)) == [
+        "blue-namespace",
+        "green-namespace",
+    ]
+
+
+def test_an_invalid_manifest_raises_before_anything_registers() -> None:
+    mocks = RecordingMocks()
+    bad = manifest(namespace="Bad_NS")
+    with pytest.raises(StackInputError, match=r"spec\.namespace"):
+        run_pulumi(lambda: PerconaPostgresOperator("pg", bad), mocks)
+    assert mocks.registrations == []
+
+
+def test_the_constructor_is_name_args_opts() -> None:
+    import inspect
+
+    params = list(inspect.signature(PerconaPostgresOperator.__init__).parameters)
+    assert params == ["self", "name", "args", "opts"]
+
+
+def test_args_form_takes_previous_version_and_plain_manifests_work() -> None:
+    doc = manifest(**PLAIN_HELM)
+    args = PerconaPostgresOperatorArgs(doc, previous_chart_version="2.9.0")
+    run = run_pulumi(lambda: PerconaPostgresOperator("pg", args))
+    assert run.one(RELEASE_TYPE).inputs["version"] == "3.0.0"
+    with pytest.raises(UpgradeGuardError, match="downgrade"):
+        run_pulumi(
+            lambda: PerconaPostgresOperator(
+                "pg", PerconaPostgresOperatorArgs(doc, previous_chart_version="9.0.0")
+            )
+        )
+
+
+def test_release_ignores_only_what_refresh_reads_back() -> None:
+    from percona_pg_operator.component import RELEASE_IGNORE_CHANGES
+
+    assert RELEASE_IGNORE_CHANGES == ["description", "resourceNames"]
+    run = run_pulumi(lambda: build(manifest(**PLAIN_HELM)))
+    inputs = run.one(RELEASE_TYPE).inputs
+    assert not set(RELEASE_IGNORE_CHANGES) & set(inputs), "ignored fields must not be set"

@@ -24,7 +24,7 @@ from pulumi_harness import (
 )
 from repo_server import RepoServer, serve
 
-from percona_pg_operator import PerconaPostgresOperator, outputs
+from percona_pg_operator import PerconaPostgresOperator, PerconaPostgresOperatorArgs, outputs
 from percona_pg_operator.chart import PATCH_FORCE_ANNOTATION, ChartRepository, load_managed_crds
 from percona_pg_operator.errors import UpgradeGuardError
 from percona_pg_operator.manifest import parse_document
@@ -73,7 +73,8 @@ def child_options(group: Registration, type_: str, name: str) -> pulumi.Resource
 def program(doc: dict[str, Any], previous: str | None = None) -> PerconaPostgresOperator:
     import pulumi
 
-    op = PerconaPostgresOperator("pg", parse_document(doc, "t"), previous_chart_version=previous)
+    args = PerconaPostgresOperatorArgs(parse_document(doc, "t"), previous_chart_version=previous)
+    op = PerconaPostgresOperator("pg", args)
     for key, value in op.outputs().items():
         pulumi.export(key, value)
     return op

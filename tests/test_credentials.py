@@ -353,11 +353,10 @@ def test_malformed_credentials_name_the_path(config: dict[str, Any], path: str) 
 
 def provider_inputs(config: dict[str, Any] | None, bin_path: str) -> tuple[Any, Any]:
     stack_input = stack(config)
-    run = run_pulumi(
-        lambda: PerconaPostgresOperator(
-            "pg", stack_input, environ={"PATH": bin_path, "HOME": "/nonexistent"}
-        )
-    )
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("PATH", bin_path)
+        env.setenv("HOME", "/nonexistent")
+        run = run_pulumi(lambda: PerconaPostgresOperator("pg", stack_input))
     return run.one(PROVIDER_TYPE), run
 
 
@@ -418,12 +417,11 @@ def test_identifier_changes_with_the_cluster(bin_path: str) -> None:
     ],
 )
 def test_missing_exec_command_is_named_with_install_hint(
-    config: dict[str, Any], command: str, hint: str, tmp_path: Path
+    config: dict[str, Any], command: str, hint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(CredentialError) as info:
-        run_pulumi(
-            lambda: PerconaPostgresOperator("pg", stack(config), environ={"PATH": str(tmp_path)})
-        )
+        run_pulumi(lambda: PerconaPostgresOperator("pg", stack(config)))
     message = str(info.value)
     assert f"'{command}' is not installed" in message
     assert hint in message

@@ -27,7 +27,9 @@ DIGEST = "sha256:" + "ab" * 32
 
 
 def render(version: str = "3.0.0", **spec: Any) -> list[RenderedObject]:
+    """The stack rendered with this chart version; a namespace of its own unless told."""
     spec.setdefault("helm", {})["version"] = version
+    spec.setdefault("createNamespace", True)
     return render_stack(parse_document(manifest(**spec), "test"))
 
 

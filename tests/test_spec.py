@@ -27,7 +27,8 @@ def test_every_example_is_valid(example: Path) -> None:
 def test_defaults() -> None:
     spec = parse_document(manifest(), "t").target.spec
     assert spec.namespace == "percona-postgres-operator"
-    assert spec.create_namespace is True
+    assert spec.create_namespace is False  # proto3 bool: absent is false, as upstream
+    assert spec.delete_namespace_on_destroy is False
     assert spec.container.resources.effective_limits == {"cpu": "1000m", "memory": "1Gi"}
     assert spec.container.resources.effective_requests == {"cpu": "100m", "memory": "256Mi"}
     assert spec.helm.version == "3.0.0"

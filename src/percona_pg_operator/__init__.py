@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from ._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from .component import PerconaPostgresOperator
+    from .component import PerconaPostgresOperator, PerconaPostgresOperatorArgs
     from .errors import (
         ChartRepositoryError,
         CredentialError,
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 _EXPORTS = {
     "PerconaPostgresOperator": ".component",
+    "PerconaPostgresOperatorArgs": ".component",
     "ChartRepositoryError": ".errors",
     "CredentialError": ".errors",
     "PerconaPgOperatorError": ".errors",
@@ -52,6 +53,7 @@ __all__ = [
     "KubernetesPerconaPostgresOperator",
     "PerconaPgOperatorError",
     "PerconaPostgresOperator",
+    "PerconaPostgresOperatorArgs",
     "Problem",
     "RenderError",
     "StackInput",

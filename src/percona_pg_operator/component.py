@@ -1,8 +1,16 @@
-"""``PerconaPostgresOperator``: the Pulumi component that installs the Percona operator."""
+"""``PerconaPostgresOperator``: the Pulumi component that installs the Percona operator.
+
+It follows Pulumi's component contract: ``(name, args, opts)``, a type token, children named
+from ``name`` and parented to the component, the Kubernetes provider taken from ``opts`` like any
+component's (``provider=`` or ``providers=``), and ``register_outputs`` at the end. Everything
+that can fail on bad input (the manifest, the chart, the credentials) is checked before the
+component registers anything.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -17,12 +25,21 @@ from .chart import (
     check_transition,
     resolve_chart,
 )
-from .cluster import build_provider
+from .cluster import build_provider, provider_args
 from .errors import UpgradeGuardError
-from .manifest import KubernetesPerconaPostgresOperator, StackInput
+from .manifest import KubernetesPerconaPostgresOperator, StackInput, parse_document
 
 TYPE_TOKEN = "percona-pg-operator:index:PerconaPostgresOperator"
 CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
+# project-planton's Go module names its provider "kubernetes" (pulumikubernetesprovider, called
+# from the module's main.go), its Namespace after the namespace and its Release after
+# metadata.name, all at the top of the stack.
+UPSTREAM_PROVIDER_NAME = "kubernetes"
+# Release inputs the program never sets and a refresh reads back from the live release
+# (pulumi-kubernetes#2578): ignored, so `pulumi up --refresh` reports no change that changes
+# nothing. project-planton's module also lists `status`, an output, which ignore_changes does not
+# apply to.
+RELEASE_IGNORE_CHANGES = ["description", "resourceNames"]
 
 
 class UpgradeRefusedError(UpgradeGuardError, pulumi.RunError):
@@ -37,11 +54,54 @@ def _guard(previous: str | None, target: str, allow_unsafe: bool) -> str:
     return target
 
 
+Manifest = StackInput | KubernetesPerconaPostgresOperator | Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class PerconaPostgresOperatorArgs:
+    """What the component installs, and what it needs to know about what runs now.
+
+    - ``manifest``: a stack input or a bare manifest, as a model or as its parsed YAML/JSON.
+    - ``previous_chart_version``: the chart version deployed now (``None`` for a fresh install);
+      the upgrade guard refuses unsupported steps from it before anything changes.
+    - ``upstream_aliases``: alias the provider, Namespace and Release to the names
+      project-planton's Go module gives them at the top of the stack, so a stack that module
+      deployed is updated in place. For the stack program; off by default, because in another
+      program those top-level names may belong to something else.
+    """
+
+    manifest: Manifest
+    previous_chart_version: pulumi.Input[str | None] | None = None
+    upstream_aliases: bool = False
+
+
+def _stack_input(manifest: Manifest) -> StackInput:
+    if isinstance(manifest, StackInput):
+        return manifest
+    if isinstance(manifest, KubernetesPerconaPostgresOperator):
+        return StackInput(target=manifest)
+    return parse_document(manifest, "PerconaPostgresOperator args")
+
+
+def _callers_provider(opts: pulumi.ResourceOptions | None) -> pulumi.ProviderResource | None:
+    """The Kubernetes provider the caller gave in ``opts`` (``provider=`` or ``providers=``)."""
+    if opts is None:
+        return None
+    if opts.provider is not None and opts.provider.package == "kubernetes":
+        return opts.provider
+    providers = opts.providers
+    if isinstance(providers, Mapping):
+        return providers.get("kubernetes")
+    return next((p for p in providers or [] if p.package == "kubernetes"), None)
+
+
 class PerconaPostgresOperator(pulumi.ComponentResource):
     """Namespace, managed CRDs and the ``pg-operator`` Helm release, from one manifest.
 
-    ``previous_chart_version`` is the chart version deployed now (``None`` for a fresh
-    install); the upgrade guard refuses unsupported steps from it before anything changes.
+    ``args`` is a :class:`PerconaPostgresOperatorArgs`, or just the manifest (a stack input, a
+    bare manifest, or a mapping of either). The Kubernetes provider is the one in ``opts``; when
+    there is none, one is built from the stack input's ``provider_config`` (or the ambient
+    kubeconfig). When both are given, the caller's provider wins, with a warning.
     """
 
     namespace: pulumi.Output[Any]
@@ -53,31 +113,48 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        stack_input: StackInput | KubernetesPerconaPostgresOperator,
-        *,
-        provider: k8s.Provider | None = None,
-        previous_chart_version: pulumi.Input[str | None] | None = None,
-        chart: ChartSource | None = None,
-        environ: Mapping[str, str] | None = None,
+        args: PerconaPostgresOperatorArgs | Manifest,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(TYPE_TOKEN, name, {}, opts)
-        if isinstance(stack_input, KubernetesPerconaPostgresOperator):
-            stack_input = StackInput(target=stack_input)
+        if not isinstance(args, PerconaPostgresOperatorArgs):
+            args = PerconaPostgresOperatorArgs(manifest=args)
+        # Everything that can fail on bad input, before anything is registered.
+        stack_input = _stack_input(args.manifest)
         target = stack_input.target
         spec = target.spec
-        self.target = target
-        self.chart: ChartSource = chart or resolve_chart(
-            chart_repo_url(spec.helm.repo, environ), spec.helm.version, spec.helm.manage_crds
+        chart = resolve_chart(
+            chart_repo_url(spec.helm.repo), spec.helm.version, spec.helm.manage_crds
+        )
+        values = build_helm_values(spec)
+        # The caller's provider, or the arguments of our own (credentials checked now).
+        callers = _callers_provider(opts)
+        source: pulumi.ProviderResource | k8s.ProviderArgs = (
+            callers if callers is not None else provider_args(stack_input.provider_config)
         )
 
-        if provider is None:
+        super().__init__(TYPE_TOKEN, name, {}, opts)
+        self.target = target
+        self.chart: ChartSource = chart
+        aliases = args.upstream_aliases
+
+        provider: pulumi.ProviderResource
+        if isinstance(source, k8s.ProviderArgs):
             provider = build_provider(
                 f"{name}-provider",
-                stack_input.provider_config,
-                opts=pulumi.ResourceOptions(parent=self),
-                environ=environ,
+                source,
+                pulumi.ResourceOptions(
+                    parent=self, aliases=_top_level(UPSTREAM_PROVIDER_NAME, aliases)
+                ),
             )
+        else:
+            provider = source
+            if stack_input.provider_config is not None:
+                pulumi.log.warn(
+                    "both a Kubernetes provider in the resource options and "
+                    f"provider_config ({stack_input.provider_config.provider}) were given: the "
+                    "provider from the options wins and provider_config is not used",
+                    resource=self,
+                )
         self.provider = provider
 
         namespace_resource = None
@@ -87,13 +164,17 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
                 metadata=k8s.meta.v1.ObjectMetaArgs(
                     name=spec.namespace, labels=target.namespace_labels()
                 ),
-                opts=pulumi.ResourceOptions(parent=self, provider=provider),
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    provider=provider,
+                    # Kept in the cluster on destroy unless asked: it holds the databases.
+                    retain_on_delete=not spec.delete_namespace_on_destroy,
+                    aliases=_top_level(spec.namespace, aliases),
+                ),
             )
 
-        version = self._guarded_version(previous_chart_version)
-        crd_group = (
-            self._crd_group(name, self.chart.crds, version, provider) if self.chart.crds else None
-        )
+        version = self._guarded_version(args.previous_chart_version)
+        crd_group = self._crd_group(name, chart.crds, version, provider) if chart.crds else None
         depends_on: list[pulumi.Resource] = [crd_group] if crd_group is not None else []
         if namespace_resource is not None:
             depends_on.insert(0, namespace_resource)
@@ -104,7 +185,7 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
                 name=target.release_name,
                 namespace=spec.namespace,
                 version=version,
-                values=build_helm_values(spec),
+                values=values,
                 atomic=True,
                 cleanup_on_fail=True,
                 skip_await=False,
@@ -114,7 +195,13 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
                 skip_crds=spec.helm.manage_crds,
                 **self._chart_args(),
             ),
-            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=depends_on),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=provider,
+                depends_on=depends_on,
+                ignore_changes=RELEASE_IGNORE_CHANGES,
+                aliases=_top_level(target.release_name, aliases),
+            ),
         )
         self.release = release
         self.crd_group = crd_group
@@ -122,16 +209,17 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
         self.namespace = release.namespace
         self.release_name = release.name
         self.chart_version = release.version
-        package = self.chart.package
+        package = chart.package
         self.operator_version = (
             pulumi.Output.from_input(package.app_version)
             if package is not None and package.app_version
             else release.status.apply(lambda status: status.app_version or "")
         )
-        self.crds = pulumi.Output.from_input(self.chart.crds.names if self.chart.crds else [])
+        self.crds = pulumi.Output.from_input(chart.crds.names if chart.crds else [])
         self.register_outputs(self.outputs())
 
     def outputs(self) -> dict[str, pulumi.Output[Any]]:
+        """The stack outputs, the namespace first (project-planton's only output)."""
         return {
             outputs.NAMESPACE: self.namespace,
             outputs.RELEASE_NAME: self.release_name,
@@ -160,7 +248,11 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
         }
 
     def _crd_group(
-        self, name: str, crds: ManagedCrds, version: pulumi.Output[str], provider: k8s.Provider
+        self,
+        name: str,
+        crds: ManagedCrds,
+        version: pulumi.Output[str],
+        provider: pulumi.ProviderResource,
     ) -> k8s.yaml.v2.ConfigGroup:
         """Every CRD of the chart, applied server-side by the provider, each retained on delete.
 
@@ -180,6 +272,11 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
                 transforms=[retain_crds_on_delete],
             ),
         )
+
+
+def _top_level(name: str, enabled: bool) -> list[pulumi.Alias] | None:
+    """An alias to ``name`` at the top of the stack (no parent), where upstream put it."""
+    return [pulumi.Alias(name=name, parent=pulumi.ROOT_STACK_RESOURCE)] if enabled else None
 
 
 def retain_crds_on_delete(

@@ -15,8 +15,13 @@ CHART_VERSION = "3.0.0"
 
 # project-planton's default operator namespace (its Go module's vars.go).
 NAMESPACE = "percona-postgres-operator"
-# The operator gets a dedicated namespace unless told otherwise.
-CREATE_NAMESPACE = True
+# proto3 `bool create_namespace` with no default: absent is false, and project-planton's CLI drops
+# `false` when it writes the manifest, so absent must mean "the namespace exists, do not create
+# (or ever delete) it", as in project-planton's module.
+CREATE_NAMESPACE = False
+# A namespace this stack creates is kept on destroy: in the default tenancy it holds the databases,
+# and deleting a namespace deletes everything in it.
+DELETE_NAMESPACE_ON_DESTROY = False
 
 # Operator container resources. The chart's own request is 20Mi of memory, which the operator
 # outgrows at once on a cluster with a few databases; these match project-planton's defaults.
@@ -25,8 +30,14 @@ MEMORY_LIMIT = "1Gi"
 CPU_REQUEST = "100m"
 MEMORY_REQUEST = "256Mi"
 
-# Long enough for an image pull on a cold node plus the CRD-heavy first install.
+# Long enough for an image pull on a cold node plus the CRD-heavy first install (project-planton's
+# module uses 300).
 HELM_TIMEOUT_SECONDS = 600
+
+# The chart project-planton's Go module pins (vars.go `HelmChartVersion`, unchanged since the
+# module was added): a stack that module deployed runs this chart, though it records no version.
+# https://github.com/plantonhq/project-planton/blob/main/apis/org/project_planton/provider/kubernetes/kubernetesperconapostgresoperator/v1/iac/pulumi/module/vars.go
+UPSTREAM_CHART_VERSION = "2.7.0"
 
 # Helm release names end up in object names and the `app.kubernetes.io/instance` label (≤ 63
 # chars); Helm itself limits them to 53 so that suffixes fit.

@@ -77,7 +77,12 @@ def deploy(stack: Any, version: str, **spec: Any) -> Any:
         "apiVersion": "kubernetes.project-planton.org/v1",
         "kind": "KubernetesPerconaPostgresOperator",
         "metadata": {"name": "pg-operator-e2e"},
-        "spec": {"namespace": "percona-e2e", "helm": {"version": version}, **spec},
+        "spec": {
+            "namespace": "percona-e2e",
+            "createNamespace": True,
+            "helm": {"version": version},
+            **spec,
+        },
     }
     from pulumi.automation import ConfigValue
 
@@ -118,3 +123,9 @@ def test_install_upgrade_guard_and_destroy(stack: Any) -> None:
 
     stack.destroy(on_output=print)
     kubectl("get", "crd", "perconapgclusters.pgv2.percona.com")  # retained on destroy
+    kubectl("get", "namespace", "percona-e2e")  # the namespace (and its databases) too
+    subprocess.run(
+        ["kubectl", "--context", CONTEXT, "delete", "namespace", "percona-e2e", "--wait=false"],
+        check=True,
+        timeout=120,
+    )

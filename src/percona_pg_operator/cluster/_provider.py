@@ -35,14 +35,8 @@ def provider_args(
 
 
 def build_provider(
-    name: str,
-    config: KubernetesProviderConfig | None,
-    opts: pulumi.ResourceOptions | None = None,
-    environ: Mapping[str, str] | None = None,
+    name: str, args: k8s.ProviderArgs, opts: pulumi.ResourceOptions | None = None
 ) -> k8s.Provider:
+    """The provider, its kubeconfig output kept secret too."""
     secret_outputs = pulumi.ResourceOptions(additional_secret_outputs=["kubeconfig"])
-    return k8s.Provider(
-        name,
-        args=provider_args(config, environ),
-        opts=pulumi.ResourceOptions.merge(opts, secret_outputs),
-    )
+    return k8s.Provider(name, args=args, opts=pulumi.ResourceOptions.merge(opts, secret_outputs))

@@ -12,21 +12,18 @@ import base64
 import binascii
 import json
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from .. import _yaml
 from ._base import Model
+from ._enums import EXTRA_PROVIDER_KINDS, KUBERNETES_PROVIDER, proto_enum
 
-PROVIDER_KINDS = (
-    "gcp_gke",
-    "aws_eks",
-    "azure_aks",
-    "digital_ocean_doks",
-    "kubeconfig",
-    "in_cluster",
-)
+ProviderKind = Literal[
+    "gcp_gke", "aws_eks", "azure_aks", "digital_ocean_doks", "kubeconfig", "in_cluster"
+]
+PROVIDER_KINDS: tuple[str, ...] = (*KUBERNETES_PROVIDER.values(), *EXTRA_PROVIDER_KINDS)
 # The AKS AAD server application, the same for every AKS cluster.
 # https://azure.github.io/kubelogin/concepts/aks.html
 AKS_AAD_SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
@@ -253,25 +250,32 @@ class InClusterCredential(Model):
     """The pod's own service account (the program runs inside the target cluster)."""
 
 
+def _provider_kind(value: Any) -> str | None:
+    """KubernetesProvider by name (any case) or by number, as the web backend writes it."""
+    return proto_enum(
+        value,
+        KUBERNETES_PROVIDER,
+        EXTRA_PROVIDER_KINDS,
+        unspecified="kubernetes_provider_unspecified",
+        lower=True,
+    )
+
+
 class KubernetesProviderConfig(Model):
     """project-planton's KubernetesProviderConfig: the credentials of the target cluster."""
 
-    provider: (
-        Literal["gcp_gke", "aws_eks", "azure_aks", "digital_ocean_doks", "kubeconfig", "in_cluster"]
-        | None
-    ) = None
+    provider: Annotated[
+        ProviderKind | None,
+        BeforeValidator(
+            _provider_kind, json_schema_input_type=ProviderKind | Literal[1, 2, 3, 4] | None
+        ),
+    ] = None
     gcp_gke: GcpGkeCredential | None = None
     aws_eks: AwsEksCredential | None = None
     azure_aks: AzureAksCredential | None = None
     digital_ocean_doks: DigitalOceanDoksCredential | None = None
     kubeconfig: KubeconfigCredential | None = None
     in_cluster: InClusterCredential | None = None
-
-    @field_validator("provider", mode="before")
-    @classmethod
-    def _enum_name(cls, value: Any) -> Any:
-        # Protobuf-JSON enum names; accept the upper-case spelling of the proto too.
-        return value.lower() if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _one_block(self) -> KubernetesProviderConfig:

@@ -69,6 +69,14 @@ def is_dns1123_subdomain(value: str) -> bool:
     return len(value) <= 253 and bool(_DNS1123_SUBDOMAIN.match(value))
 
 
+# Label values: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#syntax-and-character-set
+_LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
+
+
+def is_label_value(value: str) -> bool:
+    return len(value) <= 63 and _LABEL_VALUE.fullmatch(value) is not None
+
+
 # -- Images ----------------------------------------------------------------------------------
 # The reference grammar of distribution/reference (docker's image names).
 IMAGE_REPOSITORY = re.compile(
@@ -79,7 +87,6 @@ IMAGE_DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
 
 # -- Versions, enums, names ------------------------------------------------------------------
 SEMVER = re.compile(r"^v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$")
-ENUM_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 FEATURE_GATE = re.compile(r"^[a-z][A-Za-z0-9]*$")
 
 # -- Go durations, as controller-runtime reads the lease settings (time.ParseDuration) --------

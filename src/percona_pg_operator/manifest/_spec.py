@@ -16,8 +16,8 @@ from .. import defaults
 from ..chart import values_problems
 from ._base import Model
 from ._credentials import KubernetesProviderConfig
+from ._enums import KUBERNETES_CLUSTER_KIND, proto_enum
 from ._formats import (
-    ENUM_NAME,
     FEATURE_GATE,
     IMAGE_DIGEST,
     IMAGE_REPOSITORY,
@@ -26,6 +26,7 @@ from ._formats import (
     dns1123_label,
     go_duration_seconds,
     is_dns1123_subdomain,
+    is_label_value,
     parse_quantity,
 )
 
@@ -86,20 +87,26 @@ class Container(Model):
     resources: ContainerResources = ContainerResources()
 
 
+ClusterKind = Literal[
+    "AwsEksCluster",
+    "AzureAksCluster",
+    "GcpGkeCluster",
+    "DigitalOceanKubernetesCluster",
+    "CivoKubernetesCluster",
+]
+
+
 class TargetCluster(Model):
     """project-planton's KubernetesClusterSelector; informational for this module."""
 
-    cluster_kind: str | None = None
+    cluster_kind: Annotated[
+        ClusterKind | None,
+        BeforeValidator(
+            lambda v: proto_enum(v, KUBERNETES_CLUSTER_KIND, unspecified="unspecified"),
+            json_schema_input_type=ClusterKind | Literal[207, 400, 607, 1208, 1507] | None,
+        ),
+    ] = None
     cluster_name: str | None = None
-
-    @field_validator("cluster_kind", mode="before")
-    @classmethod
-    def _enum_by_name(cls, value: Any) -> Any:
-        if value is None or isinstance(value, int):
-            return None if value is None else str(value)
-        if isinstance(value, str) and ENUM_NAME.match(value):
-            return value
-        raise ValueError("must be a CloudResourceKind enum name, e.g. GcpGkeCluster")
 
 
 def _string_value_or_ref(value: Any) -> Any:
@@ -383,7 +390,20 @@ class Spec(Model):
         str,
         BeforeValidator(_string_value_or_ref, json_schema_input_type=str | dict[str, str]),
     ] = defaults.NAMESPACE
-    create_namespace: bool = defaults.CREATE_NAMESPACE
+    create_namespace: bool = Field(
+        default=defaults.CREATE_NAMESPACE,
+        description=(
+            "Create the namespace (labelled, Pod Security enforced). Absent or false: it must "
+            "exist, and the stack never changes or deletes it"
+        ),
+    )
+    delete_namespace_on_destroy: bool = Field(
+        default=defaults.DELETE_NAMESPACE_ON_DESTROY,
+        description=(
+            "With createNamespace: delete the namespace, and every database in it, on destroy. "
+            "Default false: destroy removes it from the stack and leaves it in the cluster"
+        ),
+    )
     container: Container = Container()
     helm: HelmSettings = HelmSettings()
     tenancy: Tenancy = Tenancy()
@@ -408,14 +428,17 @@ class Spec(Model):
     def _consistent(self) -> Spec:
         """Checks across fields, each reported at its own path, all at once."""
         errors: list[InitErrorDetails] = []
+        only_created = "only applies to a namespace this stack creates (createNamespace is false)"
         if not self.create_namespace and self.namespace_pod_security != NamespacePodSecurity():
             errors.append(
                 _error(
                     ("namespacePodSecurity",),
-                    "only applies to a namespace this stack creates (createNamespace is false)",
+                    only_created,
                     self.namespace_pod_security.model_dump(by_alias=True),
                 )
             )
+        if not self.create_namespace and self.delete_namespace_on_destroy:
+            errors.append(_error(("deleteNamespaceOnDestroy",), only_created, True))
         errors += [_error(p.loc, p.message, p.value) for p in values_problems(self)]
         if errors:
             raise ValidationError.from_exception_data("Spec", errors)
@@ -439,11 +462,21 @@ class Metadata(Model):
     id: str | None = None
     org: str | None = None
     env: str | None = None
-    labels: dict[str, str] = {}
+    labels: dict[str, str] = Field(
+        default={},
+        description=(
+            "The manifest's own labels (project-planton's CLI keeps its control labels here); "
+            "not copied to any Kubernetes object"
+        ),
+    )
     annotations: dict[str, str] = {}
     tags: list[str] = []
-    version: dict[str, Any] | None = None
     relationships: list[dict[str, Any]] = []
+    group: str | None = None
+    version: dict[str, Any] | None = Field(
+        default=None,
+        description="Removed from project-planton's CloudResourceMetadata; accepted and ignored",
+    )
 
     @field_validator("name")
     @classmethod
@@ -478,18 +511,42 @@ class KubernetesPerconaPostgresOperator(Model):
         """The Helm release: ``metadata.name``, so that two instances can share a namespace."""
         return self.metadata.name
 
-    def labels(self) -> dict[str, str]:
-        """project-planton's resource labels; its identity labels win over same-named ones."""
+    @model_validator(mode="after")
+    def _labels_are_valid(self) -> KubernetesPerconaPostgresOperator:
+        """A namespace this stack creates carries metadata values as labels: they must fit."""
+        if not self.spec.create_namespace:
+            return self
+        errors = [
+            _error(
+                ("metadata", field),
+                f"becomes the namespace label {key}, so it must be a valid label value: "
+                "at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter "
+                "or digit",
+                value,
+            )
+            for field, key, value in self._identity_labels()
+            if not is_label_value(value)
+        ]
+        if errors:
+            raise ValidationError.from_exception_data("KubernetesPerconaPostgresOperator", errors)
+        return self
+
+    def _identity_labels(self) -> list[tuple[str, str, str]]:
+        """(metadata field, label key, value) of the identity labels that are set."""
         meta = self.metadata
-        labels = dict(meta.labels)
-        labels.update({LABEL_RESOURCE: "true", LABEL_NAME: meta.name, LABEL_KIND: self.kind})
-        for key, value in (
-            (LABEL_ID, meta.id),
-            (LABEL_ORGANIZATION, meta.org),
-            (LABEL_ENVIRONMENT, meta.env),
-        ):
-            if value:
-                labels[key] = value
+        pairs = [
+            ("id", LABEL_ID, meta.id),
+            ("org", LABEL_ORGANIZATION, meta.org),
+            ("env", LABEL_ENVIRONMENT, meta.env),
+        ]
+        return [(field, key, value) for field, key, value in pairs if value]
+
+    def labels(self) -> dict[str, str]:
+        """project-planton's resource labels, exactly its module's set (never metadata.labels,
+        which holds the CLI's own control labels)."""
+        meta = self.metadata
+        labels = {LABEL_RESOURCE: "true", LABEL_NAME: meta.name, LABEL_KIND: self.kind}
+        labels.update({key: value for _, key, value in self._identity_labels()})
         return labels
 
     def namespace_labels(self) -> dict[str, str]:
