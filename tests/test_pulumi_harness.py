@@ -36,6 +36,7 @@ class _Parent(pulumi.ComponentResource):
 
 def test_the_public_hooks_the_harness_uses_exist() -> None:
     assert "monitor" in inspect.signature(pulumi.runtime.set_mocks).parameters, FIX
+    assert "logger" in inspect.signature(pulumi.runtime.set_mocks).parameters, FIX
     assert callable(getattr(MockMonitor, "RegisterResource", None)), FIX
     assert "transforms" in inspect.signature(pulumi.runtime.MockResourceArgs).parameters, FIX
 
@@ -56,6 +57,11 @@ def test_exports_are_read_from_the_root_stack_and_do_not_leak_between_runs() -> 
     run = run_pulumi(lambda: pulumi.export("answer", pulumi.Output.from_input(42)))
     assert run.stack_outputs == {"answer": 42}, FIX + " (Stack.outputs)"
     assert run_pulumi(lambda: None).stack_outputs == {}, FIX + " (root stack reused)"
+
+
+def test_what_the_program_logs_reaches_the_mock_engines_logger() -> None:
+    run = run_pulumi(lambda: pulumi.log.warn("careful"))
+    assert run.logged("WARNING") == ["careful"], FIX + " (MockEngine.Log -> logger)"
 
 
 def test_a_failing_program_raises_and_keeps_what_it_registered() -> None:
