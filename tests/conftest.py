@@ -15,15 +15,21 @@ CHART_VERSIONS = ["2.7.0", "2.8.2", "2.9.0", "3.0.0"]
 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No test sees the developer's stack input, kube context, mirror or chart cache."""
+    """No test sees the developer's stack input, kube context, mirror or chart cache.
+
+    The program's live preflight is off unless a test turns it on against the local API
+    server (tests/kube_api.py): there is no cluster here.
+    """
     for var in (
         "STACK_INPUT_YAML",
         "STACK_INPUT_YAML_FILE",
         "KUBE_CTX",
+        "KUBECONFIG",
         "PERCONA_PG_OPERATOR_CHART_REPO",
     ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("PERCONA_PG_OPERATOR_PREFLIGHT", "off")
 
 
 @pytest.fixture(scope="session")

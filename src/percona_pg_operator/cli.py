@@ -12,11 +12,25 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from .cluster import GKE_KEY_ENV
-from .errors import CredentialError, PerconaPgOperatorError, StackInputError
+from .errors import (
+    ClusterPermissionError,
+    ClusterUnreachableError,
+    CredentialError,
+    PerconaPgOperatorError,
+    StackInputError,
+)
+
+if TYPE_CHECKING:
+    from .cluster import ClusterState
+
+# `preflight` exit codes: ok (warnings allowed), refused, the cluster could not be read.
+EXIT_OK, EXIT_REFUSED, EXIT_UNREADABLE = 0, 1, 2
+_UNREADABLE = (ClusterUnreachableError, ClusterPermissionError, CredentialError)
 
 
 def _summary(path: str) -> str:
@@ -118,6 +132,191 @@ def schema(stack_input: bool) -> None:
     from .manifest import json_schema
 
     click.echo(json.dumps(json_schema(stack_input=stack_input), indent=2))
+
+
+OUTPUT = click.option(
+    "--output",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="A table on a terminal (plain lines when piped), or JSON.",
+)
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "--to", "to_version", help="Check a step to this chart version instead of the spec's."
+)
+@OUTPUT
+def preflight(file: str, to_version: str | None, output: str) -> None:
+    """Read the cluster and run the program's checks: ok / warn / fail, each with its reason.
+
+    Exit 0 when nothing is refused, 1 when a check refuses the change, 2 when the cluster
+    cannot be read (unreachable, credentials invalid, a permission missing).
+    """
+    from .manifest import read_file
+    from .preflight import run_preflight
+
+    stack_input = read_file(file)
+    try:
+        report = run_preflight(stack_input, target_version=to_version)
+    except _UNREADABLE as exc:
+        if output == "json":
+            click.echo(json.dumps({"error": str(exc), "refused": None, "checks": []}, indent=2))
+        else:
+            click.echo(f"Error: {exc}", err=True)
+        raise SystemExit(EXIT_UNREADABLE) from None
+    if output == "json":
+        click.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        console = _console()
+        if console.is_terminal:
+            from rich.table import Table
+
+            table = Table(title=f"preflight: chart {report.target_version}")
+            for column in ("status", "check", "reason"):
+                table.add_column(column)
+            colour = {"ok": "green", "warn": "yellow", "fail": "red"}
+            for check in report.checks:
+                status = f"[{colour[check.status]}]{check.status}[/]"
+                table.add_row(status, check.name, check.reason)
+            console.print(table)
+        else:
+            from .preflight import summary_lines
+
+            for line in summary_lines(report.checks):
+                click.echo(line)
+    raise SystemExit(EXIT_REFUSED if report.refused else EXIT_OK)
+
+
+def status_json(state: ClusterState, available: list[str], error: str | None) -> dict[str, Any]:
+    """The `status` document; its keys are listed in the README."""
+    from dataclasses import asdict
+
+    from .chart import upgrade_steps
+
+    release = state.release
+    installed = release.chart_version if release is not None else None
+    return {
+        "cluster": {"server": state.server, "version": state.server_version},
+        "namespace": {"exists": state.namespace_exists},
+        "release": (
+            None
+            if release is None
+            else {
+                "name": release.name,
+                "namespace": release.namespace,
+                "chart_version": release.chart_version,
+                "operator_version": release.app_version,
+                "status": release.status,
+                "revision": release.revision,
+                "last_deployed": release.last_deployed,
+            }
+        ),
+        "operator": (
+            None
+            if state.deployment is None
+            else {**asdict(state.deployment), "ready": state.deployment.ready}
+        ),
+        "crds": [asdict(c) for c in state.crds],
+        "databases": [{**asdict(d), "ready": d.ready} for d in state.databases],
+        "upgrade_path": {
+            "from": installed,
+            "newest": upgrade_steps(None, available)[-1] if available else None,
+            "steps": upgrade_steps(installed, available) if available else [],
+            "error": error,
+        },
+    }
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@OUTPUT
+def status(file: str, output: str) -> None:
+    """What runs now: release, operator, CRDs, databases, and the upgrade path from here.
+
+    Exit 0, or 2 when the cluster cannot be read.
+    """
+    from . import defaults
+    from .chart import ChartRepository, chart_repo_url
+    from .errors import ChartRepositoryError
+    from .manifest import read_file
+    from .preflight import inspect_cluster, target_package
+
+    stack_input = read_file(file)
+    spec = stack_input.target.spec
+    repository = ChartRepository(chart_repo_url(spec.helm.repo))
+    try:
+        available, error = repository.versions(defaults.CHART_NAME), None
+    except ChartRepositoryError as exc:
+        available, error = [], str(exc)
+    try:
+        state = inspect_cluster(stack_input, target_package(stack_input))
+    except _UNREADABLE as exc:
+        click.echo(f"Error: {exc}", err=True)
+        raise SystemExit(EXIT_UNREADABLE) from None
+    document = status_json(state, available, error)
+    if output == "json":
+        click.echo(json.dumps(document, indent=2))
+        return
+    _print_status(document)
+
+
+def _print_status(doc: dict[str, Any]) -> None:
+    console = _console()
+    release, operator, path = doc["release"], doc["operator"], doc["upgrade_path"]
+    lines = [f"cluster    {doc['cluster']['server']} (Kubernetes {doc['cluster']['version']})"]
+    if release is None:
+        lines.append("release    none")
+    else:
+        lines.append(
+            f"release    {release['name']} in {release['namespace']}: chart "
+            f"{release['chart_version']} (operator {release['operator_version']}), "
+            f"{release['status']}, revision {release['revision']}"
+        )
+    if operator is not None:
+        lines.append(
+            f"operator   {operator['name']} {', '.join(operator['images'])}: "
+            f"{operator['ready_replicas']}/{operator['replicas']} ready"
+        )
+    steps = " -> ".join(path["steps"]) or "none (at the newest)"
+    lines.append(f"upgrade    {path['from'] or 'not installed'}: {steps}")
+    if path["error"]:
+        lines.append(f"           (repository unreadable: {path['error']})")
+    for line in lines:
+        console.print(line)
+    if console.is_terminal:
+        from rich.table import Table
+
+        crds = Table("CRD", "served", "storage", "established", title="CRDs")
+        for crd in doc["crds"]:
+            crds.add_row(
+                crd["name"],
+                ", ".join(crd["served_versions"]) or "-",
+                crd["storage_version"] or "-",
+                "yes" if crd["established"] else ("no" if crd["exists"] else "missing"),
+            )
+        databases = Table("namespace", "name", "crVersion", "state", title="PerconaPGClusters")
+        for db in doc["databases"]:
+            databases.add_row(db["namespace"], db["name"], db["cr_version"], db["state"])
+        console.print(crds)
+        console.print(databases)
+        return
+    for crd in doc["crds"]:
+        state = "established" if crd["established"] else ("present" if crd["exists"] else "missing")
+        console.print(f"crd        {crd['name']}: {state}, storage {crd['storage_version'] or '-'}")
+    for db in doc["databases"]:
+        console.print(
+            f"database   {db['namespace']}/{db['name']}: crVersion {db['cr_version']}, "
+            f"{db['state']}"
+        )
 
 
 @cli.group()

@@ -55,3 +55,19 @@ class UpgradeGuardError(PerconaPgOperatorError):
 
 class RenderError(PerconaPgOperatorError):
     """Offline rendering could not run or failed."""
+
+
+class ClusterError(PerconaPgOperatorError):
+    """The target cluster could not be read. Messages name the object and the permission."""
+
+
+class ClusterUnreachableError(ClusterError):
+    """No answer from the API server (connection refused, timeout, TLS, bad credentials)."""
+
+
+class ClusterPermissionError(ClusterError):
+    """The API server refused a read (403): the message names the verb, resource and namespace."""
+
+
+class PreflightRefusedError(PerconaPgOperatorError):
+    """What the cluster shows makes the change unsafe; the message lists every reason."""

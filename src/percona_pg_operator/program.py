@@ -1,4 +1,11 @@
-"""The Pulumi program: load the stack input, build the component, export the stack outputs."""
+"""The Pulumi program: load the stack input, read the cluster, build the component, export.
+
+Before anything changes, the preflight reads the live cluster (read only) and refuses an unsafe
+change with its reasons; the upgrade guard works from the version the cluster runs. When the
+cluster cannot be read, a preview warns and goes on with the stack's state, an update stops.
+``PERCONA_PG_OPERATOR_PREFLIGHT=off`` skips the live checks (for runs with no cluster on
+purpose: Pulumi mock tests, air-gapped reviews) and says so in one warning.
+"""
 
 from __future__ import annotations
 
@@ -6,42 +13,77 @@ from typing import Any
 
 import pulumi
 
-from . import defaults, outputs
+from . import outputs
 from .component import PerconaPostgresOperator, PerconaPostgresOperatorArgs
-from .errors import PerconaPgOperatorError
-from .manifest import load_stack_input, pulumi_config_value
+from .errors import ClusterError, PerconaPgOperatorError
+from .manifest import StackInput, load_stack_input, pulumi_config_value
+from .preflight import (
+    PREFLIGHT_ENV,
+    StackState,
+    evaluate,
+    inspect_cluster,
+    preflight_enabled,
+    target_package,
+)
 
 
-def previous_chart_version() -> pulumi.Output[str | None]:
-    """The chart version this stack deployed last, read from its own last exported outputs.
+class ProgramError(pulumi.RunError):
+    """A refusal Pulumi shows as a plain message, without a traceback."""
 
-    - This module's stacks export ``chart_version``.
-    - A stack project-planton's Go module deployed exports only ``namespace``; that module pins
-      chart 2.7.0, so that is the version running (``defaults.UPSTREAM_CHART_VERSION``).
-    - A stack never deployed has no outputs, so a fresh install passes the upgrade guard.
 
-    Reading a stack's own outputs back through a StackReference: pulumi/pulumi#3722.
-    """
+def last_outputs() -> pulumi.Output[StackState]:
+    """What this stack exported on its last update, read back through a StackReference to
+    itself (pulumi/pulumi#3722). A stack never deployed has none."""
     this_stack = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
     ref = pulumi.StackReference(this_stack)
-    last = pulumi.Output.all(
-        ref.get_output(outputs.CHART_VERSION), ref.get_output(outputs.NAMESPACE)
-    )
-    return last.apply(_version_from_outputs)
+    keys = (outputs.NAMESPACE, outputs.RELEASE_NAME, outputs.CHART_VERSION)
+    values = pulumi.Output.all(*(ref.get_output(key) for key in keys))
+    return values.apply(lambda v: StackState.from_outputs(dict(zip(keys, v, strict=True))))
 
 
-def _version_from_outputs(last: list[Any]) -> str | None:
-    chart_version, namespace = last
-    if chart_version:
-        return str(chart_version)
-    if namespace:
-        pulumi.log.info(
-            "this stack's outputs name a namespace but no chart_version: it was deployed by "
-            "project-planton's Go module, which installs chart "
-            f"{defaults.UPSTREAM_CHART_VERSION}; the upgrade guard starts from that version"
+def previous_chart_version(stack_input: StackInput) -> pulumi.Output[str | None]:
+    """The chart version running now: the live release's, else the stack's state.
+
+    The preflight's checks run here, once the stack's last outputs are known; a refusal stops
+    the run before any resource changes (the Release and the CRDs wait for this value).
+    """
+    state = None
+    package = None
+    if not preflight_enabled():
+        pulumi.log.warn(
+            f"{PREFLIGHT_ENV}=off: the live cluster is not checked; the upgrade guard uses the "
+            "stack's state only"
         )
-        return defaults.UPSTREAM_CHART_VERSION
-    return None
+    else:
+        try:
+            package = target_package(stack_input)
+            state = inspect_cluster(stack_input, package)
+        except ClusterError as exc:
+            if not pulumi.runtime.is_dry_run():
+                raise ProgramError(f"preflight: cannot read the cluster: {exc}") from None
+            pulumi.log.warn(
+                f"preflight: cannot read the cluster ({exc}); the preview goes on with the "
+                "stack's state, and an update will stop until the cluster can be read"
+            )
+
+    def decide(stack: StackState) -> str | None:
+        if state is None or package is None:
+            if stack.deployed_by_upstream:
+                pulumi.log.info(
+                    "this stack's outputs name a namespace but no chart_version: it was deployed "
+                    "by project-planton's Go module, which installs chart "
+                    f"{stack.running_chart}; the upgrade guard starts from that version"
+                )
+            return stack.running_chart
+        report = evaluate(stack_input, state, package, stack=stack)
+        for check in report.warnings():
+            pulumi.log.warn(f"preflight {check.name}: {check.reason}")
+        if report.refused:
+            lines = "\n".join(f"  - {c.name}: {c.reason}" for c in report.failures())
+            raise ProgramError(f"the preflight refused the change; nothing was changed:\n{lines}")
+        return report.installed_version
+
+    return last_outputs().apply(decide)
 
 
 def run() -> PerconaPostgresOperator:
@@ -52,12 +94,13 @@ def run() -> PerconaPostgresOperator:
             stack_input.target.metadata.name,
             PerconaPostgresOperatorArgs(
                 stack_input,
-                previous_chart_version=previous_chart_version(),
+                previous_chart_version=previous_chart_version(stack_input),
                 upstream_aliases=True,
             ),
         )
     except PerconaPgOperatorError as exc:
-        raise pulumi.RunError(str(exc)) from None
-    for key, value in operator.outputs().items():
+        raise ProgramError(str(exc)) from None
+    exported: dict[str, Any] = operator.outputs()
+    for key, value in exported.items():
         pulumi.export(key, value)
     return operator

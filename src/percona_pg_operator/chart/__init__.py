@@ -18,7 +18,14 @@ from ._repository import (
 )
 from ._source import ChartSource, resolve_chart
 from ._values import ValueProblem, build_helm_values, values_problems, watched_namespaces
-from ._versions import check_transition, parse_version, upgrade_path
+from ._versions import (
+    check_transition,
+    kube_version_satisfies,
+    parse_version,
+    supported_cr_lines,
+    upgrade_path,
+    upgrade_steps,
+)
 
 __all__ = [
     "PATCH_FORCE_ANNOTATION",
@@ -35,10 +42,13 @@ __all__ = [
     "chart_repo_url",
     "check_transition",
     "is_local_repo",
+    "kube_version_satisfies",
     "load_managed_crds",
     "parse_version",
     "resolve_chart",
+    "supported_cr_lines",
     "upgrade_path",
+    "upgrade_steps",
     "values_problems",
     "watched_namespaces",
 ]

@@ -23,6 +23,7 @@ import hashlib
 import http.client
 import json
 import os
+import tarfile
 import tempfile
 import time
 import urllib.error
@@ -76,6 +77,19 @@ class ChartPackage:
 
     def read_bytes(self) -> bytes:
         return self.path.read_bytes()
+
+    def chart_yaml(self) -> dict[str, Any]:
+        """The package's ``Chart.yaml`` (its metadata: versions, ``kubeVersion``)."""
+        member = f"{self.name}/Chart.yaml"
+        try:
+            with tarfile.open(self.path, mode="r:gz") as archive:
+                handle = archive.extractfile(member)
+                data = _yaml.load(handle.read()) if handle is not None else None
+        except (OSError, KeyError, tarfile.TarError, _yaml.YAMLError):
+            raise ChartRepositoryError(f"{self.path}: no readable {member}") from None
+        if not isinstance(data, dict):
+            raise ChartRepositoryError(f"{self.path}: {member} is not a mapping")
+        return data
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -223,6 +237,11 @@ class ChartRepository:
         if not isinstance(index, dict) or not isinstance(index.get("entries"), dict):
             raise ChartRepositoryError(f"{url} is not a valid Helm repository index")
         return index
+
+    def versions(self, chart: str) -> list[str]:
+        """Every version of ``chart`` the repository's index lists."""
+        entries = self.index()["entries"].get(chart) or []
+        return [str(e.get("version")) for e in entries if isinstance(e, dict) and e.get("version")]
 
     def fetch(self, chart: str, version: str) -> ChartPackage:
         """Return the verified package, from the cache or downloaded, verified and cached."""

@@ -27,6 +27,12 @@ CHART_FIELD_MIN_VERSION: dict[tuple[str, ...], str] = {
     ("operator", "featureGates"): "2.9.0",
 }
 
+# "CRD supports the latest 3 Operator minor versions": an operator manages PerconaPGClusters
+# whose spec.crVersion is on its own minor line or one of the two before it on the upgrade path
+# (so 3.0 manages 3.0, 2.9 and 2.8, and drops 2.7).
+# https://docs.percona.com/percona-operator-for-postgresql/3.0.0/update-operator.html
+SUPPORTED_CR_MINOR_LINES = 3
+
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)")
 
 
@@ -44,12 +50,54 @@ def next_minor(major: int, minor: int) -> tuple[int, int]:
     return major, minor + 1
 
 
+def previous_minor(major: int, minor: int) -> tuple[int, int] | None:
+    """The release line before ``major.minor`` on the supported path (None before 2.0)."""
+    if minor > 0:
+        return major, minor - 1
+    last = LAST_MINOR_OF_MAJOR.get(major - 1)
+    return (major - 1, last) if last is not None else None
+
+
+def supported_cr_lines(operator_version: str) -> list[tuple[int, int]]:
+    """The crVersion minor lines the operator of this version manages, newest first."""
+    major, minor, _ = parse_version(operator_version)
+    lines: list[tuple[int, int]] = [(major, minor)]
+    while len(lines) < SUPPORTED_CR_MINOR_LINES:
+        before = previous_minor(*lines[-1])
+        if before is None:
+            break
+        lines.append(before)
+    return lines
+
+
 def upgrade_path(current: tuple[int, int], target: tuple[int, int]) -> list[str]:
     steps: list[str] = []
     line = current
     while line < target and len(steps) < 50:
         line = next_minor(*line)
         steps.append(f"{line[0]}.{line[1]}.x")
+    return steps
+
+
+def upgrade_steps(current: str | None, available: list[str]) -> list[str]:
+    """The chart versions to apply in turn from ``current`` to the newest ``available``: the
+    newest patch the repository offers on each minor line of Percona's path."""
+    parsed = sorted({parse_version(v): v for v in available}.items())
+    if not parsed:
+        return []
+    newest = parsed[-1][0]
+    if current is None:
+        return [parsed[-1][1]]
+    now = parse_version(current)
+    lines = upgrade_path(now[:2], newest[:2])
+    steps = []
+    if newest[:2] == now[:2] and newest > now:
+        steps.append(parsed[-1][1])
+    for line in lines:
+        major, minor = (int(p) for p in line.split(".")[:2])
+        on_line = [text for version, text in parsed if version[:2] == (major, minor)]
+        if on_line:
+            steps.append(on_line[-1])
     return steps
 
 
@@ -73,3 +121,54 @@ def check_transition(previous: str | None, target: str, *, allow_unsafe: bool = 
         f"chart {previous} -> {target} skips a minor version; Percona upgrades one minor at a "
         f"time: {path}, applying each in turn; {hint}"
     )
+
+
+# -- Kubernetes version constraints (Chart.yaml `kubeVersion`) ---------------------------------
+# Helm checks `kubeVersion` with Masterminds/semver constraints: comparisons joined by spaces or
+# commas (and), alternatives by `||`; `~1.2` means >=1.2.0 <1.3.0 and `^1.2` >=1.2.0 <2.0.0; a
+# `-0` suffix only admits pre-releases such as GKE's `v1.30.4-gke.1348000`, which this module
+# compares by major.minor.patch anyway. https://helm.sh/docs/topics/charts/#the-kubeversion-field
+_COMPARATOR = re.compile(
+    r"^(>=|<=|!=|=>|=<|>|<|=|~|\^)?\s*v?(\d+)(?:\.(\d+|x|\*))?(?:\.(\d+|x|\*))?"
+)
+
+
+def _bound(text: str) -> tuple[str, tuple[int, int, int], int]:
+    match = _COMPARATOR.match(text.strip())
+    if match is None or match.end() == 0:
+        raise ValueError(f"cannot read the version constraint {text!r}")
+    op = {"=>": ">=", "=<": "<="}.get(match[1] or "=", match[1] or "=")
+    parts = [match[2], match[3], match[4]]
+    given = sum(1 for p in parts if p not in (None, "x", "*"))
+    numbers = tuple(int(p) if p not in (None, "x", "*") else 0 for p in parts)
+    return op, (numbers[0], numbers[1], numbers[2]), given
+
+
+def _satisfies(version: tuple[int, int, int], comparator: str) -> bool:
+    op, bound, given = _bound(comparator)
+    if op == "~":
+        upper = (bound[0], bound[1] + 1, 0) if given >= 2 else (bound[0] + 1, 0, 0)
+        return bound <= version < upper
+    if op == "^":
+        return bound <= version < (bound[0] + 1, 0, 0)
+    if op == "=" and given < 3:  # a wildcard: 1.2 or 1.2.x
+        return version[:given] == bound[:given]
+    return {
+        ">=": version >= bound,
+        "<=": version <= bound,
+        ">": version > bound,
+        "<": version < bound,
+        "=": version == bound,
+        "!=": version != bound,
+    }[op]
+
+
+def kube_version_satisfies(constraint: str, server_version: str) -> bool:
+    """Whether the server's version meets a chart's ``kubeVersion`` constraint."""
+    version = parse_version(server_version)
+    for alternative in constraint.split("||"):
+        tight = re.sub(r"(>=|<=|!=|=>|=<|>|<|=|~|\^)\s+", r"\1", alternative.strip())
+        comparators = [c for c in re.split(r"[\s,]+", tight) if c]
+        if comparators and all(_satisfies(version, c) for c in comparators):
+            return True
+    return False

@@ -2,6 +2,8 @@
 
 - :func:`cluster_credentials` turns a ``provider_config`` into a kubeconfig and a stable
   cluster identity; :func:`build_provider` makes the Pulumi Kubernetes provider from it.
+- :class:`ClusterClient` reads the cluster (read only) with the same credentials, and
+  :func:`read_cluster` gathers what the preflight and ``status`` look at.
 - :func:`gke_exec_credential` and :func:`eks_exec_credential` are the exec credential plugins'
   token makers (``python -m percona_pg_operator credentials gke|eks``).
 
@@ -16,11 +18,17 @@ from typing import TYPE_CHECKING
 from .._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from ._helm import HelmRelease
     from ._kubeconfig import ClusterCredentials, cluster_credentials, require_exec_command
+    from ._live import ClusterClient, ClusterState, read_cluster
     from ._provider import build_provider, provider_args
     from ._tokens import GKE_KEY_ENV, eks_exec_credential, gke_exec_credential
 
 _EXPORTS = {
+    "HelmRelease": "._helm",
+    "ClusterClient": "._live",
+    "ClusterState": "._live",
+    "read_cluster": "._live",
     "ClusterCredentials": "._kubeconfig",
     "cluster_credentials": "._kubeconfig",
     "require_exec_command": "._kubeconfig",
@@ -33,12 +41,16 @@ _EXPORTS = {
 
 __all__ = [
     "GKE_KEY_ENV",
+    "ClusterClient",
     "ClusterCredentials",
+    "ClusterState",
+    "HelmRelease",
     "build_provider",
     "cluster_credentials",
     "eks_exec_credential",
     "gke_exec_credential",
     "provider_args",
+    "read_cluster",
     "require_exec_command",
 ]
 

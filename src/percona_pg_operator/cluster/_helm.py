@@ -1,0 +1,88 @@
+"""Helm releases as Helm stores them: Secrets of type ``helm.sh/release.v1``, one per revision.
+
+Helm's Secret driver (helm/pkg/storage/driver/secrets.go) names each record
+``sh.helm.release.v1.<release>.v<revision>``, labels it ``owner=helm``, ``name=<release>``,
+``status=<status>``, ``version=<revision>``, and keeps the release under ``data.release`` as
+base64 (standard) of the gzipped JSON of the release; the Kubernetes API base64-encodes Secret
+data once more. Decoding follows ``decodeRelease`` in helm/pkg/storage/driver/util.go: base64,
+gunzip when the gzip magic bytes lead, then JSON (helm/pkg/release/release.go).
+https://github.com/helm/helm/blob/main/pkg/storage/driver/util.go
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import gzip
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import ClusterError
+
+RELEASE_SECRET_TYPE = "helm.sh/release.v1"
+_GZIP_MAGIC = b"\x1f\x8b\x08"
+# Release statuses (helm/pkg/release/status.go) that mean a run stopped half-way.
+PENDING_STATUSES = ("pending-install", "pending-upgrade", "pending-rollback")
+
+
+@dataclass(frozen=True)
+class HelmRelease:
+    """One revision of a Helm release: what Helm recorded about it."""
+
+    name: str
+    namespace: str
+    revision: int
+    status: str
+    chart_name: str
+    chart_version: str
+    app_version: str
+    description: str = ""
+    last_deployed: str = ""
+    manifest: str = field(default="", repr=False)
+
+    @property
+    def pending(self) -> bool:
+        return self.status in PENDING_STATUSES
+
+
+def decode_release(data: str) -> dict[str, Any]:
+    """Helm's ``decodeRelease``: the release JSON from the string Helm stored."""
+    try:
+        raw = base64.b64decode(data, validate=True)
+        if raw[:3] == _GZIP_MAGIC:
+            raw = gzip.decompress(raw)
+        release = json.loads(raw)
+    except (binascii.Error, ValueError, OSError, EOFError) as exc:
+        reason = type(exc).__name__
+        raise ClusterError(f"a Helm release record cannot be decoded ({reason})") from None
+    if not isinstance(release, dict):
+        raise ClusterError("a Helm release record is not a JSON object")
+    return release
+
+
+def release_from_secret(secret_data_release: str) -> HelmRelease:
+    """The release in a Secret's ``data.release`` as the API returns it (base64 of Helm's)."""
+    try:
+        helm_string = base64.b64decode(secret_data_release, validate=True).decode("ascii")
+    except (binascii.Error, ValueError):
+        raise ClusterError("a Helm release Secret's data.release is not base64") from None
+    release = decode_release(helm_string)
+    info = release.get("info") or {}
+    metadata = (release.get("chart") or {}).get("metadata") or {}
+    try:
+        revision = int(release.get("version") or 0)
+    except (TypeError, ValueError):
+        revision = 0
+    return HelmRelease(
+        name=str(release.get("name") or ""),
+        namespace=str(release.get("namespace") or ""),
+        revision=revision,
+        status=str(info.get("status") or "unknown"),
+        chart_name=str(metadata.get("name") or ""),
+        chart_version=str(metadata.get("version") or ""),
+        app_version=str(metadata.get("appVersion") or ""),
+        description=str(info.get("description") or ""),
+        last_deployed=str(info.get("last_deployed") or ""),
+        manifest=str(release.get("manifest") or ""),
+    )

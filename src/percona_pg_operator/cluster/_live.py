@@ -1,0 +1,425 @@
+"""Reading the target cluster, read only: the one client and what it reports.
+
+The client is lightkube (https://github.com/gtsystem/lightkube): a maintained, typed client
+that reads the same kubeconfigs the Pulumi provider gets, exec credential plugins, ``tokenFile``
+and in-cluster service accounts included, lists with ``continue`` pagination, and pulls in no
+code generator or async stack. It is built from :class:`ClusterCredentials`, the very object the
+provider's arguments come from, so the two can never point at different clusters.
+
+Every call is bounded (a connect and a read timeout), retried on transport errors and on
+429/5xx, and turned into one of the package's errors: 401 and transport failures are
+``ClusterUnreachableError``, 403 is ``ClusterPermissionError`` naming the verb, resource and
+namespace, anything else ``ClusterError``. Nothing here writes.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx2
+from lightkube import ApiError, Client
+from lightkube.config.client_adapter import Client as HttpClient
+from lightkube.config.client_adapter import ConnectionParams
+from lightkube.config.kubeconfig import KubeConfig, SingleConfig
+from lightkube.core.exceptions import ConfigError
+from lightkube.generic_resource import create_namespaced_resource
+from lightkube.resources.apiextensions_v1 import CustomResourceDefinition
+from lightkube.resources.apps_v1 import Deployment
+from lightkube.resources.core_v1 import Namespace, Secret
+
+from .. import _yaml
+from ..errors import ClusterError, ClusterPermissionError, ClusterUnreachableError
+from ._helm import RELEASE_SECRET_TYPE, HelmRelease, release_from_secret
+from ._kubeconfig import ClusterCredentials
+
+CONNECT_TIMEOUT_SECONDS = 5.0
+READ_TIMEOUT_SECONDS = 10.0
+RETRIES = 2
+BACKOFF_SECONDS = 0.5
+_RETRYABLE_STATUS = {429, 500, 502, 503, 504}
+# Lists come in pages of this many objects (the `continue` token fetches the next).
+PAGE_SIZE = 100
+# The CRD version label Percona puts on its CRDs (it does not follow the chart version).
+CRD_VERSION_LABEL = "pgv2.percona.com/version"
+# The chart's Deployment carries this label (templates/deployment.yaml, 2.7.0 to 3.0.0).
+OPERATOR_LABELS = {"pgv2.percona.com/control-plane": "postgres-operator"}
+
+PerconaPGCluster = create_namespaced_resource(
+    "pgv2.percona.com", "v2", "PerconaPGCluster", "perconapgclusters"
+)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class OperatorDeployment:
+    name: str
+    images: list[str]
+    replicas: int
+    ready_replicas: int
+
+    @property
+    def ready(self) -> bool:
+        return self.replicas > 0 and self.ready_replicas >= self.replicas
+
+
+@dataclass(frozen=True)
+class CrdState:
+    name: str
+    exists: bool
+    served_versions: list[str] = field(default_factory=list)
+    storage_version: str = ""
+    established: bool = False
+    version_label: str = ""
+
+
+@dataclass(frozen=True)
+class DatabaseCluster:
+    """A ``PerconaPGCluster``: its ``spec.crVersion`` and ``status.state``."""
+
+    name: str
+    namespace: str
+    cr_version: str
+    state: str
+
+    @property
+    def ready(self) -> bool:
+        return self.state == "ready"
+
+
+@dataclass(frozen=True)
+class ClusterState:
+    """What the cluster shows, for one operator install."""
+
+    server: str
+    server_version: str
+    namespace_exists: bool
+    namespace_labels: dict[str, str]
+    releases: list[HelmRelease]
+    deployment: OperatorDeployment | None
+    crds: list[CrdState]
+    databases: list[DatabaseCluster]
+
+    @property
+    def release(self) -> HelmRelease | None:
+        """The current revision (Helm's: the highest one)."""
+        return max(self.releases, key=lambda r: r.revision) if self.releases else None
+
+    @property
+    def last_deployed(self) -> HelmRelease | None:
+        """The newest revision that was deployed or superseded (a rollback target)."""
+        good = [r for r in self.releases if r.status in ("deployed", "superseded")]
+        return max(good, key=lambda r: r.revision) if good else None
+
+
+def _kubeconfig_paths(environ: Mapping[str, str]) -> list[Path]:
+    paths = environ.get("KUBECONFIG", "")
+    if paths:
+        return [Path(p).expanduser() for p in paths.split(os.pathsep) if p]
+    return [Path(environ.get("HOME", str(Path.home()))) / ".kube" / "config"]
+
+
+def _merged_kubeconfig(paths: Sequence[Path]) -> tuple[dict[str, Any], Path | None]:
+    """kubectl's merge of several kubeconfig files: the first file to set a name wins."""
+    merged: dict[str, Any] = {"clusters": [], "users": [], "contexts": []}
+    first: Path | None = None
+    for path in paths:
+        if not path.is_file():
+            continue
+        try:
+            doc = _yaml.load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, UnicodeDecodeError, _yaml.YAMLError):
+            raise ClusterUnreachableError(f"the kubeconfig {path} cannot be read") from None
+        if not isinstance(doc, dict):
+            raise ClusterUnreachableError(f"the kubeconfig {path} is not a kubeconfig")
+        first = first or path
+        for key in ("clusters", "users", "contexts"):
+            known = {entry.get("name") for entry in merged[key]}
+            merged[key] += [e for e in doc.get(key) or [] if e.get("name") not in known]
+        merged.setdefault("current-context", doc.get("current-context"))
+    return merged, first
+
+
+def single_config(
+    credentials: ClusterCredentials, environ: Mapping[str, str] | None = None
+) -> SingleConfig:
+    """The lightkube configuration for exactly what the provider gets."""
+    env = os.environ if environ is None else environ
+    try:
+        if credentials.kubeconfig is not None:
+            config = KubeConfig.from_dict(_yaml.load(credentials.kubeconfig))
+        else:
+            merged, first = _merged_kubeconfig(_kubeconfig_paths(env))
+            if first is None:
+                raise ClusterUnreachableError(
+                    "no kubeconfig: set KUBECONFIG, create ~/.kube/config, or give provider_config"
+                )
+            config = KubeConfig.from_dict(merged, fname=first)
+        chosen = config.get(context_name=credentials.context)
+    except ConfigError as exc:
+        raise ClusterUnreachableError(f"the kubeconfig cannot be used: {exc}") from None
+    if chosen is None:
+        raise ClusterUnreachableError(
+            f"the kubeconfig has no context {credentials.context!r}"
+            if credentials.context
+            else "the kubeconfig has no current-context"
+        )
+    return chosen
+
+
+class ClusterClient:
+    """Read-only access to one cluster, with bounded time and clear errors."""
+
+    def __init__(
+        self,
+        config: SingleConfig,
+        *,
+        timeout: float = READ_TIMEOUT_SECONDS,
+        retries: int = RETRIES,
+        backoff: float = BACKOFF_SECONDS,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.server = config.cluster.server
+        timeouts = httpx2.Timeout(timeout, connect=min(CONNECT_TIMEOUT_SECONDS, timeout))
+        self._retries = retries
+        self._backoff = backoff
+        self._sleep = sleep
+        # trust_env=False: no proxy or netrc from the environment between us and the cluster.
+        self._client = Client(config, timeout=timeouts, trust_env=False)
+        # lightkube's own HTTP client for the one path it has no resource for: /version.
+        self._http = HttpClient(config, ConnectionParams(timeout=timeouts, trust_env=False))
+
+    @classmethod
+    def connect(
+        cls,
+        credentials: ClusterCredentials,
+        environ: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> ClusterClient:
+        return cls(single_config(credentials, environ), **kwargs)
+
+    def close(self) -> None:
+        self._client.close()
+        self._http.close()
+
+    def __enter__(self) -> ClusterClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # -- one place for retries and errors ----------------------------------------------------
+
+    def _call(
+        self,
+        fn: Callable[[], T],
+        *,
+        verb: str,
+        resource: str,
+        namespace: str | None = None,
+        missing: T | None = None,
+        allow_missing: bool = False,
+    ) -> T:
+        where = f" in namespace {namespace}" if namespace else " (cluster-wide)"
+        what = f"{verb} {resource}{where}"
+        attempt = 0
+        while True:
+            if attempt:
+                self._sleep(self._backoff * 2 ** (attempt - 1))
+            attempt += 1
+            try:
+                return fn()
+            except ApiError as exc:
+                code = exc.status.code or 0
+                if code == 404 and allow_missing:
+                    return missing  # type: ignore[return-value]
+                if code == 403:
+                    raise ClusterPermissionError(
+                        f"the API server at {self.server} refused to {what} (403 Forbidden): "
+                        f"the credentials need the '{verb}' permission on {resource}{where} "
+                        "(see the README's Permissions section for the whole ClusterRole)"
+                    ) from None
+                if code == 401:
+                    raise ClusterUnreachableError(
+                        f"the API server at {self.server} rejected the credentials "
+                        f"(401 Unauthorized) when asked to {what}"
+                    ) from None
+                if code in _RETRYABLE_STATUS and attempt <= self._retries:
+                    continue
+                raise ClusterError(
+                    f"cannot {what} at {self.server}: HTTP {code} {exc.status.reason or ''}"
+                ) from None
+            except (httpx2.TransportError, httpx2.TimeoutException) as exc:
+                if attempt <= self._retries:
+                    continue
+                raise ClusterUnreachableError(
+                    f"no answer from the API server at {self.server} ({type(exc).__name__}) "
+                    f"when asked to {what}"
+                ) from None
+            except ConfigError as exc:
+                raise ClusterUnreachableError(
+                    f"the credentials for {self.server} cannot be used: {exc}"
+                ) from None
+
+    # -- reads -----------------------------------------------------------------------------------
+
+    def server_version(self) -> str:
+        def get() -> str:
+            response = self._http.get("/version")
+            if response.status_code >= 400:
+                # Raised as lightkube would, so _call sorts it like every other answer.
+                raise ApiError(request=response.request, response=response)
+            return str(response.json().get("gitVersion") or "")
+
+        return self._call(get, verb="get", resource="/version")
+
+    def namespace_labels(self, name: str) -> dict[str, str] | None:
+        """The namespace's labels, or None when it does not exist."""
+        found = self._call(
+            lambda: self._client.get(Namespace, name),
+            verb="get",
+            resource="namespaces",
+            allow_missing=True,
+        )
+        if found is None:
+            return None
+        return dict((found.metadata.labels if found.metadata else None) or {})
+
+    def helm_releases(self, namespace: str, release: str) -> list[HelmRelease]:
+        """Every stored revision of ``release`` in ``namespace``, oldest first."""
+        secrets = self._list(
+            Secret,
+            namespace=namespace,
+            labels={"owner": "helm", "name": release},
+            resource="secrets",
+        )
+        releases = [
+            release_from_secret(secret.data["release"])
+            for secret in secrets
+            if secret.type == RELEASE_SECRET_TYPE and secret.data and "release" in secret.data
+        ]
+        return sorted(releases, key=lambda r: r.revision)
+
+    def operator_deployment(self, namespace: str, release: str) -> OperatorDeployment | None:
+        labels = {**OPERATOR_LABELS, "app.kubernetes.io/instance": release}
+        found = self._list(Deployment, namespace=namespace, labels=labels, resource="deployments")
+        if not found:
+            return None
+        deployment = found[0]
+        spec = deployment.spec
+        containers = spec.template.spec.containers if spec and spec.template.spec else []
+        return OperatorDeployment(
+            name=deployment.metadata.name if deployment.metadata else "",
+            images=[c.image or "" for c in containers],
+            replicas=spec.replicas if spec and spec.replicas is not None else 1,
+            ready_replicas=(deployment.status.readyReplicas or 0) if deployment.status else 0,
+        )
+
+    def crds(self, names: Iterable[str]) -> list[CrdState]:
+        states = []
+        for name in names:
+            crd = self._call(
+                lambda name=name: self._client.get(CustomResourceDefinition, name),  # type: ignore[misc]
+                verb="get",
+                resource="customresourcedefinitions",
+                allow_missing=True,
+            )
+            if crd is None:
+                states.append(CrdState(name=name, exists=False))
+                continue
+            versions = crd.spec.versions
+            conditions = crd.status.conditions if crd.status and crd.status.conditions else []
+            states.append(
+                CrdState(
+                    name=name,
+                    exists=True,
+                    served_versions=[v.name for v in versions if v.served],
+                    storage_version=next((v.name for v in versions if v.storage), ""),
+                    established=any(
+                        c.type == "Established" and c.status == "True" for c in conditions
+                    ),
+                    version_label=str(
+                        ((crd.metadata.labels if crd.metadata else None) or {}).get(
+                            CRD_VERSION_LABEL, ""
+                        )
+                    ),
+                )
+            )
+        return states
+
+    def databases(self, namespaces: Sequence[str] | None) -> list[DatabaseCluster]:
+        """Every PerconaPGCluster in these namespaces (None: in all of them)."""
+        found: list[Any] = []
+        for namespace in namespaces if namespaces is not None else ["*"]:
+            found += self._list(
+                PerconaPGCluster,
+                namespace=namespace,
+                resource="perconapgclusters.pgv2.percona.com",
+                allow_missing=True,
+            )
+        clusters = []
+        for obj in found:
+            spec = obj.spec or {}
+            status = obj.status or {}
+            clusters.append(
+                DatabaseCluster(
+                    name=obj.metadata.name,
+                    namespace=obj.metadata.namespace or "",
+                    cr_version=str(spec.get("crVersion") or ""),
+                    state=str(status.get("state") or "unknown"),
+                )
+            )
+        return sorted(clusters, key=lambda c: (c.namespace, c.name))
+
+    def _list(
+        self,
+        res: Any,
+        *,
+        namespace: str,
+        resource: str,
+        labels: Mapping[str, str] | None = None,
+        allow_missing: bool = False,
+    ) -> list[Any]:
+        return self._call(
+            lambda: list(
+                self._client.list(
+                    res,
+                    namespace=namespace,
+                    chunk_size=PAGE_SIZE,
+                    labels=dict(labels) if labels is not None else None,
+                )
+            ),
+            verb="list",
+            resource=resource,
+            namespace=None if namespace == "*" else namespace,
+            missing=[],
+            allow_missing=allow_missing,
+        )
+
+
+def read_cluster(
+    client: ClusterClient,
+    *,
+    namespace: str,
+    release: str,
+    crd_names: Iterable[str],
+    database_namespaces: Sequence[str] | None,
+) -> ClusterState:
+    """Everything the preflight and ``status`` look at, read once."""
+    labels = client.namespace_labels(namespace)
+    exists = labels is not None
+    return ClusterState(
+        server=client.server,
+        server_version=client.server_version(),
+        namespace_exists=exists,
+        namespace_labels=labels or {},
+        releases=client.helm_releases(namespace, release) if exists else [],
+        deployment=client.operator_deployment(namespace, release) if exists else None,
+        crds=client.crds(crd_names),
+        databases=client.databases(database_namespaces),
+    )

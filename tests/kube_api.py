@@ -1,0 +1,410 @@
+"""A local stand-in for a Kubernetes API server, for the client logic (it is not the cluster).
+
+It answers the paths the package's client uses — ``/version``, gets and paginated lists of core,
+``apps``, ``apiextensions.k8s.io`` and ``pgv2.percona.com`` objects, label selectors — with the
+API's JSON shapes (``XList`` with ``metadata.continue``, ``Status`` errors). Every object put in
+is first checked: built-in kinds with ``kubernetes-validate`` (strict), PerconaPGClusters against
+the real chart CRD's OpenAPI schema. Helm release Secrets are built from a real chart package
+and encoded exactly as Helm's Secret driver stores them (``helm_release_secret``).
+
+Faults for tests: ``forbid`` (403 for a resource), ``delay`` (a slow server), ``token`` (401 for
+any other bearer token). Only 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import functools
+import gzip
+import io
+import json
+import tarfile
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import yaml
+
+KUBERNETES_VERSION = kubernetes_validate.latest_version()
+SERVER_VERSION = "v1.31.4"
+TOKEN = "test-token"
+
+
+# -- objects ------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=64)
+def _validated_json(text: str) -> None:
+    kubernetes_validate.validate(json.loads(text), KUBERNETES_VERSION, strict=True)
+
+
+def validate(obj: dict[str, Any]) -> dict[str, Any]:
+    """A valid Kubernetes object, or the test fails here (not in the code under test)."""
+    _validated_json(json.dumps(obj, sort_keys=True))
+    return obj
+
+
+def namespace(name: str, labels: dict[str, str] | None = None) -> dict[str, Any]:
+    return validate(
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": name, "labels": labels or {"kubernetes.io/metadata.name": name}},
+        }
+    )
+
+
+def _chart_files(package: Path) -> dict[str, bytes]:
+    with tarfile.open(package, mode="r:gz") as archive:
+        return {
+            m.name: archive.extractfile(m).read()  # type: ignore[union-attr]
+            for m in archive.getmembers()
+            if m.isfile()
+        }
+
+
+def helm_release_secret(
+    package: Path,
+    *,
+    release: str,
+    namespace: str,
+    revision: int = 1,
+    status: str = "deployed",
+    values: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A release record as Helm's Secret driver writes it, for a real chart package.
+
+    The manifest is the chart rendered by a real Helm engine; the record is JSON in Helm's
+    ``release.Release`` shape, gzipped (best compression), base64 — and base64 once more by the
+    API, as Secret data.
+    """
+    import helm_python
+
+    data = package.read_bytes()
+    files = _chart_files(package)
+    root = next(iter(files)).split("/")[0]
+    metadata = yaml.safe_load(files[f"{root}/Chart.yaml"])
+    rendered = helm_python.Chart.load_archive(data).render(
+        values or {}, name=release, namespace=namespace, is_install=revision == 1
+    )
+    manifest = "".join(
+        f"---\n# Source: {path}\n{text}\n"
+        for path, text in sorted(rendered.items())
+        if path.endswith(".yaml") and text.strip()
+    )
+    now = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC).isoformat()
+    record = {
+        "name": release,
+        "info": {
+            "first_deployed": now,
+            "last_deployed": now,
+            "deleted": "",
+            "description": "Install complete" if revision == 1 else "Upgrade complete",
+            "status": status,
+        },
+        "chart": {
+            "metadata": metadata,
+            "lock": None,
+            "templates": [
+                {"name": path.split("/", 1)[1], "data": base64.b64encode(body).decode()}
+                for path, body in files.items()
+                if "/templates/" in path
+            ],
+            "values": yaml.safe_load(files[f"{root}/values.yaml"]),
+            "schema": None,
+            "files": [],
+        },
+        "config": values or {},
+        "manifest": manifest,
+        "version": revision,
+        "namespace": namespace,
+    }
+    buffer = io.BytesIO()
+    with gzip.GzipFile(fileobj=buffer, mode="wb", compresslevel=9, mtime=0) as out:
+        out.write(json.dumps(record).encode())
+    helm_string = base64.b64encode(buffer.getvalue()).decode()
+    return validate(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "type": "helm.sh/release.v1",
+            "metadata": {
+                "name": f"sh.helm.release.v1.{release}.v{revision}",
+                "namespace": namespace,
+                "labels": {
+                    "name": release,
+                    "owner": "helm",
+                    "status": status,
+                    "version": str(revision),
+                },
+            },
+            "data": {"release": base64.b64encode(helm_string.encode()).decode()},
+        }
+    )
+
+
+def operator_deployment(
+    package: Path, *, release: str, namespace: str, ready: int = 1
+) -> dict[str, Any]:
+    """The chart's own Deployment, rendered by Helm, with a status."""
+    import helm_python
+
+    rendered = helm_python.Chart.load_archive(package.read_bytes()).render(
+        {}, name=release, namespace=namespace, is_install=True
+    )
+    docs = [
+        d
+        for path, text in rendered.items()
+        if path.endswith(".yaml")
+        for d in yaml.safe_load_all(text)
+        if d
+    ]
+    deployment = next(d for d in docs if d["kind"] == "Deployment")
+    replicas = deployment["spec"].get("replicas", 1)
+    deployment["status"] = {
+        "replicas": replicas,
+        "readyReplicas": ready,
+        "availableReplicas": ready,
+        "observedGeneration": 1,
+    }
+    return validate(deployment)
+
+
+def established_crd(crd: dict[str, Any]) -> dict[str, Any]:
+    """A CRD as the API server shows it once it serves it (validated once per chart)."""
+    crd = json.loads(json.dumps(crd))
+    crd["status"] = {
+        "acceptedNames": {
+            "kind": crd["spec"]["names"]["kind"],
+            "plural": crd["spec"]["names"]["plural"],
+        },
+        "conditions": [
+            {
+                "type": "Established",
+                "status": "True",
+                "lastTransitionTime": "2026-11-01T12:00:00Z",
+                "reason": "InitialNamesAccepted",
+                "message": "the initial names have been accepted",
+            }
+        ],
+        "storedVersions": [v["name"] for v in crd["spec"]["versions"] if v["storage"]],
+    }
+    return validate(crd)
+
+
+def percona_pg_cluster(
+    crd: dict[str, Any], name: str, namespace: str, cr_version: str, state: str = "ready"
+) -> dict[str, Any]:
+    """A PerconaPGCluster, checked against the chart CRD's own OpenAPI schema."""
+    obj = {
+        "apiVersion": "pgv2.percona.com/v2",
+        "kind": "PerconaPGCluster",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "crVersion": cr_version,
+            "postgresVersion": 17,
+            "instances": [
+                {
+                    "name": "instance1",
+                    "replicas": 3,
+                    "dataVolumeClaimSpec": {
+                        "accessModes": ["ReadWriteOnce"],
+                        "resources": {"requests": {"storage": "1Gi"}},
+                    },
+                }
+            ],
+            "backups": {"pgbackrest": {"repos": [{"name": "repo1"}]}},
+        },
+        "status": {"state": state},
+    }
+    version = next(v for v in crd["spec"]["versions"] if v["name"] == "v2")
+    jsonschema.validate(obj, version["schema"]["openAPIV3Schema"])
+    return obj
+
+
+# -- the server ---------------------------------------------------------------------------------
+
+
+@dataclass
+class KubeApi:
+    url: str = ""
+    version: str = SERVER_VERSION
+    token: str = TOKEN
+    # (api prefix, plural) -> objects, e.g. ("/api/v1", "secrets")
+    objects: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    forbidden: set[str] = field(default_factory=set)  # plurals that answer 403
+    delay: float = 0.0
+    requests: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, obj: dict[str, Any]) -> None:
+        group_version = obj["apiVersion"]
+        prefix = "/api/v1" if group_version == "v1" else f"/apis/{group_version}"
+        plural = _PLURALS[obj["kind"]]
+        self.objects.setdefault((prefix, plural), []).append(obj)
+
+    def crd_installed(self, plural: str) -> bool:
+        crds = self.objects.get(("/apis/apiextensions.k8s.io/v1", "customresourcedefinitions"), [])
+        return any(c["spec"]["names"]["plural"] == plural for c in crds)
+
+    def kubeconfig(self) -> str:
+        return yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [{"name": "fake", "cluster": {"server": self.url}}],
+                "users": [{"name": "fake", "user": {"token": self.token}}],
+                "contexts": [{"name": "fake", "context": {"cluster": "fake", "user": "fake"}}],
+                "current-context": "fake",
+            }
+        )
+
+    def count(self, fragment: str) -> int:
+        return sum(1 for r in self.requests if fragment in r)
+
+
+_PLURALS = {
+    "Namespace": "namespaces",
+    "Secret": "secrets",
+    "Deployment": "deployments",
+    "CustomResourceDefinition": "customresourcedefinitions",
+    "PerconaPGCluster": "perconapgclusters",
+}
+
+
+def _status(code: int, reason: str, message: str) -> dict[str, Any]:
+    return {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
+    }
+
+
+def _matches(obj: dict[str, Any], selector: str) -> bool:
+    labels = obj.get("metadata", {}).get("labels") or {}
+    for term in filter(None, selector.split(",")):
+        key, _, value = term.partition("=")
+        if labels.get(key) != value:
+            return False
+    return True
+
+
+def _handler(api: KubeApi) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *_: Any) -> None:
+            pass
+
+        def reply(self, code: int, body: dict[str, Any]) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            with api.lock:
+                api.requests.append(self.path)
+            if api.delay:
+                time.sleep(api.delay)
+            if self.headers.get("Authorization") != f"Bearer {api.token}":
+                self.reply(401, _status(401, "Unauthorized", "Unauthorized"))
+                return
+            url = urllib.parse.urlsplit(self.path)
+            query = dict(urllib.parse.parse_qsl(url.query))
+            if url.path == "/version":
+                major, minor = api.version.lstrip("v").split(".")[:2]
+                self.reply(200, {"major": major, "minor": minor, "gitVersion": api.version})
+                return
+            self.resource(url.path, query)
+
+        def resource(self, path: str, query: dict[str, str]) -> None:
+            parts = path.strip("/").split("/")
+            if parts[:2] == ["api", "v1"]:
+                prefix, rest = "/api/v1", parts[2:]
+            elif parts[0] == "apis" and len(parts) >= 3:
+                prefix, rest = f"/apis/{parts[1]}/{parts[2]}", parts[3:]
+            else:
+                self.reply(404, _status(404, "NotFound", "the server could not find it"))
+                return
+            namespace = None
+            if len(rest) >= 3 and rest[0] == "namespaces":
+                namespace, rest = rest[1], rest[2:]
+            plural, name = rest[0], (rest[1] if len(rest) > 1 else None)
+            if plural in api.forbidden:
+                where = f' in the namespace "{namespace}"' if namespace else " at the cluster scope"
+                self.reply(
+                    403,
+                    _status(
+                        403,
+                        "Forbidden",
+                        f'{plural} is forbidden: User "test" cannot list resource '
+                        f'"{plural}"{where}',
+                    ),
+                )
+                return
+            served = plural in _PLURALS.values() and (
+                prefix != "/apis/pgv2.percona.com/v2" or api.crd_installed(plural)
+            )
+            if not served:  # an unknown resource, or a custom one whose CRD is not installed
+                self.reply(404, _status(404, "NotFound", "the server could not find it"))
+                return
+            items = [
+                o
+                for o in api.objects.get((prefix, plural), [])
+                if namespace is None or o["metadata"].get("namespace") == namespace
+            ]
+            if name is not None:
+                found = [o for o in items if o["metadata"]["name"] == name]
+                if found:
+                    self.reply(200, found[0])
+                else:
+                    self.reply(404, _status(404, "NotFound", f'{plural} "{name}" not found'))
+                return
+            items = [o for o in items if _matches(o, query.get("labelSelector", ""))]
+            start = int(query.get("continue") or 0)
+            limit = int(query.get("limit") or 0) or len(items) or 1
+            page = items[start : start + limit]
+            more = start + limit < len(items)
+            kind = next((o["kind"] for o in items), plural.capitalize())
+            self.reply(
+                200,
+                {
+                    "apiVersion": prefix.removeprefix("/api/").removeprefix("/apis/"),
+                    "kind": f"{kind}List",
+                    "metadata": {
+                        "resourceVersion": "1",
+                        **({"continue": str(start + limit)} if more else {}),
+                    },
+                    "items": page,
+                },
+            )
+
+    return Handler
+
+
+@contextmanager
+def serve(api: KubeApi | None = None) -> Iterator[KubeApi]:
+    api = api or KubeApi()
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(api))
+    api.url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield api
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
