@@ -226,9 +226,17 @@ def percona_pg_cluster(
         },
         "status": {"state": state},
     }
-    version = next(v for v in crd["spec"]["versions"] if v["name"] == "v2")
-    jsonschema.validate(obj, version["schema"]["openAPIV3Schema"])
+    _schema_validator(json.dumps(crd, sort_keys=True)).validate(obj)
     return obj
+
+
+@functools.lru_cache(maxsize=8)
+def _schema_validator(crd_json: str) -> Any:
+    """The CRD's v2 OpenAPI schema, compiled once (it is large)."""
+    crd = json.loads(crd_json)
+    version = next(v for v in crd["spec"]["versions"] if v["name"] == "v2")
+    schema = version["schema"]["openAPIV3Schema"]
+    return jsonschema.validators.validator_for(schema)(schema)
 
 
 # -- the server ---------------------------------------------------------------------------------
@@ -243,6 +251,8 @@ class KubeApi:
     objects: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     forbidden: set[str] = field(default_factory=set)  # plurals that answer 403
     delay: float = 0.0
+    # status codes to answer, one per request, before answering normally again
+    errors: list[int] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -320,6 +330,11 @@ def _handler(api: KubeApi) -> type[BaseHTTPRequestHandler]:
                 api.requests.append(self.path)
             if api.delay:
                 time.sleep(api.delay)
+            with api.lock:
+                error = api.errors.pop(0) if api.errors else None
+            if error is not None:
+                self.reply(error, _status(error, "ServiceUnavailable", "try again"))
+                return
             if self.headers.get("Authorization") != f"Bearer {api.token}":
                 self.reply(401, _status(401, "Unauthorized", "Unauthorized"))
                 return
@@ -408,3 +423,73 @@ def serve(api: KubeApi | None = None) -> Iterator[KubeApi]:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+# -- cached builders (CRD validation and Helm renders are slow; tests share them) ---------------
+
+
+@functools.lru_cache(maxsize=8)
+def chart_crds(package: Path) -> tuple[dict[str, Any], ...]:
+    """The chart's CRDs as the API server would serve them once established."""
+    from percona_pg_operator.chart import ChartPackage, load_managed_crds
+
+    name, version = package.name.removesuffix(".tgz").rsplit("-", 1)
+    handle = ChartPackage(name, version, version, "", package, "")
+    return tuple(established_crd(c) for c in load_managed_crds(handle).chart_objects())
+
+
+def cluster_crd(package: Path) -> dict[str, Any]:
+    return next(
+        c
+        for c in chart_crds(package)
+        if c["metadata"]["name"] == "perconapgclusters.pgv2.percona.com"
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def cached_release_secret(
+    package: Path, release: str, namespace: str, revision: int, status: str
+) -> str:
+    return json.dumps(
+        helm_release_secret(
+            package, release=release, namespace=namespace, revision=revision, status=status
+        )
+    )
+
+
+def release_secret(
+    package: Path, release: str, namespace: str, revision: int = 1, status: str = "deployed"
+) -> dict[str, Any]:
+    obj: dict[str, Any] = json.loads(
+        cached_release_secret(package, release, namespace, revision, status)
+    )
+    return obj
+
+
+@functools.lru_cache(maxsize=32)
+def cached_deployment(package: Path, release: str, namespace: str, ready: int) -> str:
+    return json.dumps(
+        operator_deployment(package, release=release, namespace=namespace, ready=ready)
+    )
+
+
+def deployment(package: Path, release: str, namespace: str, ready: int = 1) -> dict[str, Any]:
+    obj: dict[str, Any] = json.loads(cached_deployment(package, release, namespace, ready))
+    return obj
+
+
+def install(
+    api: KubeApi,
+    package: Path,
+    *,
+    release: str,
+    namespace: str,
+    revisions: tuple[str, ...] = ("deployed",),
+    ready: int = 1,
+) -> None:
+    """What `helm install` (then upgrades) of a real chart leaves: records, operator, CRDs."""
+    for number, status in enumerate(revisions, start=1):
+        api.add(release_secret(package, release, namespace, number, status))
+    api.add(deployment(package, release, namespace, ready))
+    for crd in chart_crds(package):
+        api.add(crd)
