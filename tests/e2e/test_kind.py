@@ -1,6 +1,8 @@
-"""End to end on a real cluster with the Pulumi CLI: install, upgrade, guard, destroy.
+"""End to end on a real cluster with the Pulumi CLI: install, upgrade, guard, destroy, and the
+live preflight (a Helm CLI install is refused with the adoption hint, a stuck release is
+refused, `status` reads a real cluster).
 
-Runnable by anyone with kind, kubectl and the Pulumi CLI:
+Runnable by anyone with kind, kubectl, helm and the Pulumi CLI:
 
     kind create cluster --name percona-e2e
     KUBE_CTX=kind-percona-e2e .venv/bin/python -m pytest -m e2e tests/e2e -v
@@ -28,13 +30,15 @@ ROOT = Path(__file__).resolve().parents[2]
 # Read at import: the suite's autouse fixture clears these for the unit tests.
 CONTEXT = os.environ.get("KUBE_CTX", "kind-percona-e2e")
 MIRROR = os.environ.get("PERCONA_PG_OPERATOR_CHART_REPO")
+KUBECONFIG = os.environ.get("KUBECONFIG")
+PERCONA_REPO = "https://percona.github.io/percona-helm-charts/"
 REQUIRED = os.environ.get("PERCONA_PG_OPERATOR_E2E_REQUIRED") == "1"
 
 pytestmark = pytest.mark.e2e
 
 
 def _missing() -> str | None:
-    for tool in ("pulumi", "kubectl"):
+    for tool in ("pulumi", "kubectl", "helm"):
         if shutil.which(tool) is None:
             return f"the {tool} CLI is not installed"
     probe = subprocess.run(
@@ -63,6 +67,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         "PULUMI_BACKEND_URL": backend.as_uri(),
         "PULUMI_CONFIG_PASSPHRASE": "e2e",
         "KUBE_CTX": CONTEXT,
+        # The unit suite turns the live preflight off; here it runs for real.
+        "PERCONA_PG_OPERATOR_PREFLIGHT": "on",
+        **({"KUBECONFIG": KUBECONFIG} if KUBECONFIG else {}),
         **({"PERCONA_PG_OPERATOR_CHART_REPO": MIRROR} if MIRROR else {}),
     }
     workspace = auto.LocalWorkspaceOptions(work_dir=str(ROOT), env_vars=env)
@@ -88,6 +95,44 @@ def deploy(stack: Any, version: str, **spec: Any) -> Any:
 
     stack.set_config("planton-cloud:stack-input", ConfigValue(value=yaml.safe_dump(manifest)))
     return stack.up(on_output=print)
+
+
+def cli_env() -> dict[str, str]:
+    env = {**os.environ, "KUBE_CTX": CONTEXT, "PERCONA_PG_OPERATOR_PREFLIGHT": "on"}
+    if KUBECONFIG:
+        env["KUBECONFIG"] = KUBECONFIG
+    return env
+
+
+def percona_pg_operator(*args: str) -> subprocess.CompletedProcess[str]:
+    """This package's command line, as a user runs it."""
+    command = [str(ROOT / ".venv" / "bin" / "percona-pg-operator"), *args]
+    return subprocess.run(
+        command, capture_output=True, text=True, check=False, timeout=300, env=cli_env()
+    )
+
+
+def manifest_file(tmp_path: Path, name: str, namespace: str, version: str) -> str:
+    doc = {
+        "apiVersion": "kubernetes.project-planton.org/v1",
+        "kind": "KubernetesPerconaPostgresOperator",
+        "metadata": {"name": name},
+        "spec": {"namespace": namespace, "helm": {"version": version}},
+    }
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return str(path)
+
+
+def helm(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["helm", "--kube-context", CONTEXT, *args],
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=600,
+        env=cli_env(),
+    )
 
 
 def kubectl(*args: str) -> Any:
@@ -129,3 +174,88 @@ def test_install_upgrade_guard_and_destroy(stack: Any) -> None:
         check=True,
         timeout=120,
     )
+
+
+def test_a_helm_cli_install_is_seen_and_refused_with_the_adoption_hint(
+    stack: Any, tmp_path: Path
+) -> None:
+    """Installed by hand with the Helm CLI: the stack did not create it, so it is refused."""
+    name, namespace = "pg-operator-cli", "percona-e2e-cli"
+    helm("repo", "add", "percona", PERCONA_REPO, "--force-update")
+    helm(
+        "install", name, "percona/pg-operator", "--version", "2.9.0",
+        "-n", namespace, "--create-namespace", "--wait",
+    )  # fmt: skip
+    try:
+        checked = percona_pg_operator(
+            "preflight", manifest_file(tmp_path, name, namespace, "2.9.0"), "--output", "json"
+        )
+        report = json.loads(checked.stdout)
+        owner = next(c for c in report["checks"] if c["name"] == "owner")
+        assert owner["status"] == "warn", "no stack state on the CLI: the owner is unknown"
+
+        status = json.loads(
+            percona_pg_operator(
+                "status", manifest_file(tmp_path, name, namespace, "2.9.0"), "--output", "json"
+            ).stdout
+        )
+        assert status["release"]["chart_version"] == "2.9.0"
+        assert status["release"]["status"] == "deployed"
+        assert status["operator"]["ready"] is True
+        assert all(c["established"] for c in status["crds"])
+        assert status["upgrade_path"]["steps"][-1] == status["upgrade_path"]["newest"]
+
+        from pulumi.automation import CommandError, ConfigValue
+
+        target = {
+            "apiVersion": "kubernetes.project-planton.org/v1",
+            "kind": "KubernetesPerconaPostgresOperator",
+            "metadata": {"name": name},
+            "spec": {"namespace": namespace, "helm": {"version": "2.9.0"}},
+        }
+        stack.set_config("planton-cloud:stack-input", ConfigValue(value=yaml.safe_dump(target)))
+        with pytest.raises(CommandError, match="this stack did not create it"):
+            stack.preview(on_output=print)
+    finally:
+        helm("uninstall", name, "-n", namespace, check=False)
+
+
+def test_a_stuck_release_is_refused(tmp_path: Path, stack: Any) -> None:
+    """A `helm upgrade` killed half-way leaves the release pending-upgrade."""
+    import signal
+    import time
+
+    name, namespace = "pg-operator-stuck", "percona-e2e-stuck"
+    helm("repo", "add", "percona", PERCONA_REPO, "--force-update")
+    helm(
+        "install", name, "percona/pg-operator", "--version", "2.9.0",
+        "-n", namespace, "--create-namespace", "--wait",
+    )  # fmt: skip
+    try:
+        upgrade = subprocess.Popen(
+            [
+                "helm", "--kube-context", CONTEXT, "upgrade", name, "percona/pg-operator",
+                "--version", "2.9.0", "-n", namespace, "--set", "replicaCount=2",
+                "--set", "image=does-not-exist.invalid/operator:0", "--wait", "--timeout", "5m",
+            ],
+            env=cli_env(),
+        )  # fmt: skip
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            listed = helm("list", "-n", namespace, "--pending", "-o", "json").stdout
+            if name in listed:
+                break
+            time.sleep(1)
+        upgrade.send_signal(signal.SIGKILL)
+        upgrade.wait(timeout=30)
+        result = percona_pg_operator(
+            "preflight", manifest_file(tmp_path, name, namespace, "2.9.0"), "--output", "json"
+        )
+        assert result.returncode == 1, result.stdout + result.stderr
+        release = next(c for c in json.loads(result.stdout)["checks"] if c["name"] == "release")
+        assert release["status"] == "fail"
+        assert "pending-upgrade" in release["reason"]
+        assert f"helm rollback {name} 1 -n {namespace}" in release["reason"]
+    finally:
+        helm("rollback", name, "1", "-n", namespace, check=False)
+        helm("uninstall", name, "-n", namespace, check=False)
