@@ -428,3 +428,30 @@ def test_status_and_preflight_print_no_secret(api: KubeApi, tmp_path: Path) -> N
         output = CliRunner().invoke(cli, args).output
         assert api.token not in output
         assert "kind: Deployment" not in output, "the release manifest is not printed"
+
+
+@pytest.mark.parametrize(
+    ("setup", "spec", "fragment"),
+    [
+        ("nothing", {}, f"namespace: namespace {NS} does not exist"),
+        ("foreign-namespace", {"createNamespace": True}, "this stack did not create it"),
+        ("old-databases", {}, "databases: operator 3.0.0 manages crVersion"),
+    ],
+)
+def test_the_program_refuses_each_unsafe_state(
+    api: KubeApi, setup: str, spec: dict[str, Any], fragment: str
+) -> None:
+    import pulumi
+
+    ours = {"namespace": NS, "release_name": RELEASE, "chart_version": "2.9.0"}
+    if setup == "foreign-namespace":
+        api.add(namespace(NS))
+        ours = {}
+    if setup == "old-databases":
+        api.add(namespace(NS))
+        install(api, package("2.9.0"), release=RELEASE, namespace=NS)
+        api.add(percona_pg_cluster(cluster_crd(package("2.9.0")), "legacy", NS, "2.7.0"))
+    mocks = RecordingMocks(previous_outputs=ours)
+    with pytest.raises(pulumi.RunError, match=fragment):
+        program_run(stack_input(api, **spec), mocks, preview=False)
+    assert not [r for r in mocks.registrations if r.type in (RELEASE_TYPE, CONFIG_GROUP_TYPE)]
