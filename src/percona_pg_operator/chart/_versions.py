@@ -108,7 +108,7 @@ def check_transition(previous: str | None, target: str, *, allow_unsafe: bool = 
     old, new = parse_version(previous), parse_version(target)
     if new == old:
         return
-    hint = "set spec.helm.allow_unsafe_upgrade: true to do it anyway"
+    hint = "set spec.helm.allowUnsafeUpgrade: true to do it anyway"
     if new < old:
         raise UpgradeGuardError(
             f"chart {previous} -> {target} is a downgrade, which Percona does not support "
