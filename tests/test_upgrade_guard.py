@@ -41,7 +41,7 @@ def test_unsupported_steps_refused(previous: str, target: str, reason: str) -> N
     message = str(info.value)
     assert reason in message
     assert previous in message and target in message
-    assert "allow_unsafe_upgrade" in message
+    assert "spec.helm.allowUnsafeUpgrade: true" in message
 
 
 def test_refusal_names_the_path_to_take() -> None:
