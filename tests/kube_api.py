@@ -7,8 +7,11 @@ is first checked: built-in kinds with ``kubernetes-validate`` (strict), PerconaP
 the real chart CRD's OpenAPI schema. Helm release Secrets are built from a real chart package
 and encoded exactly as Helm's Secret driver stores them (``helm_release_secret``).
 
-Faults for tests: ``forbid`` (403 for a resource), ``delay`` (a slow server), ``token`` (401 for
-any other bearer token). Only 127.0.0.1.
+It speaks HTTPS with a certificate made for 127.0.0.1 (``tls_material``), as an API server does;
+client-go, which Helm uses, will not send a bearer token over plain HTTP.
+
+Faults for tests: ``forbid`` (403 for a resource), ``delay`` (a slow server), ``errors`` (status
+codes to answer first), ``token`` (401 for any other bearer token). Only 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -18,8 +21,11 @@ import datetime as dt
 import functools
 import gzip
 import io
+import ipaddress
 import json
+import ssl
 import tarfile
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -267,11 +273,14 @@ class KubeApi:
         return any(c["spec"]["names"]["plural"] == plural for c in crds)
 
     def kubeconfig(self) -> str:
+        cluster: dict[str, Any] = {"server": self.url}
+        if self.url.startswith("https://"):
+            cluster["certificate-authority-data"] = base64.b64encode(tls_material()[0]).decode()
         return yaml.safe_dump(
             {
                 "apiVersion": "v1",
                 "kind": "Config",
-                "clusters": [{"name": "fake", "cluster": {"server": self.url}}],
+                "clusters": [{"name": "fake", "cluster": cluster}],
                 "users": [{"name": "fake", "user": {"token": self.token}}],
                 "contexts": [{"name": "fake", "context": {"cluster": "fake", "user": "fake"}}],
                 "current-context": "fake",
@@ -411,11 +420,58 @@ def _handler(api: KubeApi) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+@functools.lru_cache(maxsize=1)
+def tls_material() -> tuple[bytes, bytes]:
+    """A self-signed certificate for 127.0.0.1 (PEM) and its key, made once per session."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kube-api-test")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=7))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    pem_key = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return cert.public_bytes(serialization.Encoding.PEM), pem_key
+
+
+def _tls_context() -> ssl.SSLContext:
+    cert, key = tls_material()
+    folder = Path(tempfile.mkdtemp(prefix="kube-api-tls-"))
+    (folder / "cert.pem").write_bytes(cert)
+    (folder / "key.pem").write_bytes(key)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
+    return context
+
+
 @contextmanager
-def serve(api: KubeApi | None = None) -> Iterator[KubeApi]:
+def serve(api: KubeApi | None = None, tls: bool = True) -> Iterator[KubeApi]:
     api = api or KubeApi()
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(api))
-    api.url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    scheme = "https" if tls else "http"
+    if tls:
+        httpd.socket = _tls_context().wrap_socket(httpd.socket, server_side=True)
+    api.url = f"{scheme}://127.0.0.1:{httpd.server_address[1]}"
     thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:

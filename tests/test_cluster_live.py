@@ -104,6 +104,29 @@ def test_a_release_record_decodes_to_what_helm_stored(api: KubeApi) -> None:
     assert (release.name, release.namespace, release.revision) == (RELEASE, NS, 1)
 
 
+def test_helm_itself_reads_the_records_the_server_serves(api: KubeApi) -> None:
+    """The real Helm (helm-python-sdk's storage driver) agrees with the client on every record:
+    the test server's encoding is Helm's own."""
+    import helm_python
+
+    api.add(namespace(NS))
+    for revision, status in enumerate(("superseded", "deployed", "pending-upgrade"), start=1):
+        api.add(release_secret(PACKAGE, RELEASE, NS, revision, status))
+    helm = helm_python.Config(kubeconfig_content=api.kubeconfig(), namespace=NS)
+    by_helm = [(r["revision"], r["status"], r["chart_version"]) for r in helm.history(RELEASE)]
+    with client_for(api) as client:
+        ours = [(r.revision, r.status, r.chart_version) for r in client.helm_releases(NS, RELEASE)]
+    assert (
+        by_helm
+        == ours
+        == [
+            (1, "superseded", "2.9.0"),
+            (2, "deployed", "2.9.0"),
+            (3, "pending-upgrade", "2.9.0"),
+        ]
+    )
+
+
 def test_a_record_that_is_not_helms_is_a_clear_error() -> None:
     bad = base64.b64encode(b"not base64 of gzip").decode()
     with pytest.raises(ClusterError, match="cannot be decoded"):
