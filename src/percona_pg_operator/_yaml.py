@@ -34,6 +34,11 @@ def dump(obj: Any) -> str:
     return str(yaml.dump(obj, Dumper=Dumper, sort_keys=False))
 
 
+def dump_sorted(obj: Any) -> str:
+    """Block-style YAML with keys sorted: a stable text to diff."""
+    return str(yaml.dump(obj, Dumper=Dumper, sort_keys=True))
+
+
 @contextmanager
 def gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while building or dumping large trees.

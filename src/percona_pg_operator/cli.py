@@ -319,6 +319,118 @@ def _print_status(doc: dict[str, Any]) -> None:
         )
 
 
+# `diff` exit codes, as `kubectl diff`: nothing changes, something changes, an error.
+DIFF_SAME, DIFF_CHANGED, DIFF_ERROR = 0, 1, 2
+
+
+@cli.command()
+@click.argument("new", type=click.Path(dir_okay=False))
+@click.option(
+    "--against",
+    "against",
+    type=click.Path(dir_okay=False),
+    help="Another manifest or stack input (e.g. the one on the main branch).",
+)
+@click.option("--live", is_flag=True, help="What is deployed now (the release and live CRDs).")
+@click.option("--chart-repo", help="Chart repository (URL or directory); overrides spec and env.")
+@OUTPUT
+def diff(new: str, against: str | None, live: bool, chart_repo: str | None, output: str) -> None:
+    """Show every object the change adds, removes or changes, with a diff of its YAML.
+
+    Exit 0 when nothing changes, 1 when something does, 2 on an error (as `kubectl diff`).
+    """
+    from .diff import diff_objects, live_objects, rendered_objects, sensitive_values, summary
+    from .manifest import read_file
+
+    if (against is None) == (not live):
+        click.echo("Error: give exactly one of --against FILE or --live", err=True)
+        raise SystemExit(DIFF_ERROR)
+    try:
+        new_input = read_file(new)
+        after = rendered_objects(new_input, chart_repo)
+        secrets = sensitive_values(new_input.target.spec.helm_values)
+        if against is not None:
+            old_input = read_file(against)
+            before = rendered_objects(old_input, chart_repo)
+            secrets |= sensitive_values(old_input.target.spec.helm_values)
+        else:
+            from .preflight import inspect_cluster, target_package
+
+            state = inspect_cluster(new_input, target_package(new_input))
+            before = live_objects(new_input, state)
+            running = state.last_deployed or state.release
+            if running is not None:
+                secrets |= sensitive_values(running.values)
+        changes = diff_objects(before, after, secrets)
+    except PerconaPgOperatorError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        raise SystemExit(DIFF_ERROR) from None
+    if output == "json":
+        document = {"summary": summary(changes), "changes": [c.to_json() for c in changes]}
+        click.echo(json.dumps(document, indent=2, default=str))
+    else:
+        from .diff import to_text
+
+        click.echo(to_text(changes, colour=sys.stdout.isatty()), nl=False)
+    raise SystemExit(DIFF_CHANGED if changes else DIFF_SAME)
+
+
+@cli.command("upgrade-plan")
+@click.option("--from", "from_version", required=True, help="The chart version running now.")
+@click.option("--to", "to_version", help="The target chart version; default: the newest.")
+@click.option("--chart-repo", help="Chart repository (URL or directory); default as for render.")
+@OUTPUT
+def upgrade_plan(
+    from_version: str, to_version: str | None, chart_repo: str | None, output: str
+) -> None:
+    """The supported path between two chart versions, and what each step changes."""
+    from .chart import ChartRepository, chart_repo_url
+    from .plan import upgrade_plan as build_plan
+
+    plan = build_plan(ChartRepository(chart_repo or chart_repo_url(None)), from_version, to_version)
+    if output == "json":
+        click.echo(json.dumps(plan, indent=2, default=str))
+        return
+    path = " -> ".join([plan["from"], *(step["to"] for step in plan["steps"])])
+    click.echo(f"upgrade path: {path}")
+    for step in plan["steps"]:
+        click.echo(f"\n{step['from']} -> {step['to']}")
+        crds = step["crds"]
+        for name in crds["added"]:
+            click.echo(f"  + CRD {name}")
+        for name in crds["removed"]:
+            click.echo(f"  - CRD {name} (kept in the cluster)")
+        for crd in crds["changed"]:
+            storage = crd["storage_version"]
+            moved = (
+                f", storage {storage['from']} -> {storage['to']}"
+                if storage["from"] != storage["to"]
+                else ""
+            )
+            click.echo(
+                f"  ~ CRD {crd['name']}: {len(crd['fields_added'])} fields added, "
+                f"{len(crd['fields_removed'])} removed"
+                + (f", versions +{crd['versions_added']}" if crd["versions_added"] else "")
+                + (f", versions -{crd['versions_removed']}" if crd["versions_removed"] else "")
+                + moved
+            )
+        values = step["values"]
+        for key in values["added"]:
+            click.echo(f"  + value {key}")
+        for key in values["removed"]:
+            click.echo(f"  - value {key}")
+        for change in values["changed"]:
+            click.echo(f"  ~ value {change['key']}: {change['from']!r} -> {change['to']!r}")
+        rbac = step["rbac"]
+        if rbac["added"] or rbac["removed"]:
+            click.echo(f"  RBAC: {len(rbac['added'])} rules added, {len(rbac['removed'])} removed")
+        click.echo(
+            f"  images: {', '.join(step['images']['from'])} -> {', '.join(step['images']['to'])}"
+        )
+        for warning in step["warnings"]:
+            click.echo(f"  ! {warning}")
+
+
 @cli.group()
 def credentials() -> None:
     """Credential plugins for the kubeconfigs this package writes (kubectl exec format)."""

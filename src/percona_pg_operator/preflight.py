@@ -41,7 +41,7 @@ from .chart import (
     watched_namespaces,
 )
 from .cluster import ClusterClient, ClusterState, cluster_credentials, read_cluster
-from .errors import PreflightRefusedError, UpgradeGuardError
+from .errors import PerconaPgOperatorError, PreflightRefusedError, UpgradeGuardError
 from .manifest import Spec, StackInput
 
 # The switch for runs with no cluster on purpose (Pulumi mock tests, air-gapped reviews).
@@ -156,6 +156,14 @@ def inspect_cluster(
     """Read what the checks need, with the credentials the Pulumi provider gets."""
     target = stack_input.target
     credentials = cluster_credentials(stack_input.provider_config, environ)
+    repository = ChartRepository(chart_repo_url(target.spec.helm.repo))
+
+    def running_crd_names(version: str) -> list[str]:
+        try:
+            return load_managed_crds(repository.fetch(defaults.CHART_NAME, version)).names
+        except PerconaPgOperatorError:
+            return []  # a chart this repository does not offer: its CRDs are not compared
+
     with ClusterClient.connect(credentials, environ, **client_options) as client:
         return read_cluster(
             client,
@@ -163,6 +171,7 @@ def inspect_cluster(
             release=target.release_name,
             crd_names=load_managed_crds(package).names,
             database_namespaces=database_namespaces(target.spec),
+            running_crd_names=running_crd_names,
         )
 
 

@@ -9,13 +9,17 @@ purpose: Pulumi mock tests, air-gapped reviews) and says so in one warning.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 
 from . import outputs
+from .chart import ChartPackage
+from .cluster import ClusterState
 from .component import PerconaPostgresOperator, PerconaPostgresOperatorArgs
-from .errors import ClusterError, PerconaPgOperatorError
+from .diff import release_change, summary, to_text
+from .errors import ClusterError, PerconaPgOperatorError, RenderError
 from .manifest import StackInput, load_stack_input, pulumi_config_value
 from .preflight import (
     PREFLIGHT_ENV,
@@ -41,33 +45,45 @@ def last_outputs() -> pulumi.Output[StackState]:
     return values.apply(lambda v: StackState.from_outputs(dict(zip(keys, v, strict=True))))
 
 
-def previous_chart_version(stack_input: StackInput) -> pulumi.Output[str | None]:
-    """The chart version running now: the live release's, else the stack's state.
+@dataclass(frozen=True)
+class Live:
+    """What the cluster showed, read once at the start of the run."""
 
-    The preflight's checks run here, once the stack's last outputs are known; a refusal stops
-    the run before any resource changes (the Release and the CRDs wait for this value).
-    """
-    state = None
-    package = None
+    state: ClusterState
+    package: ChartPackage
+
+
+def read_live(stack_input: StackInput) -> Live | None:
+    """The cluster as it is, or None when the preflight is off or (at preview) it cannot be
+    read; an update stops when it cannot be read."""
     if not preflight_enabled():
         pulumi.log.warn(
             f"{PREFLIGHT_ENV}=off: the live cluster is not checked; the upgrade guard uses the "
             "stack's state only"
         )
-    else:
-        try:
-            package = target_package(stack_input)
-            state = inspect_cluster(stack_input, package)
-        except ClusterError as exc:
-            if not pulumi.runtime.is_dry_run():
-                raise ProgramError(f"preflight: cannot read the cluster: {exc}") from None
-            pulumi.log.warn(
-                f"preflight: cannot read the cluster ({exc}); the preview goes on with the "
-                "stack's state, and an update will stop until the cluster can be read"
-            )
+        return None
+    package = target_package(stack_input)
+    try:
+        return Live(inspect_cluster(stack_input, package), package)
+    except ClusterError as exc:
+        if not pulumi.runtime.is_dry_run():
+            raise ProgramError(f"preflight: cannot read the cluster: {exc}") from None
+        pulumi.log.warn(
+            f"preflight: cannot read the cluster ({exc}); the preview goes on with the "
+            "stack's state, and an update will stop until the cluster can be read"
+        )
+        return None
+
+
+def previous_chart_version(stack_input: StackInput, live: Live | None) -> pulumi.Output[str | None]:
+    """The chart version running now: the live release's, else the stack's state.
+
+    The preflight's checks run here, once the stack's last outputs are known; a refusal stops
+    the run before any resource changes (the Release and the CRDs wait for this value).
+    """
 
     def decide(stack: StackState) -> str | None:
-        if state is None or package is None:
+        if live is None:
             if stack.deployed_by_upstream:
                 pulumi.log.info(
                     "this stack's outputs name a namespace but no chart_version: it was deployed "
@@ -75,7 +91,7 @@ def previous_chart_version(stack_input: StackInput) -> pulumi.Output[str | None]
                     f"{stack.running_chart}; the upgrade guard starts from that version"
                 )
             return stack.running_chart
-        report = evaluate(stack_input, state, package, stack=stack)
+        report = evaluate(stack_input, live.state, live.package, stack=stack)
         for check in report.warnings():
             pulumi.log.warn(f"preflight {check.name}: {check.reason}")
         if report.refused:
@@ -86,18 +102,35 @@ def previous_chart_version(stack_input: StackInput) -> pulumi.Output[str | None]
     return last_outputs().apply(decide)
 
 
+def log_release_change(stack_input: StackInput, live: Live, release: pulumi.Resource) -> None:
+    """At preview, what the update changes inside the release: one line on the Release, the
+    whole diff at debug level (``pulumi preview --debug``). Needs the render extra."""
+    try:
+        changes = release_change(stack_input, live.state)
+    except RenderError as exc:
+        pulumi.log.debug(f"no release diff at preview: {exc}", resource=release)
+        return
+    if changes is None:
+        return
+    pulumi.log.info(f"inside the release: {summary(changes)}", resource=release)
+    pulumi.log.debug(to_text(changes), resource=release)
+
+
 def run() -> PerconaPostgresOperator:
     """Build the stack. Bad input stops it with a plain message (``RunError``), no traceback."""
     try:
         stack_input = load_stack_input(config_value=pulumi_config_value)
+        live = read_live(stack_input)
         operator = PerconaPostgresOperator(
             stack_input.target.metadata.name,
             PerconaPostgresOperatorArgs(
                 stack_input,
-                previous_chart_version=previous_chart_version(stack_input),
+                previous_chart_version=previous_chart_version(stack_input, live),
                 upstream_aliases=True,
             ),
         )
+        if live is not None and pulumi.runtime.is_dry_run():
+            log_release_change(stack_input, live, operator.release)
     except PerconaPgOperatorError as exc:
         raise ProgramError(str(exc)) from None
     exported: dict[str, Any] = operator.outputs()

@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from . import _yaml, defaults
-from .chart import ChartRepository, Progress, build_helm_values, chart_repo_url, load_managed_crds
+from .chart import (
+    ChartPackage,
+    ChartRepository,
+    Progress,
+    build_helm_values,
+    chart_repo_url,
+    load_managed_crds,
+)
 from .errors import RenderError
 from .manifest import KubernetesPerconaPostgresOperator, StackInput
 
@@ -91,7 +98,7 @@ def render_stack(
     """Everything the stack would apply, in a stable order."""
     target = stack_input.target
     spec = target.spec
-    helm = _helm()
+    _helm()  # fail early, before any download, when the engine is not installed
     repo = chart_repo or chart_repo_url(spec.helm.repo, environ)
     package = ChartRepository(repo, progress=progress).fetch(defaults.CHART_NAME, spec.helm.version)
 
@@ -103,14 +110,21 @@ def render_stack(
     crd_texts = crds.yaml_documents(applied=spec.helm.manage_crds)
     objects += [RenderedObject(o, t) for o, t in zip(crd_objects, crd_texts, strict=True)]
 
+    templates = render_chart(
+        package, build_helm_values(spec), release=target.release_name, namespace=spec.namespace
+    )
+    objects += [RenderedObject(o) for o in templates]
+    return sorted(objects, key=lambda o: _sort_key(o.object)[0])
+
+
+def render_chart(
+    package: ChartPackage, values: dict[str, Any], *, release: str, namespace: str
+) -> list[dict[str, Any]]:
+    """The chart's templates rendered by the real Helm engine, as objects, in install order."""
+    helm = _helm()
     try:
         chart = helm.Chart.load_archive(package.read_bytes())
-        rendered = chart.render(
-            build_helm_values(spec),
-            name=target.release_name,
-            namespace=spec.namespace,
-            is_install=True,
-        )
+        rendered = chart.render(values, name=release, namespace=namespace, is_install=True)
     except helm.HelmError as exc:
         raise RenderError(f"helm could not render chart {package.version}: {exc}") from None
     templates = []
@@ -118,8 +132,7 @@ def render_stack(
         if not path.endswith((".yaml", ".yml")):
             continue  # NOTES.txt and helpers are not objects
         templates += [d for d in _yaml.load_all(rendered[path]) if d]
-    objects += [RenderedObject(o) for o in sorted(templates, key=_sort_key)]
-    return sorted(objects, key=lambda o: _sort_key(o.object)[0])
+    return sorted(templates, key=_sort_key)
 
 
 def to_yaml(objects: list[RenderedObject]) -> str:

@@ -33,6 +33,18 @@ CHART_FIELD_MIN_VERSION: dict[tuple[str, ...], str] = {
 # https://docs.percona.com/percona-operator-for-postgresql/3.0.0/update-operator.html
 SUPPORTED_CR_MINOR_LINES = 3
 
+# Steps that cannot be undone, by the minor line they arrive at. Chart 3.0.0 renames the upstream
+# CRDs' API group and the operator migrates every cluster's objects to it; Percona calls it
+# irreversible. https://docs.percona.com/percona-operator-for-postgresql/3.0.0/update.html
+IRREVERSIBLE_STEPS: dict[tuple[int, int], str] = {
+    (3, 0): (
+        "irreversible: chart 3.0 renames the upstream CRDs from postgres-operator.crunchydata.com "
+        "to upstream.pgv2.percona.com and the operator migrates every PerconaPGCluster's objects "
+        "to the new group; the 3.0 operator cannot use the old CRDs, so there is no way back "
+        "(https://docs.percona.com/percona-operator-for-postgresql/3.0.0/update-operator.html)"
+    ),
+}
+
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)")
 
 

@@ -40,6 +40,8 @@ class HelmRelease:
     description: str = ""
     last_deployed: str = ""
     manifest: str = field(default="", repr=False)
+    # The values the release was installed or upgraded with (Helm's `config`): may hold secrets.
+    values: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def pending(self) -> bool:
@@ -85,4 +87,5 @@ def release_from_secret(secret_data_release: str) -> HelmRelease:
         description=str(info.get("description") or ""),
         last_deployed=str(info.get("last_deployed") or ""),
         manifest=str(release.get("manifest") or ""),
+        values=dict(release.get("config") or {}),
     )

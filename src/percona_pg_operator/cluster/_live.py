@@ -76,6 +76,8 @@ class CrdState:
     storage_version: str = ""
     established: bool = False
     version_label: str = ""
+    # The object as the API server returned it (for diffs).
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,8 @@ class ClusterState:
     deployment: OperatorDeployment | None
     crds: list[CrdState]
     databases: list[DatabaseCluster]
+    # The running chart's CRDs that the target chart no longer ships (kept in the cluster).
+    other_crds: list[CrdState] = field(default_factory=list)
 
     @property
     def release(self) -> HelmRelease | None:
@@ -348,6 +352,7 @@ class ClusterClient:
                             CRD_VERSION_LABEL, ""
                         )
                     ),
+                    raw=crd.to_dict(),
                 )
             )
         return states
@@ -409,17 +414,29 @@ def read_cluster(
     release: str,
     crd_names: Iterable[str],
     database_namespaces: Sequence[str] | None,
+    running_crd_names: Callable[[str], Iterable[str]] | None = None,
 ) -> ClusterState:
-    """Everything the preflight and ``status`` look at, read once."""
+    """Everything the preflight, ``status`` and ``diff --live`` look at, read once.
+
+    ``running_crd_names(chart_version)`` names the CRDs of the chart that runs now, so that the
+    ones the target chart no longer ships are read too.
+    """
     labels = client.namespace_labels(namespace)
     exists = labels is not None
+    releases = client.helm_releases(namespace, release) if exists else []
+    names = list(crd_names)
+    other: list[str] = []
+    current = max(releases, key=lambda r: r.revision) if releases else None
+    if current is not None and running_crd_names is not None and current.chart_version:
+        other = sorted(set(running_crd_names(current.chart_version)) - set(names))
     return ClusterState(
         server=client.server,
         server_version=client.server_version(),
         namespace_exists=exists,
         namespace_labels=labels or {},
-        releases=client.helm_releases(namespace, release) if exists else [],
+        releases=releases,
         deployment=client.operator_deployment(namespace, release) if exists else None,
-        crds=client.crds(crd_names),
+        crds=client.crds(names),
         databases=client.databases(database_namespaces),
+        other_crds=client.crds(other),
     )

@@ -1,0 +1,308 @@
+"""What a change does inside the release: every object added, removed or changed, field by field.
+
+Both sides are Kubernetes objects: what the stack would apply (``render_stack``: the Namespace,
+the CRDs, the chart rendered by the real Helm engine), against another manifest's rendering or
+against what runs now (the Helm release's stored manifest and the live CRDs). Objects are matched
+by kind, namespace and name and shown in install order; server-set fields (status, uid,
+resourceVersion, managedFields, ...) are not compared.
+
+Nothing secret is shown: a Secret's ``data`` and ``stringData`` values, and any value a
+credential-like ``helmValues`` key (password, token, secret, private or access key, credentials)
+carries, are masked wherever they appear.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from . import _yaml
+from .render import KIND_ORDER
+
+if TYPE_CHECKING:
+    from .cluster import ClusterState
+    from .manifest import StackInput
+
+MASK = "***"
+# helmValues keys whose values are treated as credentials.
+_CREDENTIAL_KEY = re.compile(
+    r"pass(word|wd)?|secret|token|credential|private_?key|access_?key|api_?key", re.IGNORECASE
+)
+# Set by the API server, never by the stack: not part of a change.
+_SERVER_METADATA = (
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "managedFields",
+    "selfLink",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+)
+_SERVER_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration",)
+
+Key = tuple[str, str, str]
+Change = Literal["added", "removed", "changed"]
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    path: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
+class ObjectChange:
+    kind: str
+    namespace: str
+    name: str
+    change: Change
+    fields: list[FieldChange] = field(default_factory=list)
+    unified: str = ""
+
+    @property
+    def title(self) -> str:
+        where = f"{self.namespace}/{self.name}" if self.namespace else self.name
+        return f"{self.kind} {where}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "namespace": self.namespace,
+            "name": self.name,
+            "change": self.change,
+            "fields": [{"path": f.path, "old": f.old, "new": f.new} for f in self.fields],
+        }
+
+
+def object_key(obj: Mapping[str, Any]) -> Key:
+    meta = obj.get("metadata") or {}
+    return str(obj.get("kind", "")), str(meta.get("namespace") or ""), str(meta.get("name", ""))
+
+
+def _order(key: Key) -> tuple[int, str, str]:
+    kind, namespace, name = key
+    rank = KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER)
+    return rank, namespace, name
+
+
+def normalize(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """The object without what the API server sets (status, uid, managedFields, ...)."""
+    clean = {k: v for k, v in obj.items() if k != "status"}
+    meta = dict(clean.get("metadata") or {})
+    for key in _SERVER_METADATA:
+        meta.pop(key, None)
+    annotations = {
+        k: v for k, v in (meta.get("annotations") or {}).items() if k not in _SERVER_ANNOTATIONS
+    }
+    if annotations:
+        meta["annotations"] = annotations
+    else:
+        meta.pop("annotations", None)
+    clean["metadata"] = meta
+    return clean
+
+
+def sensitive_values(helm_values: Mapping[str, Any]) -> set[str]:
+    """The string values of credential-like keys anywhere in raw chart values."""
+    found: set[str] = set()
+
+    def walk(node: Any, secret: bool) -> None:
+        if isinstance(node, Mapping):
+            for key, value in node.items():
+                walk(value, secret or bool(_CREDENTIAL_KEY.search(str(key))))
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, secret)
+        elif secret and isinstance(node, str | int) and not isinstance(node, bool):
+            found.update([str(node)] if len(str(node)) >= 4 else [])
+
+    walk(helm_values, False)
+    return found
+
+
+def mask(obj: Any, secrets: set[str]) -> Any:
+    """A copy with Secret data and the given values replaced by ``***``."""
+    if isinstance(obj, Mapping):
+        is_secret = obj.get("kind") == "Secret" and obj.get("apiVersion") == "v1"
+        out = {}
+        for key, value in obj.items():
+            if is_secret and key in ("data", "stringData") and isinstance(value, Mapping):
+                out[key] = {k: MASK for k in value}
+            else:
+                out[key] = mask(value, secrets)
+        return out
+    if isinstance(obj, list):
+        return [mask(item, secrets) for item in obj]
+    if isinstance(obj, str):
+        for secret in secrets:
+            obj = obj.replace(secret, MASK)
+        return obj
+    if isinstance(obj, int | float) and not isinstance(obj, bool) and str(obj) in secrets:
+        return MASK
+    return obj
+
+
+def field_changes(old: Any, new: Any, path: str = "") -> list[FieldChange]:
+    """Every changed leaf, with its dotted path (``[i]`` for list items)."""
+    if isinstance(old, Mapping) and isinstance(new, Mapping):
+        changes = []
+        for key in sorted(set(old) | set(new), key=str):
+            sub = f"{path}.{key}" if path else str(key)
+            if key not in old:
+                changes.append(FieldChange(sub, None, new[key]))
+            elif key not in new:
+                changes.append(FieldChange(sub, old[key], None))
+            else:
+                changes += field_changes(old[key], new[key], sub)
+        return changes
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        return [
+            change
+            for index, (a, b) in enumerate(zip(old, new, strict=True))
+            for change in field_changes(a, b, f"{path}[{index}]")
+        ]
+    return [] if old == new else [FieldChange(path, old, new)]
+
+
+def _yaml_lines(obj: Mapping[str, Any] | None) -> list[str]:
+    if obj is None:
+        return []
+    return str(_yaml.dump_sorted(obj)).splitlines(keepends=True)
+
+
+def diff_objects(
+    old: Iterable[Mapping[str, Any]],
+    new: Iterable[Mapping[str, Any]],
+    secrets: set[str] | None = None,
+) -> list[ObjectChange]:
+    """Object by object, in install order: what changes from ``old`` to ``new``."""
+    hidden = secrets or set()
+    before = {object_key(o): mask(normalize(o), hidden) for o in old}
+    after = {object_key(o): mask(normalize(o), hidden) for o in new}
+    changes = []
+    for key in sorted(before.keys() | after.keys(), key=_order):
+        a, b = before.get(key), after.get(key)
+        if a == b:
+            continue
+        kind: Change = "added" if a is None else "removed" if b is None else "changed"
+        title = f"{key[0]} {key[1]}/{key[2]}" if key[1] else f"{key[0]} {key[2]}"
+        unified = "".join(
+            difflib.unified_diff(
+                _yaml_lines(a),
+                _yaml_lines(b),
+                fromfile=f"{title} (before)",
+                tofile=f"{title} (after)",
+            )
+        )
+        fields = field_changes(a or {}, b or {}) if kind == "changed" else []
+        changes.append(ObjectChange(key[0], key[1], key[2], kind, fields, unified))
+    return changes
+
+
+def summary(changes: list[ObjectChange], *, max_objects: int = 6) -> str:
+    """One line: which objects change, what in them, and the CRDs."""
+    crds = [c for c in changes if c.kind == "CustomResourceDefinition"]
+    others = [c for c in changes if c.kind != "CustomResourceDefinition"]
+    parts = []
+    for change in others[:max_objects]:
+        name = f"{change.kind}/{change.name}"
+        if change.change != "changed":
+            parts.append(f"{name} ({change.change})")
+            continue
+        details = []
+        for fc in change.fields[:3]:
+            leaf = re.sub(r"^spec\.template\.spec\.containers\[\d+\]\.", "", fc.path)
+            if isinstance(fc.old, str | int | float) and isinstance(fc.new, str | int | float):
+                details.append(f"{leaf} {fc.old} -> {fc.new}")
+            else:
+                details.append(leaf)
+        more = f", +{len(change.fields) - 3} more" if len(change.fields) > 3 else ""
+        parts.append(f"{name} ({', '.join(details)}{more})")
+    if len(others) > max_objects:
+        parts.append(f"+{len(others) - max_objects} more")
+    text = f"{len(others)} object(s) change: " + "; ".join(parts) if others else "no object changes"
+    if crds:
+        counts = {kind: sum(1 for c in crds if c.change == kind) for kind in ("added", "changed")}
+        kept = sum(1 for c in crds if c.change == "removed")
+        text += (
+            f"; CRDs: {counts['added']} added, {counts['changed']} changed, {kept} kept in cluster"
+        )
+    return text
+
+
+def to_text(changes: list[ObjectChange], colour: bool = False) -> str:
+    """One section per object: its title and change, then the unified diff of its YAML."""
+    if not changes:
+        return "no changes\n"
+    out = []
+    for change in changes:
+        out.append(f"{change.title}: {change.change}\n")
+        for line in change.unified.splitlines(keepends=True):
+            if colour and line.startswith("+") and not line.startswith("+++"):
+                line = f"\x1b[32m{line.rstrip()}\x1b[0m\n"
+            elif colour and line.startswith("-") and not line.startswith("---"):
+                line = f"\x1b[31m{line.rstrip()}\x1b[0m\n"
+            out.append(line)
+        out.append("\n")
+    return "".join(out)
+
+
+# -- the two sides ------------------------------------------------------------------------------
+# Server-set on every Namespace: https://kubernetes.io/docs/reference/labels-annotations-taints/
+_NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+
+
+def rendered_objects(
+    stack_input: StackInput, chart_repo: str | None = None
+) -> list[dict[str, Any]]:
+    """What the stack would apply (the real chart, the same values as the Release)."""
+    from .render import render_stack
+
+    return [o.object for o in render_stack(stack_input, chart_repo=chart_repo)]
+
+
+def _live_crd(raw: Mapping[str, Any]) -> dict[str, Any]:
+    crd = dict(raw)
+    spec = dict(crd.get("spec") or {})
+    if spec.get("conversion") == {"strategy": "None"}:  # the API server's default
+        spec.pop("conversion")
+    crd["spec"] = spec
+    return crd
+
+
+def live_objects(stack_input: StackInput, state: ClusterState) -> list[dict[str, Any]]:
+    """What runs now: the deployed release's manifest, the live CRDs and the Namespace."""
+    spec = stack_input.target.spec
+    objects: list[dict[str, Any]] = []
+    release = state.last_deployed or state.release
+    if release is not None:
+        objects += [d for d in _yaml.load_all(release.manifest) if isinstance(d, dict)]
+    objects += [_live_crd(c.raw) for c in [*state.crds, *state.other_crds] if c.exists and c.raw]
+    if spec.create_namespace and state.namespace_exists:
+        labels = {k: v for k, v in state.namespace_labels.items() if k != _NAMESPACE_NAME_LABEL}
+        metadata: dict[str, Any] = {"name": spec.namespace}
+        if labels:
+            metadata["labels"] = labels
+        objects.append({"apiVersion": "v1", "kind": "Namespace", "metadata": metadata})
+    return objects
+
+
+def release_change(stack_input: StackInput, state: ClusterState) -> list[ObjectChange] | None:
+    """What this update changes inside the release, or None when its version and values are
+    what runs (or nothing runs yet)."""
+    from .chart import build_helm_values
+
+    spec = stack_input.target.spec
+    running = state.last_deployed or state.release
+    if running is None:
+        return None
+    values = build_helm_values(spec)
+    if running.chart_version == spec.helm.version and running.values == values:
+        return None
+    secrets = sensitive_values(spec.helm_values) | sensitive_values(running.values)
+    return diff_objects(live_objects(stack_input, state), rendered_objects(stack_input), secrets)
