@@ -63,6 +63,7 @@ class ObjectChange:
     change: Change
     fields: list[FieldChange] = field(default_factory=list)
     unified: str = ""
+    after: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def title(self) -> str:
@@ -200,8 +201,49 @@ def diff_objects(
             )
         )
         fields = field_changes(a or {}, b or {}) if kind == "changed" else []
-        changes.append(ObjectChange(key[0], key[1], key[2], kind, fields, unified))
+        changes.append(ObjectChange(key[0], key[1], key[2], kind, fields, unified, b or {}))
     return changes
+
+
+_CONTAINER = re.compile(r"^spec\.template\.spec\.(?:init)?[cC]ontainers\[(\d+)\]\.(.+)$")
+_ENV = re.compile(r"^env\[(\d+)\]")
+
+
+def _image_tag(image: Any) -> str:
+    text = str(image)
+    return text.rsplit(":", 1)[-1] if ":" in text.rsplit("/", 1)[-1] else text
+
+
+def describe(change: ObjectChange, limit: int = 3) -> str:
+    """The changed fields in a few words: image tags, env names, then other leaves."""
+    words: list[str] = []
+    labels = False
+    for fc in change.fields:
+        if fc.path.startswith("metadata.labels.") or ".metadata.labels." in fc.path:
+            labels = True
+            continue
+        match = _CONTAINER.match(fc.path)
+        leaf = match[2] if match else fc.path
+        if leaf == "image":
+            words.append(f"image {_image_tag(fc.old)} -> {_image_tag(fc.new)}")
+        elif match and (env := _ENV.match(leaf)):
+            containers = change.after.get("spec", {}).get("template", {}).get("spec", {})
+            try:
+                entry = containers["containers"][int(match[1])]["env"][int(env[1])]
+                words.append(f"env {entry['name']}")
+            except (KeyError, IndexError, TypeError):
+                words.append(leaf)
+        elif isinstance(fc.old, str | int | float) and isinstance(fc.new, str | int | float):
+            words.append(f"{leaf} {fc.old} -> {fc.new}")
+        else:
+            words.append(leaf)
+    unique = list(dict.fromkeys(words))
+    shown = unique[:limit]
+    if labels:
+        shown.append("labels")
+    if len(unique) > limit:
+        shown.append(f"+{len(unique) - limit} more")
+    return ", ".join(shown)
 
 
 def summary(changes: list[ObjectChange], *, max_objects: int = 6) -> str:
@@ -211,18 +253,8 @@ def summary(changes: list[ObjectChange], *, max_objects: int = 6) -> str:
     parts = []
     for change in others[:max_objects]:
         name = f"{change.kind}/{change.name}"
-        if change.change != "changed":
-            parts.append(f"{name} ({change.change})")
-            continue
-        details = []
-        for fc in change.fields[:3]:
-            leaf = re.sub(r"^spec\.template\.spec\.containers\[\d+\]\.", "", fc.path)
-            if isinstance(fc.old, str | int | float) and isinstance(fc.new, str | int | float):
-                details.append(f"{leaf} {fc.old} -> {fc.new}")
-            else:
-                details.append(leaf)
-        more = f", +{len(change.fields) - 3} more" if len(change.fields) > 3 else ""
-        parts.append(f"{name} ({', '.join(details)}{more})")
+        detail = change.change if change.change != "changed" else describe(change)
+        parts.append(f"{name} ({detail})")
     if len(others) > max_objects:
         parts.append(f"+{len(others) - max_objects} more")
     text = f"{len(others)} object(s) change: " + "; ".join(parts) if others else "no object changes"
