@@ -14,6 +14,7 @@ carries, are masked wherever they appear.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -62,13 +63,25 @@ class ObjectChange:
     name: str
     change: Change
     fields: list[FieldChange] = field(default_factory=list)
-    unified: str = ""
-    after: dict[str, Any] = field(default_factory=dict, repr=False)
+    before: dict[str, Any] | None = field(default=None, repr=False)
+    after: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def title(self) -> str:
         where = f"{self.namespace}/{self.name}" if self.namespace else self.name
         return f"{self.kind} {where}"
+
+    @functools.cached_property
+    def unified(self) -> str:
+        """The unified diff of the object's YAML (keys sorted); made when first asked for."""
+        return "".join(
+            difflib.unified_diff(
+                _yaml_lines(self.before),
+                _yaml_lines(self.after),
+                fromfile=f"{self.title} (before)",
+                tofile=f"{self.title} (after)",
+            )
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -191,17 +204,8 @@ def diff_objects(
         if a == b:
             continue
         kind: Change = "added" if a is None else "removed" if b is None else "changed"
-        title = f"{key[0]} {key[1]}/{key[2]}" if key[1] else f"{key[0]} {key[2]}"
-        unified = "".join(
-            difflib.unified_diff(
-                _yaml_lines(a),
-                _yaml_lines(b),
-                fromfile=f"{title} (before)",
-                tofile=f"{title} (after)",
-            )
-        )
         fields = field_changes(a or {}, b or {}) if kind == "changed" else []
-        changes.append(ObjectChange(key[0], key[1], key[2], kind, fields, unified, b or {}))
+        changes.append(ObjectChange(key[0], key[1], key[2], kind, fields, a, b))
     return changes
 
 
@@ -227,7 +231,7 @@ def describe(change: ObjectChange, limit: int = 3) -> str:
         if leaf == "image":
             words.append(f"image {_image_tag(fc.old)} -> {_image_tag(fc.new)}")
         elif match and (env := _ENV.match(leaf)):
-            containers = change.after.get("spec", {}).get("template", {}).get("spec", {})
+            containers = (change.after or {}).get("spec", {}).get("template", {}).get("spec", {})
             try:
                 entry = containers["containers"][int(match[1])]["env"][int(env[1])]
                 words.append(f"env {entry['name']}")
@@ -267,13 +271,22 @@ def summary(changes: list[ObjectChange], *, max_objects: int = 6) -> str:
     return text
 
 
-def to_text(changes: list[ObjectChange], colour: bool = False) -> str:
-    """One section per object: its title and change, then the unified diff of its YAML."""
+def to_text(changes: list[ObjectChange], colour: bool = False, crd_yaml: bool = True) -> str:
+    """One section per object: its title and change, then the unified diff of its YAML.
+
+    ``crd_yaml=False`` lists a CRD's changed field paths instead of diffing megabytes of schema.
+    """
     if not changes:
         return "no changes\n"
     out = []
     for change in changes:
         out.append(f"{change.title}: {change.change}\n")
+        if not crd_yaml and change.kind == "CustomResourceDefinition":
+            out += [f"  {fc.path}\n" for fc in change.fields[:20]]
+            more = len(change.fields) - 20
+            out += [f"  (+{more} more fields)\n"] if more > 0 else []
+            out.append("\n")
+            continue
         for line in change.unified.splitlines(keepends=True):
             if colour and line.startswith("+") and not line.startswith("+++"):
                 line = f"\x1b[32m{line.rstrip()}\x1b[0m\n"

@@ -113,7 +113,7 @@ def log_release_change(stack_input: StackInput, live: Live, release: pulumi.Reso
     if changes is None:
         return
     pulumi.log.info(f"inside the release: {summary(changes)}", resource=release)
-    pulumi.log.debug(to_text(changes), resource=release)
+    pulumi.log.debug(to_text(changes, crd_yaml=False), resource=release)
 
 
 def run() -> PerconaPostgresOperator:
