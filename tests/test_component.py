@@ -257,7 +257,7 @@ def test_the_constructor_is_name_args_opts() -> None:
 
 
 def test_args_form_takes_previous_version_and_plain_manifests_work() -> None:
-    doc = manifest(**PLAIN_HELM)
+    doc = manifest(helm={"manageCrds": False, "acknowledgeIrreversible": "3.0"})
     args = PerconaPostgresOperatorArgs(doc, previous_chart_version="2.9.0")
     run = run_pulumi(lambda: PerconaPostgresOperator("pg", args))
     assert run.one(RELEASE_TYPE).inputs["version"] == "3.0.0"

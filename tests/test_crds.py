@@ -170,7 +170,8 @@ def test_guard_refuses_before_any_crd_or_release(fixture_repo_env: Path) -> None
 
 def test_guard_passes_a_supported_step_from_stack_state(fixture_repo_env: Path) -> None:
     mocks = RecordingMocks(previous_outputs={outputs.CHART_VERSION: "2.9.0"})
-    run = run_program_with(manifest(helm={"version": "3.0.0"}), mocks)
+    doc = manifest(helm={"version": "3.0.0", "acknowledgeIrreversible": "3.0"})
+    run = run_program_with(doc, mocks)
     assert run.one(RELEASE_TYPE).inputs["version"] == "3.0.0"
     assert len(crd_objects(run)) == 8
 
@@ -181,7 +182,9 @@ def test_fresh_stack_passes_the_guard(fixture_repo_env: Path) -> None:
 
 
 def test_guard_override(fixture_repo_env: Path) -> None:
-    doc = manifest(helm={"version": "3.0.0", "allowUnsafeUpgrade": True})
+    doc = manifest(
+        helm={"version": "3.0.0", "allowUnsafeUpgrade": True, "acknowledgeIrreversible": "3.0"}
+    )
     run = run_pulumi(lambda: program(doc, previous="2.7.0"))
     assert run.one(RELEASE_TYPE).inputs["version"] == "3.0.0"
 

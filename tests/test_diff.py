@@ -223,7 +223,7 @@ def test_preview_logs_what_changes_inside_the_release(api: KubeApi) -> None:
     api.add(namespace(NS))
     install(api, FIXTURE_REPO / "pg-operator-2.9.0.tgz", release=RELEASE, namespace=NS)
     stack_input = {
-        "target": manifest(**BASE),
+        "target": manifest(**BASE, helm={"acknowledgeIrreversible": "3.0"}),
         "providerConfig": {"provider": "kubeconfig", "kubeconfig": {"content": api.kubeconfig()}},
     }
     mocks = RecordingMocks(

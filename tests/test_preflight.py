@@ -68,10 +68,17 @@ def test_a_fresh_install_passes(api: KubeApi) -> None:
     assert check(report, "upgrade")[1] == "a fresh install of chart 3.0.0"
 
 
+def test_the_irreversible_step_is_refused_without_its_acknowledgement(api: KubeApi) -> None:
+    api.add(namespace(NS))
+    install(api, package("2.9.0"), release=RELEASE, namespace=NS)
+    status, reason = check(preflight(api, stack=OURS), "upgrade")
+    assert status == "fail" and 'acknowledgeIrreversible: "3.0"' in reason
+
+
 def test_a_supported_step_from_the_live_release_passes(api: KubeApi) -> None:
     api.add(namespace(NS))
     install(api, package("2.9.0"), release=RELEASE, namespace=NS)
-    report = preflight(api, stack=OURS)
+    report = preflight(api, stack=OURS, helm={"acknowledgeIrreversible": "3.0"})
     assert not report.refused, report.failures()
     assert report.installed_version == "2.9.0"
     assert check(report, "upgrade") == ("ok", "chart 2.9.0 -> 3.0.0: a supported step")
@@ -312,7 +319,8 @@ def test_the_program_passes_the_live_version_to_the_guard(api: KubeApi) -> None:
     api.add(namespace(NS))
     install(api, package("2.9.0"), release=RELEASE, namespace=NS)
     mocks = RecordingMocks(previous_outputs={"namespace": NS, "release_name": RELEASE})
-    run = program_run(stack_input(api), mocks, preview=False)
+    doc = stack_input(api, helm={"acknowledgeIrreversible": "3.0"})
+    run = program_run(doc, mocks, preview=False)
     assert run.one(RELEASE_TYPE).inputs["version"] == "3.0.0"
     assert not [w for w in run.logged("WARNING") if "preflight" in w]
 

@@ -22,7 +22,7 @@ from percona_pg_operator.errors import UpgradeGuardError
     ],
 )
 def test_supported_steps_pass(previous: str | None, target: str) -> None:
-    check_transition(previous, target)
+    check_transition(previous, target, acknowledged="3.0")
 
 
 @pytest.mark.parametrize(
@@ -53,4 +53,25 @@ def test_refusal_names_the_path_to_take() -> None:
     ("previous", "target"), [("2.7.0", "2.9.0"), ("2.8.2", "3.0.0"), ("3.0.0", "2.9.0")]
 )
 def test_override_allows(previous: str, target: str) -> None:
-    check_transition(previous, target, allow_unsafe=True)
+    check_transition(previous, target, allow_unsafe=True, acknowledged="3.0")
+
+
+@pytest.mark.parametrize(
+    ("previous", "allow_unsafe"), [("2.9.0", False), ("2.9.3", False), ("2.7.0", True)]
+)
+def test_the_3_0_step_needs_its_acknowledgement(previous: str, allow_unsafe: bool) -> None:
+    """Irreversible: even an allowed unsafe step must name it; the message says why and how."""
+    with pytest.raises(UpgradeGuardError) as info:
+        check_transition(previous, "3.0.0", allow_unsafe=allow_unsafe)
+    message = str(info.value)
+    assert "irreversible" in message and "upstream.pgv2.percona.com" in message
+    assert 'spec.helm.acknowledgeIrreversible: "3.0"' in message
+    assert "update-operator.html" in message
+    with pytest.raises(UpgradeGuardError, match="acknowledgeIrreversible"):
+        check_transition(previous, "3.0.0", allow_unsafe=allow_unsafe, acknowledged="2.9")
+    check_transition(previous, "3.0.0", allow_unsafe=allow_unsafe, acknowledged="3.0")
+
+
+@pytest.mark.parametrize(("previous", "target"), [(None, "3.0.0"), ("3.0.0", "3.0.1")])
+def test_no_acknowledgement_where_nothing_moves(previous: str | None, target: str) -> None:
+    check_transition(previous, target)

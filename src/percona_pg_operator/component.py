@@ -46,9 +46,9 @@ class UpgradeRefusedError(UpgradeGuardError, pulumi.RunError):
     """An upgrade guard refusal that Pulumi shows as a plain message, without a traceback."""
 
 
-def _guard(previous: str | None, target: str, allow_unsafe: bool) -> str:
+def _guard(previous: str | None, target: str, allow_unsafe: bool, acknowledged: str | None) -> str:
     try:
-        check_transition(previous, target, allow_unsafe=allow_unsafe)
+        check_transition(previous, target, allow_unsafe=allow_unsafe, acknowledged=acknowledged)
     except UpgradeGuardError as exc:
         raise UpgradeRefusedError(str(exc)) from None
     return target
@@ -231,11 +231,11 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
     def _guarded_version(self, previous: pulumi.Input[str | None] | None) -> pulumi.Output[str]:
         """The target chart version, resolved only once the upgrade guard has passed."""
         helm = self.target.spec.helm
-        target, allow = helm.version, helm.allow_unsafe_upgrade
+        target, allow, ack = helm.version, helm.allow_unsafe_upgrade, helm.acknowledge_irreversible
         if previous is None or isinstance(previous, str):
-            return pulumi.Output.from_input(_guard(previous, target, allow))
+            return pulumi.Output.from_input(_guard(previous, target, allow, ack))
         return pulumi.Output.from_input(previous).apply(  # type: ignore[arg-type]
-            lambda prev: _guard(prev, target, allow)
+            lambda prev: _guard(prev, target, allow, ack)
         )
 
     def _chart_args(self) -> dict[str, Any]:

@@ -206,7 +206,7 @@ def evaluate(
         Check("cluster", "ok", f"Kubernetes {state.server_version or 'of unknown version'}"),
         _release_check(state, target.release_name, spec.namespace),
         *_owner_check(state, target.release_name, spec.namespace, stack),
-        _upgrade_check(running, package.version, spec.helm.allow_unsafe_upgrade, stack, installed),
+        _upgrade_check(running, package.version, spec, stack, installed),
         _namespace_check(state, spec, stack),
         _databases_check(state, package.app_version or package.version, spec),
         _kubernetes_check(state, package),
@@ -303,12 +303,18 @@ def _owner_check(
 def _upgrade_check(
     running: str | None,
     target: str,
-    allow_unsafe: bool,
+    spec: Spec,
     stack: StackState | None,
     installed: str | None,
 ) -> Check:
+    allow_unsafe = spec.helm.allow_unsafe_upgrade
     try:
-        check_transition(running, target, allow_unsafe=allow_unsafe)
+        check_transition(
+            running,
+            target,
+            allow_unsafe=allow_unsafe,
+            acknowledged=spec.helm.acknowledge_irreversible,
+        )
     except UpgradeGuardError as exc:
         return Check("upgrade", "fail", str(exc))
     source = ""

@@ -79,7 +79,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     stack.workspace.remove_stack("e2e")
 
 
-def deploy(stack: Any, version: str, **spec: Any) -> Any:
+def deploy(stack: Any, version: str, acknowledge: str | None = None, **spec: Any) -> Any:
     manifest = {
         "apiVersion": "kubernetes.project-planton.org/v1",
         "kind": "KubernetesPerconaPostgresOperator",
@@ -87,7 +87,10 @@ def deploy(stack: Any, version: str, **spec: Any) -> Any:
         "spec": {
             "namespace": "percona-e2e",
             "createNamespace": True,
-            "helm": {"version": version},
+            "helm": {
+                "version": version,
+                **({"acknowledgeIrreversible": acknowledge} if acknowledge else {}),
+            },
             **spec,
         },
     }
@@ -147,6 +150,8 @@ def kubectl(*args: str) -> Any:
 
 
 def test_install_upgrade_guard_and_destroy(stack: Any) -> None:
+    from pulumi.automation import CommandError
+
     result = deploy(stack, "2.9.0")
     assert result.outputs["namespace"].value == "percona-e2e"
     assert result.outputs["chart_version"].value == "2.9.0"
@@ -155,13 +160,13 @@ def test_install_upgrade_guard_and_destroy(stack: Any) -> None:
     crd = kubectl("get", "crd", "perconapgclusters.pgv2.percona.com")
     assert crd["metadata"]["annotations"]["pulumi.com/patchForce"] == "true"
 
-    result = deploy(stack, "3.0.0")
+    with pytest.raises(CommandError, match="acknowledgeIrreversible"):
+        deploy(stack, "3.0.0")  # the irreversible step must be named
+    result = deploy(stack, "3.0.0", acknowledge="3.0")
     assert result.outputs["operator_version"].value == "3.0.0"
     kubectl("get", "crd", "postgresclusters.upstream.pgv2.percona.com")
     # The old-group CRD left the stack but stayed in the cluster.
     kubectl("get", "crd", "postgresclusters.postgres-operator.crunchydata.com")
-
-    from pulumi.automation import CommandError
 
     with pytest.raises(CommandError, match="is a downgrade"):
         deploy(stack, "2.9.0")

@@ -113,26 +113,40 @@ def upgrade_steps(current: str | None, available: list[str]) -> list[str]:
     return steps
 
 
-def check_transition(previous: str | None, target: str, *, allow_unsafe: bool = False) -> None:
-    """Raise UpgradeGuardError when ``previous -> target`` is not a supported single step."""
-    if not previous or allow_unsafe:
+def check_transition(
+    previous: str | None,
+    target: str,
+    *,
+    allow_unsafe: bool = False,
+    acknowledged: str | None = None,
+) -> None:
+    """Raise UpgradeGuardError when ``previous -> target`` is not a supported single step, or
+    crosses an irreversible step that ``acknowledged`` does not name (``"3.0"``)."""
+    if not previous:
         return
     old, new = parse_version(previous), parse_version(target)
     if new == old:
         return
     hint = "set spec.helm.allowUnsafeUpgrade: true to do it anyway"
-    if new < old:
+    if not allow_unsafe and new < old:
         raise UpgradeGuardError(
             f"chart {previous} -> {target} is a downgrade, which Percona does not support "
             f"(CRDs and stored objects may not go back); {hint}"
         )
-    if new[:2] == old[:2] or new[:2] == next_minor(*old[:2]):
-        return
-    path = " -> ".join([f"{old[0]}.{old[1]}.x", *upgrade_path(old[:2], new[:2])])
-    raise UpgradeGuardError(
-        f"chart {previous} -> {target} skips a minor version; Percona upgrades one minor at a "
-        f"time: {path}, applying each in turn; {hint}"
-    )
+    supported = new[:2] == old[:2] or new[:2] == next_minor(*old[:2])
+    if not allow_unsafe and not supported:
+        path = " -> ".join([f"{old[0]}.{old[1]}.x", *upgrade_path(old[:2], new[:2])])
+        raise UpgradeGuardError(
+            f"chart {previous} -> {target} skips a minor version; Percona upgrades one minor at "
+            f"a time: {path}, applying each in turn; {hint}"
+        )
+    # Even an allowed unsafe step needs the irreversible one named.
+    for line, what in sorted(IRREVERSIBLE_STEPS.items()):
+        if old[:2] < line <= new[:2] and acknowledged != f"{line[0]}.{line[1]}":
+            raise UpgradeGuardError(
+                f"chart {previous} -> {target} is {what}; to take this step set "
+                f'spec.helm.acknowledgeIrreversible: "{line[0]}.{line[1]}"'
+            )
 
 
 # -- Kubernetes version constraints (Chart.yaml `kubeVersion`) ---------------------------------

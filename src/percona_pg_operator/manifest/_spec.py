@@ -147,6 +147,13 @@ class HelmSettings(Model):
         default=False,
         description="Allow a downgrade or a skipped minor version, which Percona does not support.",
     )
+    acknowledge_irreversible: str | None = Field(
+        default=None,
+        description=(
+            'The irreversible step this change may take, e.g. "3.0" for 2.9 -> 3.0 (the upstream '
+            "CRDs move to a new API group and every cluster's objects migrate; no way back)"
+        ),
+    )
 
     @field_validator("version")
     @classmethod
