@@ -37,6 +37,7 @@ CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
 CONFIG_GROUP_TYPE = "kubernetes:yaml/v2:ConfigGroup"
 PROVIDER_TYPE = "pulumi:providers:kubernetes"
 STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
+DYNAMIC_TYPE = "pulumi-python:dynamic:Resource"
 COMPONENT_TYPE = "percona-pg-operator:index:PerconaPostgresOperator"
 
 
@@ -75,6 +76,13 @@ class RecordingMocks(pulumi.runtime.Mocks):
         state = dict(args.inputs)
         if args.typ == STACK_REFERENCE_TYPE:
             state = {"name": args.name, "outputs": self.previous_outputs, "secretOutputNames": []}
+        elif args.typ == DYNAMIC_TYPE:
+            # What the verification reports once the cluster came through.
+            state.update(
+                operatorVersion=self.app_version,
+                verifiedAt="2026-11-26T00:00:00Z",
+                databasesChecked=[],
+            )
         elif args.typ == RELEASE_TYPE:
             state["status"] = {
                 "appVersion": self.app_version,

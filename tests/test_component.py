@@ -11,6 +11,7 @@ from conftest import EXAMPLES, manifest
 from pulumi_harness import (
     COMPONENT_TYPE,
     CONFIG_GROUP_TYPE,
+    DYNAMIC_TYPE,
     NAMESPACE_TYPE,
     PROVIDER_TYPE,
     RELEASE_TYPE,
@@ -69,7 +70,7 @@ def test_each_example_registers_its_resources(
     run = run_pulumi(lambda: build(parse_document(doc, "t")))
     spec = stack_input.target.spec
     types = sorted(r.type for r in run.registrations)
-    expected = [COMPONENT_TYPE, PROVIDER_TYPE, RELEASE_TYPE]
+    expected = [COMPONENT_TYPE, PROVIDER_TYPE, RELEASE_TYPE, DYNAMIC_TYPE]
     if spec.create_namespace:
         expected.append(NAMESPACE_TYPE)
     assert types == sorted(expected)
@@ -135,7 +136,7 @@ def test_children_parented_to_component_and_use_explicit_provider() -> None:
     for child in children:
         assert child.parent == component.urn, child.name
     for child in children:
-        if child.type != PROVIDER_TYPE:
+        if child.type not in (PROVIDER_TYPE, DYNAMIC_TYPE):  # verification: its own provider
             assert child.provider.startswith(provider.urn + "::"), child.name
 
 

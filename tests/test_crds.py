@@ -143,10 +143,17 @@ def test_directory_repo_installs_the_verified_package(fixture_repo_env: Path) ->
     assert "repositoryOpts" not in run.one(RELEASE_TYPE).inputs
 
 
-def test_operator_version_is_the_chart_app_version(fixture_repo_env: Path) -> None:
-    run = run_pulumi(lambda: program(manifest(helm={"version": "2.8.2"})))
+def test_operator_version_is_the_verified_image_else_the_chart_app_version(
+    fixture_repo_env: Path,
+) -> None:
+    unverified = manifest(helm={"version": "2.8.2"}, verify={"enabled": False})
+    run = run_pulumi(lambda: program(unverified))
     assert run.stack_outputs[outputs.OPERATOR_VERSION] == "2.8.2"
     assert run.stack_outputs[outputs.CHART_VERSION] == "2.8.2"
+    verified = run_pulumi(
+        lambda: program(manifest(helm={"version": "2.8.2"})), RecordingMocks(app_version="2.8.1")
+    )
+    assert verified.stack_outputs[outputs.OPERATOR_VERSION] == "2.8.1", "what runs, once verified"
 
 
 def run_program_with(doc: dict[str, Any], mocks: RecordingMocks) -> Any:

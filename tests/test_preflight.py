@@ -418,7 +418,14 @@ def test_cli_status(api: KubeApi, tmp_path: Path) -> None:
     assert doc["release"]["chart_version"] == "2.7.0" and doc["release"]["status"] == "deployed"
     assert doc["operator"]["ready"] is True
     assert doc["databases"] == [
-        {"name": "db", "namespace": NS, "cr_version": "2.7.0", "state": "ready", "ready": True}
+        {
+            "name": "db",
+            "namespace": NS,
+            "cr_version": "2.7.0",
+            "state": "ready",
+            "conditions": [],
+            "ready": True,
+        }
     ]
     assert doc["upgrade_path"]["steps"] == ["2.8.2", "2.9.0", "3.0.0"]
     assert doc["upgrade_path"]["newest"] == "3.0.0"

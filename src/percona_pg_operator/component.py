@@ -9,6 +9,8 @@ component registers anything.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,11 +25,15 @@ from .chart import (
     build_helm_values,
     chart_repo_url,
     check_transition,
+    crosses_api_group_move,
+    database_namespaces,
+    operator_image,
     resolve_chart,
 )
-from .cluster import build_provider, provider_args
+from .cluster import ClusterCredentials, build_provider, cluster_credentials, provider_args
 from .errors import UpgradeGuardError
 from .manifest import KubernetesPerconaPostgresOperator, StackInput, parse_document
+from .verification import OperatorVerification
 
 TYPE_TOKEN = "percona-pg-operator:index:PerconaPostgresOperator"
 CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
@@ -64,6 +70,8 @@ class PerconaPostgresOperatorArgs:
     - ``manifest``: a stack input or a bare manifest, as a model or as its parsed YAML/JSON.
     - ``previous_chart_version``: the chart version deployed now (``None`` for a fresh install);
       the upgrade guard refuses unsupported steps from it before anything changes.
+    - ``ready_databases``: the PerconaPGClusters that were ready before (``namespace/name``);
+      the verification step requires them ready again.
     - ``upstream_aliases``: alias the provider, Namespace and Release to the names
       project-planton's Go module gives them at the top of the stack, so a stack that module
       deployed is updated in place. For the stack program; off by default, because in another
@@ -73,6 +81,9 @@ class PerconaPostgresOperatorArgs:
     manifest: Manifest
     previous_chart_version: pulumi.Input[str | None] | None = None
     upstream_aliases: bool = False
+    # PerconaPGClusters ("namespace/name") that were ready before this change: verification
+    # requires them ready again. The program fills it from the live cluster.
+    ready_databases: tuple[str, ...] = ()
 
 
 def _stack_input(manifest: Manifest) -> StackInput:
@@ -128,6 +139,11 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
         values = build_helm_values(spec)
         # The caller's provider, or the arguments of our own (credentials checked now).
         callers = _callers_provider(opts)
+        credentials = (
+            cluster_credentials(stack_input.provider_config)
+            if callers is None or stack_input.provider_config is not None
+            else None
+        )
         source: pulumi.ProviderResource | k8s.ProviderArgs = (
             callers if callers is not None else provider_args(stack_input.provider_config)
         )
@@ -215,6 +231,15 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
             if package is not None and package.app_version
             else release.status.apply(lambda status: status.app_version or "")
         )
+        self.verification = self._verification(
+            name, args, credentials, values, version, release, callers is not None
+        )
+        if self.verification is not None:
+            chart_app = self.operator_version
+            # The running image's tag, once verified; the chart's appVersion for a digest.
+            self.operator_version = pulumi.Output.all(
+                self.verification.operatorVersion, chart_app
+            ).apply(lambda v: v[0] or v[1])
         self.crds = pulumi.Output.from_input(chart.crds.names if chart.crds else [])
         self.register_outputs(self.outputs())
 
@@ -227,6 +252,59 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
             outputs.OPERATOR_VERSION: self.operator_version,
             outputs.CRDS: self.crds,
         }
+
+    def _verification(
+        self,
+        name: str,
+        args: PerconaPostgresOperatorArgs,
+        credentials: ClusterCredentials | None,
+        values: dict[str, Any],
+        version: pulumi.Output[str],
+        release: k8s.helm.v3.Release,
+        callers_provider: bool,
+    ) -> OperatorVerification | None:
+        """The check after the Release (on by default; see spec.verify)."""
+        spec = self.target.spec
+        if not spec.verify.enabled:
+            return None
+        if credentials is None:
+            pulumi.log.warn(
+                "verification skipped: it cannot read the credentials of a provider given in "
+                "the resource options; give provider_config too (the provider in the options "
+                "still deploys), or set spec.verify.enabled: false to silence this",
+                resource=self,
+            )
+            return None
+        package = self.chart.package
+        app_version = package.app_version if package is not None else spec.helm.version
+        target = spec.helm.version
+        migrate = pulumi.Output.from_input(args.previous_chart_version).apply(
+            lambda previous: crosses_api_group_move(previous, target)
+        )
+        props: dict[str, Any] = {
+            "kubeconfig": (
+                pulumi.Output.secret(credentials.kubeconfig) if credentials.kubeconfig else None
+            ),
+            "context": credentials.context,
+            "namespace": spec.namespace,
+            "release": self.target.release_name,
+            "image": operator_image(values, app_version),
+            "crds": self.chart.crds.served_versions() if self.chart.crds else {},
+            "migrateApiGroup": migrate,
+            "readyBefore": sorted(args.ready_databases),
+            "databaseNamespaces": database_namespaces(spec),
+            "timeoutSeconds": spec.verify.timeout_seconds,
+            "pollSeconds": spec.verify.poll_seconds,
+            "chartVersion": version,
+            "valuesHash": hashlib.sha256(
+                json.dumps(values, sort_keys=True, default=str).encode()
+            ).hexdigest(),
+        }
+        return OperatorVerification(
+            f"{name}-verification",
+            props,
+            pulumi.ResourceOptions(parent=self, depends_on=[release]),
+        )
 
     def _guarded_version(self, previous: pulumi.Input[str | None] | None) -> pulumi.Output[str]:
         """The target chart version, resolved only once the upgrade guard has passed."""

@@ -71,3 +71,10 @@ class ClusterPermissionError(ClusterError):
 
 class PreflightRefusedError(PerconaPgOperatorError):
     """What the cluster shows makes the change unsafe; the message lists every reason."""
+
+
+class VerificationError(PerconaPgOperatorError):
+    """After the change, the operator, its CRDs or the databases did not come through in time.
+
+    The message names each object with its conditions and newest events.
+    """

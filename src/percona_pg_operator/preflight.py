@@ -34,6 +34,7 @@ from .chart import (
     ChartRepository,
     chart_repo_url,
     check_transition,
+    database_namespaces,
     kube_version_satisfies,
     load_managed_crds,
     parse_version,
@@ -129,16 +130,6 @@ def preflight_enabled(environ: Mapping[str, str] | None = None) -> bool:
     if value not in ("on", "off"):
         raise PreflightRefusedError(f"env {PREFLIGHT_ENV} must be on or off, not {value!r}")
     return value == "on"
-
-
-def database_namespaces(spec: Spec) -> list[str] | None:
-    """Where the operator looks for PerconaPGClusters (None: every namespace)."""
-    mode = spec.tenancy.mode
-    if mode == "all_namespaces":
-        return None
-    if mode == "namespaces":
-        return watched_namespaces(spec)
-    return [spec.namespace]
 
 
 def target_package(stack_input: StackInput, version: str | None = None) -> ChartPackage:

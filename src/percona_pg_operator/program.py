@@ -127,6 +127,11 @@ def run() -> PerconaPostgresOperator:
                 stack_input,
                 previous_chart_version=previous_chart_version(stack_input, live),
                 upstream_aliases=True,
+                ready_databases=tuple(
+                    f"{db.namespace}/{db.name}" for db in live.state.databases if db.ready
+                )
+                if live is not None
+                else (),
             ),
         )
         if live is not None and pulumi.runtime.is_dry_run():

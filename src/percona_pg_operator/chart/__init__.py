@@ -17,9 +17,17 @@ from ._repository import (
     is_local_repo,
 )
 from ._source import ChartSource, resolve_chart
-from ._values import ValueProblem, build_helm_values, values_problems, watched_namespaces
+from ._values import (
+    ValueProblem,
+    build_helm_values,
+    database_namespaces,
+    operator_image,
+    values_problems,
+    watched_namespaces,
+)
 from ._versions import (
     check_transition,
+    crosses_api_group_move,
     kube_version_satisfies,
     parse_version,
     supported_cr_lines,
@@ -41,9 +49,12 @@ __all__ = [
     "cache_root",
     "chart_repo_url",
     "check_transition",
+    "crosses_api_group_move",
+    "database_namespaces",
     "is_local_repo",
     "kube_version_satisfies",
     "load_managed_crds",
+    "operator_image",
     "parse_version",
     "resolve_chart",
     "supported_cr_lines",

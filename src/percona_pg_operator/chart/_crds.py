@@ -55,6 +55,15 @@ class ManagedCrds:
             atomic_write(cache, json.dumps(docs).encode())
         return docs
 
+    def served_versions(self) -> dict[str, list[str]]:
+        """Each CRD's name and the versions it serves."""
+        return {
+            str(crd["metadata"]["name"]): sorted(
+                str(v["name"]) for v in crd["spec"]["versions"] if v.get("served")
+            )
+            for crd in self.objects()
+        }
+
     def objects(self) -> list[dict[str, Any]]:
         """The CRDs as this package applies them (with its annotations)."""
         return [json.loads(doc) for doc in self.manifest.split(_DOC_SEPARATOR)]

@@ -59,6 +59,16 @@ def watched_namespaces(spec: Spec) -> list[str]:
     return names
 
 
+def database_namespaces(spec: Spec) -> list[str] | None:
+    """Where the operator looks for PerconaPGClusters (None: every namespace)."""
+    mode = spec.tenancy.mode
+    if mode == "all_namespaces":
+        return None
+    if mode == "namespaces":
+        return watched_namespaces(spec)
+    return [spec.namespace]
+
+
 def _set_fields(cpu_memory: CpuMemory) -> dict[str, str]:
     return {k: v for k in ("cpu", "memory") if (v := getattr(cpu_memory, k)) is not None}
 
@@ -219,3 +229,12 @@ def build_helm_values(spec: Spec) -> dict[str, Any]:
     """The chart values for this (validated, hence consistent) spec."""
     merged = _deep_merge(_default_values(spec), spec.helm_values)
     return _deep_merge(merged, _typed_values(spec))
+
+
+def operator_image(values: dict[str, Any], app_version: str) -> str:
+    """The operator image the chart runs for these values (templates/_helpers.tpl
+    ``postgres-operator.image``: ``image`` if set, else ``operatorImageRepository:appVersion``)."""
+    if values.get("image"):
+        return str(values["image"])
+    repository = values.get("operatorImageRepository") or defaults.IMAGE_REPOSITORY
+    return f"{repository}:{app_version}"

@@ -45,6 +45,9 @@ IRREVERSIBLE_STEPS: dict[tuple[int, int], str] = {
     ),
 }
 
+# The line from which the operator runs on the renamed upstream CRDs (and migrates to them).
+API_GROUP_MOVE = (3, 0)
+
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)")
 
 
@@ -60,6 +63,13 @@ def next_minor(major: int, minor: int) -> tuple[int, int]:
     if LAST_MINOR_OF_MAJOR.get(major) == minor:
         return major + 1, 0
     return major, minor + 1
+
+
+def crosses_api_group_move(previous: str | None, target: str) -> bool:
+    """Whether ``previous -> target`` takes the operator onto the renamed upstream CRDs."""
+    if not previous:
+        return False
+    return parse_version(previous)[:2] < API_GROUP_MOVE <= parse_version(target)[:2]
 
 
 def previous_minor(major: int, minor: int) -> tuple[int, int] | None:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from ._live import ClusterClient, ClusterState, read_cluster
     from ._provider import build_provider, provider_args
     from ._tokens import GKE_KEY_ENV, eks_exec_credential, gke_exec_credential
+    from ._verify import Expectations, Verified, verify
 
 _EXPORTS = {
     "HelmRelease": "._helm",
@@ -36,6 +37,9 @@ _EXPORTS = {
     "provider_args": "._provider",
     "GKE_KEY_ENV": "._tokens",
     "eks_exec_credential": "._tokens",
+    "Expectations": "._verify",
+    "Verified": "._verify",
+    "verify": "._verify",
     "gke_exec_credential": "._tokens",
 }
 
@@ -44,7 +48,9 @@ __all__ = [
     "ClusterClient",
     "ClusterCredentials",
     "ClusterState",
+    "Expectations",
     "HelmRelease",
+    "Verified",
     "build_provider",
     "cluster_credentials",
     "eks_exec_credential",
@@ -52,6 +58,7 @@ __all__ = [
     "provider_args",
     "read_cluster",
     "require_exec_command",
+    "verify",
 ]
 
 

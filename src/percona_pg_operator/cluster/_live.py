@@ -30,7 +30,7 @@ from lightkube.core.exceptions import ConfigError
 from lightkube.generic_resource import create_namespaced_resource
 from lightkube.resources.apiextensions_v1 import CustomResourceDefinition
 from lightkube.resources.apps_v1 import Deployment
-from lightkube.resources.core_v1 import Namespace, Secret
+from lightkube.resources.core_v1 import Event, Namespace, Secret
 
 from .. import _yaml
 from ..errors import ClusterError, ClusterPermissionError, ClusterUnreachableError
@@ -62,10 +62,23 @@ class OperatorDeployment:
     images: list[str]
     replicas: int
     ready_replicas: int
+    updated_replicas: int = 0
+    generation: int = 0
+    observed_generation: int = 0
+    conditions: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def ready(self) -> bool:
         return self.replicas > 0 and self.ready_replicas >= self.replicas
+
+    @property
+    def rolled_out(self) -> bool:
+        """The controller saw the newest spec and every replica runs it and is ready."""
+        return (
+            self.ready
+            and self.observed_generation >= self.generation
+            and self.updated_replicas >= self.replicas
+        )
 
 
 @dataclass(frozen=True)
@@ -88,10 +101,14 @@ class DatabaseCluster:
     namespace: str
     cr_version: str
     state: str
+    conditions: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def ready(self) -> bool:
         return self.state == "ready"
+
+    def condition(self, kind: str) -> dict[str, str] | None:
+        return next((c for c in self.conditions if c.get("type") == kind), None)
 
 
 @dataclass(frozen=True)
@@ -317,12 +334,41 @@ class ClusterClient:
         deployment = found[0]
         spec = deployment.spec
         containers = spec.template.spec.containers if spec and spec.template.spec else []
+        status = deployment.status
         return OperatorDeployment(
             name=deployment.metadata.name if deployment.metadata else "",
             images=[c.image or "" for c in containers],
             replicas=spec.replicas if spec and spec.replicas is not None else 1,
-            ready_replicas=(deployment.status.readyReplicas or 0) if deployment.status else 0,
+            ready_replicas=(status.readyReplicas or 0) if status else 0,
+            updated_replicas=(status.updatedReplicas or 0) if status else 0,
+            generation=(deployment.metadata.generation or 0) if deployment.metadata else 0,
+            observed_generation=(status.observedGeneration or 0) if status else 0,
+            conditions=[
+                {
+                    "type": c.type,
+                    "status": c.status,
+                    "reason": c.reason or "",
+                    "message": c.message or "",
+                }
+                for c in (status.conditions or [] if status else [])
+            ],
         )
+
+    def events(self, namespace: str, name: str, limit: int = 5) -> list[str]:
+        """The newest events about an object, as ``Reason: message``."""
+        found = self._list(
+            Event,
+            namespace=namespace,
+            resource="events",
+            fields={"involvedObject.name": name},
+        )
+
+        def when(event: Any) -> str:
+            stamp = event.lastTimestamp or event.eventTime or event.firstTimestamp
+            return str(stamp or "")
+
+        newest = sorted(found, key=when)[-limit:]
+        return [f"{e.reason or e.type}: {e.message or ''}".strip() for e in newest]
 
     def crds(self, names: Iterable[str]) -> list[CrdState]:
         states = []
@@ -377,6 +423,11 @@ class ClusterClient:
                     namespace=obj.metadata.namespace or "",
                     cr_version=str(spec.get("crVersion") or ""),
                     state=str(status.get("state") or "unknown"),
+                    conditions=[
+                        {k: str(c.get(k) or "") for k in ("type", "status", "reason", "message")}
+                        for c in status.get("conditions") or []
+                        if isinstance(c, dict)
+                    ],
                 )
             )
         return sorted(clusters, key=lambda c: (c.namespace, c.name))
@@ -388,6 +439,7 @@ class ClusterClient:
         namespace: str,
         resource: str,
         labels: Mapping[str, str] | None = None,
+        fields: Mapping[str, str] | None = None,
         allow_missing: bool = False,
     ) -> list[Any]:
         return self._call(
@@ -397,6 +449,7 @@ class ClusterClient:
                     namespace=namespace,
                     chunk_size=PAGE_SIZE,
                     labels=dict(labels) if labels is not None else None,
+                    fields=dict(fields) if fields is not None else None,
                 )
             ),
             verb="list",

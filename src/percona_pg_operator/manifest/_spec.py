@@ -391,6 +391,20 @@ class NamespacePodSecurity(Model):
         return value
 
 
+class Verification(Model):
+    """The check ``pulumi up`` runs after the Release (see README, Upgrading)."""
+
+    enabled: bool = Field(
+        default=True,
+        description=(
+            "false skips it: a foot-gun, only for clusters where the operator cannot become "
+            "ready by design"
+        ),
+    )
+    timeout_seconds: int = Field(default=600, gt=0, le=86400)
+    poll_seconds: int = Field(default=5, gt=0, le=600)
+
+
 class Spec(Model):
     target_cluster: TargetCluster | None = None
     namespace: Annotated[
@@ -418,6 +432,7 @@ class Spec(Model):
     scheduling: Scheduling = Scheduling()
     operator: OperatorSettings = OperatorSettings()
     namespace_pod_security: NamespacePodSecurity = NamespacePodSecurity()
+    verify: Verification = Verification()
     helm_values: dict[str, Any] = Field(
         default={},
         description=(
