@@ -176,11 +176,25 @@ def operator_deployment(
     ]
     deployment = next(d for d in docs if d["kind"] == "Deployment")
     replicas = deployment["spec"].get("replicas", 1)
+    available = "True" if ready >= replicas else "False"
     deployment["status"] = {
         "replicas": replicas,
         "readyReplicas": ready,
+        "updatedReplicas": ready,
         "availableReplicas": ready,
         "observedGeneration": 1,
+        "conditions": [
+            {
+                "type": "Available",
+                "status": available,
+                "reason": "MinimumReplicasAvailable"
+                if available == "True"
+                else "MinimumReplicasUnavailable",
+                "message": f"Deployment has {ready} of {replicas} replicas available.",
+                "lastTransitionTime": "2026-11-01T12:00:00Z",
+                "lastUpdateTime": "2026-11-01T12:00:00Z",
+            }
+        ],
     }
     return validate(deployment)
 
@@ -208,7 +222,12 @@ def established_crd(crd: dict[str, Any]) -> dict[str, Any]:
 
 
 def percona_pg_cluster(
-    crd: dict[str, Any], name: str, namespace: str, cr_version: str, state: str = "ready"
+    crd: dict[str, Any],
+    name: str,
+    namespace: str,
+    cr_version: str,
+    state: str = "ready",
+    conditions: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """A PerconaPGCluster, checked against the chart CRD's own OpenAPI schema."""
     obj = {
@@ -230,7 +249,7 @@ def percona_pg_cluster(
             ],
             "backups": {"pgbackrest": {"repos": [{"name": "repo1"}]}},
         },
-        "status": {"state": state},
+        "status": {"state": state, **({"conditions": conditions} if conditions else {})},
     }
     _schema_validator(json.dumps(crd, sort_keys=True)).validate(obj)
     return obj
@@ -268,6 +287,21 @@ class KubeApi:
         plural = _PLURALS[obj["kind"]]
         self.objects.setdefault((prefix, plural), []).append(obj)
 
+    def replace(self, obj: dict[str, Any]) -> None:
+        """Put ``obj`` in place of the object of the same kind, namespace and name."""
+        group_version = obj["apiVersion"]
+        prefix = "/api/v1" if group_version == "v1" else f"/apis/{group_version}"
+        items = self.objects.setdefault((prefix, _PLURALS[obj["kind"]]), [])
+        meta = obj["metadata"]
+        with self.lock:
+            items[:] = [
+                o
+                for o in items
+                if (o["metadata"]["name"], o["metadata"].get("namespace"))
+                != (meta["name"], meta.get("namespace"))
+            ]
+            items.append(obj)
+
     def crd_installed(self, plural: str) -> bool:
         crds = self.objects.get(("/apis/apiextensions.k8s.io/v1", "customresourcedefinitions"), [])
         return any(c["spec"]["names"]["plural"] == plural for c in crds)
@@ -292,6 +326,7 @@ class KubeApi:
 
 
 _PLURALS = {
+    "Event": "events",
     "Namespace": "namespaces",
     "Secret": "secrets",
     "Deployment": "deployments",
@@ -319,6 +354,41 @@ def _matches(obj: dict[str, Any], selector: str) -> bool:
         if labels.get(key) != value:
             return False
     return True
+
+
+def _fields_match(obj: dict[str, Any], selector: str) -> bool:
+    """Field selectors on dotted paths, equality only (e.g. involvedObject.name=x)."""
+    for term in filter(None, selector.split(",")):
+        path, _, value = term.partition("=")
+        node: Any = obj
+        for part in path.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if str(node) != value:
+            return False
+    return True
+
+
+def event(
+    namespace: str, kind: str, name: str, reason: str, message: str, at: str
+) -> dict[str, Any]:
+    return validate(
+        {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {
+                "name": f"{name}.{abs(hash((reason, at))) % 10**8}",
+                "namespace": namespace,
+            },
+            "involvedObject": {"kind": kind, "name": name, "namespace": namespace},
+            "reason": reason,
+            "message": message,
+            "type": "Warning",
+            "lastTimestamp": at,
+            "firstTimestamp": at,
+            "count": 1,
+            "source": {"component": "test"},
+        }
+    )
 
 
 def _handler(api: KubeApi) -> type[BaseHTTPRequestHandler]:
@@ -399,6 +469,7 @@ def _handler(api: KubeApi) -> type[BaseHTTPRequestHandler]:
                     self.reply(404, _status(404, "NotFound", f'{plural} "{name}" not found'))
                 return
             items = [o for o in items if _matches(o, query.get("labelSelector", ""))]
+            items = [o for o in items if _fields_match(o, query.get("fieldSelector", ""))]
             start = int(query.get("continue") or 0)
             limit = int(query.get("limit") or 0) or len(items) or 1
             page = items[start : start + limit]
@@ -549,3 +620,15 @@ def install(
     api.add(deployment(package, release, namespace, ready))
     for crd in chart_crds(package):
         api.add(crd)
+
+
+def migration_condition(status: str, reason: str, message: str) -> dict[str, Any]:
+    """The operator's APIGroupMigration condition (a metav1.Condition)."""
+    return {
+        "type": "APIGroupMigration",
+        "status": status,
+        "reason": reason,
+        "message": message,
+        "lastTransitionTime": "2026-11-01T12:00:00Z",
+        "observedGeneration": 1,
+    }

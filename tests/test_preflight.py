@@ -470,3 +470,16 @@ def test_the_program_refuses_each_unsafe_state(
     with pytest.raises(pulumi.RunError, match=fragment):
         program_run(stack_input(api, **spec), mocks, preview=False)
     assert not [r for r in mocks.registrations if r.type in (RELEASE_TYPE, CONFIG_GROUP_TYPE)]
+
+
+def test_the_program_hands_the_ready_databases_to_verification(api: KubeApi) -> None:
+    from pulumi_harness import DYNAMIC_TYPE
+
+    api.add(namespace(NS))
+    install(api, package("2.9.0"), release=RELEASE, namespace=NS)
+    crd = cluster_crd(package("2.9.0"))
+    api.add(percona_pg_cluster(crd, "up", NS, "2.9.0"))
+    api.add(percona_pg_cluster(crd, "down", NS, "2.9.0", "initializing"))
+    mocks = RecordingMocks(previous_outputs={"namespace": NS, "release_name": RELEASE})
+    run = program_run(stack_input(api, helm={"version": "2.9.0"}), mocks, preview=False)
+    assert run.one(DYNAMIC_TYPE).inputs["readyBefore"] == [f"{NS}/up"]

@@ -1,0 +1,302 @@
+"""Verification after a change, against the local API server: passes, times out with the objects,
+conditions and events at fault, sees the 3.0 migration finish after some polls."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import FIXTURE_REPO, manifest
+from kube_api import (
+    KubeApi,
+    chart_crds,
+    cluster_crd,
+    deployment,
+    event,
+    install,
+    migration_condition,
+    namespace,
+    percona_pg_cluster,
+    serve,
+)
+from pulumi_harness import DYNAMIC_TYPE, RELEASE_TYPE, RecordingMocks, run_pulumi
+
+from percona_pg_operator.cluster import ClusterClient, ClusterCredentials, Expectations, verify
+from percona_pg_operator.errors import VerificationError
+from percona_pg_operator.verification import VerificationProvider
+
+NS, RELEASE = "pgo", "pg-op"
+PACKAGE = FIXTURE_REPO / "pg-operator-3.0.0.tgz"
+IMAGE = "docker.io/percona/percona-postgresql-operator:3.0.0"
+DONE = migration_condition("True", "APIGroupMigrationCompleted", "All owner references are updated")
+RUNNING = migration_condition(
+    "False", "APIGroupMigrationInProgress", "Waiting for owner references to be updated"
+)
+
+
+@pytest.fixture
+def api() -> Iterator[KubeApi]:
+    with serve() as server:
+        yield server
+
+
+def served(package: Path = PACKAGE) -> dict[str, list[str]]:
+    return {
+        c["metadata"]["name"]: sorted(v["name"] for v in c["spec"]["versions"] if v["served"])
+        for c in chart_crds(package)
+    }
+
+
+def expectations(**overrides: Any) -> Expectations:
+    base: dict[str, Any] = {
+        "namespace": NS,
+        "release": RELEASE,
+        "image": IMAGE,
+        "crds": served(),
+        "migrate_api_group": True,
+        "ready_before": [f"{NS}/db"],
+        "database_namespaces": [NS],
+    }
+    return Expectations(**{**base, **overrides})
+
+
+class FakeTime:
+    """A clock that advances only when the code under test sleeps."""
+
+    def __init__(self, on_sleep: Callable[[int], None] | None = None) -> None:
+        self.now = 0.0
+        self.sleeps = 0
+        self.on_sleep = on_sleep
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        self.sleeps += 1
+        if self.on_sleep is not None:
+            self.on_sleep(self.sleeps)
+
+
+def run_verify(api: KubeApi, expect: Expectations, time: FakeTime, timeout: float = 60) -> Any:
+    credentials = ClusterCredentials(kubeconfig=api.kubeconfig())
+    with ClusterClient.connect(credentials, sleep=lambda _: None) as client:
+        return verify(client, expect, timeout=timeout, poll=5, sleep=time.sleep, clock=time.clock)
+
+
+def healthy(api: KubeApi, condition: dict[str, Any] = DONE) -> None:
+    api.add(namespace(NS))
+    install(api, PACKAGE, release=RELEASE, namespace=NS)
+    api.add(percona_pg_cluster(cluster_crd(PACKAGE), "db", NS, "2.9.0", conditions=[condition]))
+
+
+def test_everything_through_passes_at_once(api: KubeApi) -> None:
+    healthy(api)
+    time = FakeTime()
+    verified = run_verify(api, expectations(), time)
+    assert verified.operator_version == "3.0.0"
+    assert verified.databases_checked == [f"{NS}/db"]
+    assert verified.verified_at.endswith("Z")
+    assert time.sleeps == 0
+
+
+def test_the_3_0_migration_is_awaited_until_it_finishes(api: KubeApi) -> None:
+    healthy(api, RUNNING)
+
+    def finish(polls: int) -> None:
+        if polls == 3:
+            api.replace(
+                percona_pg_cluster(cluster_crd(PACKAGE), "db", NS, "2.9.0", conditions=[DONE])
+            )
+
+    time = FakeTime(finish)
+    verified = run_verify(api, expectations(), time)
+    assert time.sleeps == 3, "three polls saw the migration still running"
+    assert verified.databases_checked == [f"{NS}/db"]
+
+
+def test_a_migration_that_does_not_finish_times_out_naming_the_cluster(api: KubeApi) -> None:
+    healthy(api, RUNNING)
+    api.add(
+        event(
+            NS,
+            "PerconaPGCluster",
+            "db",
+            "OwnerRefMigration",
+            "still owned: pvc/data",
+            "2026-11-01T12:01:00Z",
+        )
+    )
+    with pytest.raises(VerificationError) as info:
+        run_verify(api, expectations(), FakeTime(), timeout=20)
+    message = str(info.value)
+    assert message.startswith("verification failed after 20 s")
+    assert (
+        f"PerconaPGCluster {NS}/db: API group migration not finished: APIGroupMigration False"
+        in message
+    )
+    assert (
+        "condition APIGroupMigration=False (APIGroupMigrationInProgress: Waiting for owner"
+        in message
+    )
+    assert "event OwnerRefMigration: still owned: pvc/data" in message
+    assert "context deadline exceeded" not in message
+
+
+def test_an_operator_that_does_not_roll_out_names_its_conditions_and_events(api: KubeApi) -> None:
+    api.add(namespace(NS))
+    install(api, PACKAGE, release=RELEASE, namespace=NS, ready=0)
+    name = deployment(PACKAGE, RELEASE, NS, 0)["metadata"]["name"]
+    api.add(event(NS, "Deployment", name, "FailedCreate", "quota exceeded", "2026-11-01T12:02:00Z"))
+    time = FakeTime()
+    with pytest.raises(VerificationError) as info:
+        run_verify(api, expectations(ready_before=[], migrate_api_group=False), time, timeout=30)
+    message = str(info.value)
+    assert f"Deployment {NS}/{name}: not rolled out: 0 of 1 updated, 0 ready" in message
+    assert "condition Available=False (MinimumReplicasUnavailable" in message
+    assert "event FailedCreate: quota exceeded" in message
+    assert time.now >= 30 and time.sleeps == 6, "polled every 5 s until the 30 s were up"
+
+
+def test_the_wrong_image_a_missing_crd_version_and_a_lost_database_are_named(api: KubeApi) -> None:
+    healthy(api)
+    crds = served()
+    crds["perconapgclusters.pgv2.percona.com"] = ["v2", "v3"]
+    expect = expectations(
+        image="registry.example.com/op:3.0.0", crds=crds, ready_before=[f"{NS}/db", f"{NS}/gone"]
+    )
+    with pytest.raises(VerificationError) as info:
+        run_verify(api, expect, FakeTime(), timeout=5)
+    message = str(info.value)
+    assert f"runs {IMAGE}, not registry.example.com/op:3.0.0" in message
+    assert (
+        "CustomResourceDefinition perconapgclusters.pgv2.percona.com: does not serve ['v3']"
+        in message
+    )
+    assert f"PerconaPGCluster {NS}/gone: was ready, now gone" in message
+
+
+def test_a_database_that_was_ready_must_be_ready_again(api: KubeApi) -> None:
+    api.add(namespace(NS))
+    install(api, PACKAGE, release=RELEASE, namespace=NS)
+    api.add(percona_pg_cluster(cluster_crd(PACKAGE), "db", NS, "2.9.0", "initializing", [DONE]))
+    with pytest.raises(
+        VerificationError, match=f"{NS}/db: was ready before the change, now initializing"
+    ):
+        run_verify(api, expectations(), FakeTime(), timeout=5)
+
+
+# -- the dynamic resource's provider, as the engine calls it ------------------------------------
+
+
+def props(api: KubeApi, **overrides: Any) -> dict[str, Any]:
+    return {
+        "kubeconfig": api.kubeconfig(),
+        "context": None,
+        "namespace": NS,
+        "release": RELEASE,
+        "image": IMAGE,
+        "crds": served(),
+        "migrateApiGroup": False,
+        "readyBefore": [f"{NS}/db"],
+        "databaseNamespaces": [NS],
+        "timeoutSeconds": 5,
+        "pollSeconds": 1,
+        "chartVersion": "3.0.0",
+        "valuesHash": "abc",
+        **overrides,
+    }
+
+
+def test_the_provider_creates_updates_and_diffs(api: KubeApi) -> None:
+    healthy(api)
+    provider = VerificationProvider()
+    created = provider.create(props(api))
+    assert created.id == f"{NS}/{RELEASE}"
+    assert created.outs["operatorVersion"] == "3.0.0"
+    assert created.outs["databasesChecked"] == [f"{NS}/db"]
+    same = provider.diff(created.id, created.outs, props(api))
+    assert same.changes is False
+    moved = provider.diff(created.id, created.outs, props(api, chartVersion="3.0.1"))
+    assert moved.changes is True and not moved.replaces
+    updated = provider.update(created.id, created.outs, props(api, valuesHash="def"))
+    assert updated.outs["verifiedAt"]
+
+
+def test_a_failed_check_fails_the_provider_call(api: KubeApi) -> None:
+    api.add(namespace(NS))
+    with pytest.raises(VerificationError, match="Deployment pgo/pg-op: not found"):
+        VerificationProvider().create(props(api, readyBefore=[], timeoutSeconds=1))
+
+
+# -- in the component ----------------------------------------------------------------------------
+
+
+def component(doc: dict[str, Any], **args: Any) -> Any:
+    from percona_pg_operator import PerconaPostgresOperator, PerconaPostgresOperatorArgs
+    from percona_pg_operator.manifest import parse_document
+
+    stack_input = parse_document(doc, "t")
+    return PerconaPostgresOperator("pg", PerconaPostgresOperatorArgs(stack_input, **args))
+
+
+@pytest.mark.usefixtures("fixture_repo_env")
+def test_the_component_verifies_after_the_release() -> None:
+    doc = {
+        "target": manifest(helm={"acknowledgeIrreversible": "3.0"}, verify={"timeoutSeconds": 900}),
+        "providerConfig": {
+            "provider": "kubeconfig",
+            "kubeconfig": {"content": KubeApi(url="https://k8s.example.com").kubeconfig()},
+        },
+    }
+    run = run_pulumi(
+        lambda: component(doc, previous_chart_version="2.9.0", ready_databases=("pgo/db",)),
+        RecordingMocks(app_version="3.0.0"),
+    )
+    check = run.one(DYNAMIC_TYPE)
+    assert run.one(RELEASE_TYPE).urn in check.dependencies
+    inputs = check.inputs
+    assert inputs["image"] == IMAGE
+    assert inputs["crds"] == served()
+    assert inputs["migrateApiGroup"] is True, "2.9.0 -> 3.0.0 moves the API group"
+    assert inputs["readyBefore"] == ["pgo/db"]
+    assert inputs["databaseNamespaces"] == ["percona-postgres-operator"]
+    assert inputs["timeoutSeconds"] == 900
+    assert check.is_secret("kubeconfig")
+
+
+@pytest.mark.usefixtures("fixture_repo_env")
+def test_no_migration_to_wait_for_within_a_major() -> None:
+    run = run_pulumi(
+        lambda: component(manifest(helm={"version": "2.9.0"}), previous_chart_version="2.8.2")
+    )
+    assert run.one(DYNAMIC_TYPE).inputs["migrateApiGroup"] is False
+
+
+def test_verification_can_be_skipped() -> None:
+    run = run_pulumi(
+        lambda: component(manifest(helm={"manageCrds": False}, verify={"enabled": False}))
+    )
+    assert run.of_type(DYNAMIC_TYPE) == []
+
+
+def test_a_callers_provider_without_credentials_skips_it_loudly() -> None:
+    import pulumi
+    import pulumi_kubernetes as k8s
+
+    from percona_pg_operator import PerconaPostgresOperator
+    from percona_pg_operator.manifest import parse_document
+
+    def program() -> None:
+        provider = k8s.Provider("callers")
+        PerconaPostgresOperator(
+            "pg",
+            parse_document(manifest(helm={"manageCrds": False}), "t"),
+            pulumi.ResourceOptions(provider=provider),
+        )
+
+    run = run_pulumi(program)
+    assert run.of_type(DYNAMIC_TYPE) == []
+    assert any("verification skipped" in w for w in run.logged("WARNING"))
