@@ -431,6 +431,41 @@ def upgrade_plan(
             click.echo(f"  ! {warning}")
 
 
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do it without asking (needed when not on a terminal).")
+@click.option("--timeout", default=600, show_default=True, help="Seconds Helm may wait.")
+def repair(file: str, yes: bool, timeout: int) -> None:
+    """Repair a release a killed run left pending: roll back to the last deployed revision, or
+    uninstall a first install that never deployed (CRDs and databases stay)."""
+    from .cluster import cluster_credentials
+    from .manifest import read_file
+    from .preflight import inspect_cluster, target_package
+    from .repair import execute, plan_repair, verify_repair
+
+    stack_input = read_file(file)
+    target = stack_input.target
+    package = target_package(stack_input)
+    try:
+        plan = plan_repair(
+            inspect_cluster(stack_input, package), target.release_name, target.spec.namespace
+        )
+    except _UNREADABLE as exc:
+        click.echo(f"Error: {exc}", err=True)
+        raise SystemExit(EXIT_UNREADABLE) from None
+    click.echo(plan.describe())
+    if plan.action == "none":
+        return
+    if not yes:
+        if not sys.stdin.isatty():
+            click.echo("Error: not on a terminal: run again with --yes to do it", err=True)
+            raise SystemExit(1)
+        click.confirm("Do it?", abort=True)
+    credentials = cluster_credentials(stack_input.provider_config)
+    execute(plan, credentials, timeout_seconds=timeout)
+    click.echo(verify_repair(plan, inspect_cluster(stack_input, package)))
+
+
 @cli.group()
 def credentials() -> None:
     """Credential plugins for the kubeconfigs this package writes (kubectl exec format)."""
