@@ -56,6 +56,7 @@ class Registration:
     transforms: list[Any]
     aliases: list[dict[str, Any]]
     import_id: str
+    ignore_changes: list[str]
 
     def is_secret(self, key: str) -> bool:
         value = self.raw.get(key)
@@ -127,6 +128,7 @@ class RecordingMonitor(MockMonitor):
                     ),
                     aliases=[json_format.MessageToDict(a) for a in request.aliases],
                     import_id=request.importId,
+                    ignore_changes=list(request.ignoreChanges),
                 )
             )
         return response

@@ -277,3 +277,36 @@ def test_release_ignores_only_what_refresh_reads_back() -> None:
     run = run_pulumi(lambda: build(manifest(**PLAIN_HELM)))
     inputs = run.one(RELEASE_TYPE).inputs
     assert not set(RELEASE_IGNORE_CHANGES) & set(inputs), "ignored fields must not be set"
+
+
+def test_adoption_imports_by_the_ids_pulumi_kubernetes_defines() -> None:
+    """Release: <namespace>/<name>; Namespace: <name>. The import run takes the live values and
+    the Release's own flags (ignored inputs are copied from what Pulumi reads), so it changes
+    nothing; without adoption, nothing is imported."""
+    from percona_pg_operator.component import (
+        ADOPT_NAMESPACE_IGNORE_CHANGES,
+        ADOPT_RELEASE_IGNORE_CHANGES,
+        RELEASE_IGNORE_CHANGES,
+    )
+
+    doc = manifest(
+        namespace="dbs",
+        createNamespace=True,
+        adopt={"release": True, "namespace": True},
+        **PLAIN_HELM,
+    )
+    run = run_pulumi(lambda: build(doc))
+    release, ns = run.one(RELEASE_TYPE), run.one(NAMESPACE_TYPE)
+    assert release.import_id == "dbs/pg-op"
+    assert ns.import_id == "dbs"
+    assert release.ignore_changes == RELEASE_IGNORE_CHANGES + ADOPT_RELEASE_IGNORE_CHANGES
+    assert "values" in release.ignore_changes and "version" not in release.ignore_changes
+    assert ns.ignore_changes == ADOPT_NAMESPACE_IGNORE_CHANGES
+    plain = run_pulumi(lambda: build(manifest(createNamespace=True, **PLAIN_HELM)))
+    assert plain.one(RELEASE_TYPE).import_id == "" and plain.one(NAMESPACE_TYPE).import_id == ""
+    assert plain.one(RELEASE_TYPE).ignore_changes == RELEASE_IGNORE_CHANGES
+
+
+def test_adopting_a_namespace_needs_create_namespace() -> None:
+    with pytest.raises(StackInputError, match=r"adopt\.namespace: only applies"):
+        build(manifest(adopt={"namespace": True}, **PLAIN_HELM))

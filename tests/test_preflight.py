@@ -128,8 +128,37 @@ def test_a_release_this_stack_did_not_create_is_refused_with_how_to_adopt(api: K
     status, reason = check(preflight(api, stack=StackState()), "owner")
     assert status == "fail"
     assert "this stack did not create it" in reason and "chart 2.9.0, deployed" in reason
-    assert f"pulumi import kubernetes:helm.sh/v3:Release {RELEASE}-release {NS}/{RELEASE}" in reason
+    assert "spec.adopt.release: true" in reason
     assert f"helm uninstall {RELEASE} -n {NS}" in reason
+
+
+def test_adopting_a_release_at_the_version_it_runs(api: KubeApi) -> None:
+    api.add(namespace(NS))
+    install(api, package("2.9.0"), release=RELEASE, namespace=NS)
+    fresh = StackState()
+    wrong = preflight(api, stack=fresh, adopt={"release": True})  # the manifest says 3.0.0
+    status, reason = check(wrong, "owner")
+    assert status == "fail" and "set spec.helm.version: 2.9.0 for the adoption run" in reason
+    right = preflight(api, stack=fresh, adopt={"release": True}, helm={"version": "2.9.0"})
+    assert check(right, "owner") == (
+        "ok",
+        f"adopting release {RELEASE} (chart 2.9.0, deployed): imported into the stack on this "
+        "run, changing nothing in the cluster",
+    )
+    assert not right.refused, right.failures()
+    done = preflight(api, stack=OURS, adopt={"release": True}, helm={"version": "2.9.0"})
+    assert (
+        check(done, "owner")[0] == "warn" and "remove spec.adopt.release" in check(done, "owner")[1]
+    )
+
+
+def test_adopting_a_namespace(api: KubeApi) -> None:
+    api.add(namespace(NS))
+    report = preflight(api, stack=StackState(), createNamespace=True, adopt={"namespace": True})
+    assert check(report, "namespace") == (
+        "ok",
+        f"adopting namespace {NS}: imported into the stack on this run",
+    )
 
 
 def test_without_stack_state_the_owner_is_unknown(api: KubeApi) -> None:

@@ -46,6 +46,23 @@ UPSTREAM_PROVIDER_NAME = "kubernetes"
 # nothing. project-planton's module also lists `status`, an output, which ignore_changes does not
 # apply to.
 RELEASE_IGNORE_CHANGES = ["description", "resourceNames"]
+# While adopting (spec.adopt.release), the import takes these from the live release instead of
+# the program (Pulumi copies ignored inputs from what it reads), so the adoption run changes
+# nothing in the cluster; the Release's own flags are not part of a Helm release at all.
+ADOPT_RELEASE_IGNORE_CHANGES = [
+    "values",
+    "chart",
+    "repositoryOpts",
+    "timeout",
+    "atomic",
+    "cleanupOnFail",
+    "skipAwait",
+    "waitForJobs",
+    "skipCrds",
+    "createNamespace",
+]
+# While adopting the namespace, its labels stay as they are.
+ADOPT_NAMESPACE_IGNORE_CHANGES = ["metadata.labels"]
 
 
 class UpgradeRefusedError(UpgradeGuardError, pulumi.RunError):
@@ -186,6 +203,9 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
                     # Kept in the cluster on destroy unless asked: it holds the databases.
                     retain_on_delete=not spec.delete_namespace_on_destroy,
                     aliases=_top_level(spec.namespace, aliases),
+                    # Adopting: import it (a no-op once it is in the stack with this ID).
+                    import_=spec.namespace if spec.adopt.namespace else None,
+                    ignore_changes=ADOPT_NAMESPACE_IGNORE_CHANGES if spec.adopt.namespace else None,
                 ),
             )
 
@@ -215,8 +235,12 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
                 parent=self,
                 provider=provider,
                 depends_on=depends_on,
-                ignore_changes=RELEASE_IGNORE_CHANGES,
+                ignore_changes=RELEASE_IGNORE_CHANGES
+                + (ADOPT_RELEASE_IGNORE_CHANGES if spec.adopt.release else []),
                 aliases=_top_level(target.release_name, aliases),
+                # Adopting: import it by pulumi-kubernetes' Release ID, <namespace>/<name> (a
+                # no-op once it is in the stack with this ID).
+                import_=f"{spec.namespace}/{target.release_name}" if spec.adopt.release else None,
             ),
         )
         self.release = release

@@ -196,7 +196,7 @@ def evaluate(
     checks = [
         Check("cluster", "ok", f"Kubernetes {state.server_version or 'of unknown version'}"),
         _release_check(state, target.release_name, spec.namespace),
-        *_owner_check(state, target.release_name, spec.namespace, stack),
+        *_owner_check(state, target.release_name, spec, stack),
         _upgrade_check(running, package.version, spec, stack, installed),
         _namespace_check(state, spec, stack),
         _databases_check(state, package.app_version or package.version, spec),
@@ -259,10 +259,13 @@ def _release_check(state: ClusterState, name: str, namespace: str) -> Check:
 
 
 def _owner_check(
-    state: ClusterState, name: str, namespace: str, stack: StackState | None
+    state: ClusterState, name: str, spec: Spec, stack: StackState | None
 ) -> list[Check]:
     release = state.release
+    namespace = spec.namespace
     if release is None:
+        if spec.adopt.release:
+            return [Check("owner", "warn", f"spec.adopt.release: no release {name} to adopt")]
         return []
     found = f"chart {release.chart_version}, {release.status}"
     if stack is None:
@@ -277,16 +280,43 @@ def _owner_check(
         stack.deployed_by_upstream and stack.namespace == namespace
     )
     if ours:
+        if spec.adopt.release:
+            return [
+                Check(
+                    "owner",
+                    "warn",
+                    f"release {name} is this stack's now: remove spec.adopt.release so that "
+                    "the manifest's values apply",
+                )
+            ]
         return [Check("owner", "ok", f"release {name} is this stack's")]
+    if spec.adopt.release:
+        if spec.helm.version != release.chart_version:
+            return [
+                Check(
+                    "owner",
+                    "fail",
+                    f"adopting release {name} ({found}): the import must match what runs; set "
+                    f"spec.helm.version: {release.chart_version} for the adoption run, and "
+                    "upgrade on a later one",
+                )
+            ]
+        return [
+            Check(
+                "owner",
+                "ok",
+                f"adopting release {name} ({found}): imported into the stack on this run, "
+                "changing nothing in the cluster",
+            )
+        ]
     return [
         Check(
             "owner",
             "fail",
             f"release {name} ({found}) exists in {namespace} but this stack did not create it "
-            "(its outputs name no such release); adopt it: `pulumi import "
-            f"kubernetes:helm.sh/v3:Release {name}-release {namespace}/{name}` with the "
-            "component as parent (see the README), or remove it: "
-            f"helm uninstall {name} -n {namespace} (CRDs and databases stay)",
+            "(its outputs name no such release); adopt it with spec.adopt.release: true (see "
+            f"the README, Adopting), or remove it: helm uninstall {name} -n {namespace} (CRDs "
+            "and databases stay)",
         )
     ]
 
@@ -341,12 +371,16 @@ def _namespace_check(state: ClusterState, spec: Spec, stack: StackState | None) 
         )
     if stack.namespace == name:
         return Check("namespace", "ok", f"namespace {name} is this stack's")
+    if spec.adopt.namespace:
+        return Check(
+            "namespace", "ok", f"adopting namespace {name}: imported into the stack on this run"
+        )
     return Check(
         "namespace",
         "fail",
         f"namespace {name} exists and this stack did not create it; with createNamespace: true "
         "the stack would take it over (and deleteNamespaceOnDestroy would delete it): set "
-        "createNamespace: false to install into it",
+        "createNamespace: false to install into it, or spec.adopt.namespace: true to adopt it",
     )
 
 

@@ -391,6 +391,22 @@ class NamespacePodSecurity(Model):
         return value
 
 
+class Adoption(Model):
+    """Take over what exists but this stack did not create (see README, Adopting)."""
+
+    release: bool = Field(
+        default=False,
+        description=(
+            "Import the Helm release of metadata.name (installed by hand or by another tool) "
+            "into the stack, at the version it runs (spec.helm.version must say it)"
+        ),
+    )
+    namespace: bool = Field(
+        default=False,
+        description="Import the existing namespace (with createNamespace: true)",
+    )
+
+
 class Verification(Model):
     """The check ``pulumi up`` runs after the Release (see README, Upgrading)."""
 
@@ -433,6 +449,7 @@ class Spec(Model):
     operator: OperatorSettings = OperatorSettings()
     namespace_pod_security: NamespacePodSecurity = NamespacePodSecurity()
     verify: Verification = Verification()
+    adopt: Adoption = Adoption()
     helm_values: dict[str, Any] = Field(
         default={},
         description=(
@@ -461,6 +478,8 @@ class Spec(Model):
             )
         if not self.create_namespace and self.delete_namespace_on_destroy:
             errors.append(_error(("deleteNamespaceOnDestroy",), only_created, True))
+        if not self.create_namespace and self.adopt.namespace:
+            errors.append(_error(("adopt", "namespace"), only_created, True))
         errors += [_error(p.loc, p.message, p.value) for p in values_problems(self)]
         if errors:
             raise ValidationError.from_exception_data("Spec", errors)
