@@ -182,6 +182,8 @@ def test_component_outputs() -> None:
         outputs.CHART_VERSION: "3.0.0",
         outputs.OPERATOR_VERSION: "3.0.0",
         outputs.CRDS: [],
+        outputs.VERIFIED_AT: "2026-11-26T00:00:00Z",  # what the (mock) verification reported
+        outputs.DATABASES_CHECKED: [],
     }
 
 

@@ -269,13 +269,17 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
 
     def outputs(self) -> dict[str, pulumi.Output[Any]]:
         """The stack outputs, the namespace first (project-planton's only output)."""
-        return {
+        exported = {
             outputs.NAMESPACE: self.namespace,
             outputs.RELEASE_NAME: self.release_name,
             outputs.CHART_VERSION: self.chart_version,
             outputs.OPERATOR_VERSION: self.operator_version,
             outputs.CRDS: self.crds,
         }
+        if self.verification is not None:
+            exported[outputs.VERIFIED_AT] = self.verification.verifiedAt
+            exported[outputs.DATABASES_CHECKED] = self.verification.databasesChecked
+        return exported
 
     def _verification(
         self,

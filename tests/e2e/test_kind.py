@@ -264,3 +264,107 @@ def test_a_stuck_release_is_refused(tmp_path: Path, stack: Any) -> None:
     finally:
         helm("rollback", name, "1", "-n", namespace, check=False)
         helm("uninstall", name, "-n", namespace, check=False)
+
+
+def test_adopt_a_helm_cli_install_then_cross_to_3_0_with_verification(
+    tmp_path: Path, stack: Any
+) -> None:
+    """Helm CLI install of 2.9.0 with a database -> adopt -> 3.0.0 with the acknowledgement ->
+    the verification sees the API group migration finish -> destroy keeps CRDs and database."""
+    from pulumi.automation import ConfigValue
+
+    name, namespace = "pg-operator-adopt", "percona-e2e-adopt"
+    helm("repo", "add", "percona", PERCONA_REPO, "--force-update")
+    helm(
+        "install", name, "percona/pg-operator", "--version", "2.9.0",
+        "-n", namespace, "--create-namespace", "--wait",
+    )  # fmt: skip
+    database = {
+        "apiVersion": "pgv2.percona.com/v2",
+        "kind": "PerconaPGCluster",
+        "metadata": {"name": "e2e-db", "namespace": namespace},
+        "spec": {
+            "crVersion": "2.9.0",
+            "postgresVersion": 17,
+            "instances": [
+                {
+                    "name": "instance1",
+                    "replicas": 1,
+                    "dataVolumeClaimSpec": {
+                        "accessModes": ["ReadWriteOnce"],
+                        "resources": {"requests": {"storage": "1Gi"}},
+                    },
+                }
+            ],
+            "proxy": {"pgBouncer": {"replicas": 1}},
+            "backups": {
+                "pgbackrest": {
+                    "repos": [
+                        {
+                            "name": "repo1",
+                            "volume": {
+                                "volumeClaimSpec": {
+                                    "accessModes": ["ReadWriteOnce"],
+                                    "resources": {"requests": {"storage": "1Gi"}},
+                                }
+                            },
+                        }
+                    ]
+                }
+            },
+        },
+    }
+    path = tmp_path / "db.yaml"
+    path.write_text(yaml.safe_dump(database))
+    subprocess.run(
+        ["kubectl", "--context", CONTEXT, "apply", "-f", str(path)], check=True, timeout=120
+    )
+    subprocess.run(
+        [
+            "kubectl", "--context", CONTEXT, "-n", namespace, "wait", "perconapgcluster/e2e-db",
+            "--for=jsonpath={.status.state}=ready", "--timeout=900s",
+        ],
+        check=True,
+        timeout=960,
+    )  # fmt: skip
+
+    def up(spec: dict[str, Any]) -> Any:
+        target = {
+            "apiVersion": "kubernetes.project-planton.org/v1",
+            "kind": "KubernetesPerconaPostgresOperator",
+            "metadata": {"name": name},
+            "spec": {"namespace": namespace, **spec},
+        }
+        stack.set_config("planton-cloud:stack-input", ConfigValue(value=yaml.safe_dump(target)))
+        return stack.up(on_output=print)
+
+    try:
+        adopted = up({"helm": {"version": "2.9.0"}, "adopt": {"release": True}})
+        assert adopted.outputs["chart_version"].value == "2.9.0"
+        assert adopted.summary.resource_changes.get("delete", 0) == 0
+        history = json.loads(helm("history", name, "-n", namespace, "-o", "json").stdout)
+        assert len(history) == 1, "the adoption run made no Helm revision"
+
+        upgraded = up(
+            {
+                "helm": {"version": "3.0.0", "acknowledgeIrreversible": "3.0"},
+                "verify": {"timeoutSeconds": 1200},
+            }
+        )
+        assert upgraded.outputs["operator_version"].value == "3.0.0"
+        assert upgraded.outputs["databases_checked"].value == [f"{namespace}/e2e-db"]
+        cluster = kubectl("-n", namespace, "get", "perconapgcluster", "e2e-db")
+        migration = next(
+            c for c in cluster["status"]["conditions"] if c["type"] == "APIGroupMigration"
+        )
+        assert migration["status"] == "True"
+
+        stack.destroy(on_output=print)
+        kubectl("get", "crd", "perconapgclusters.pgv2.percona.com")
+        kubectl("-n", namespace, "get", "perconapgcluster", "e2e-db")  # the database stays
+    finally:
+        subprocess.run(
+            ["kubectl", "--context", CONTEXT, "delete", "namespace", namespace, "--wait=false"],
+            check=False,
+            timeout=120,
+        )
