@@ -238,8 +238,10 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
                 ignore_changes=RELEASE_IGNORE_CHANGES
                 + (ADOPT_RELEASE_IGNORE_CHANGES if spec.adopt.release else []),
                 aliases=_top_level(target.release_name, aliases),
-                # Adopting: import it by pulumi-kubernetes' Release ID, <namespace>/<name> (a
-                # no-op once it is in the stack with this ID).
+                # Adopting: import it by pulumi-kubernetes' Release ID, <namespace>/<name> (its
+                # docs: `pulumi import kubernetes:helm.sh/v3:Release r <namespace>/<name>`); a
+                # resource already in the stack with this ID is treated like any other
+                # (pulumi/pulumi developer-docs/architecture/import.md), so it stays harmless.
                 import_=f"{spec.namespace}/{target.release_name}" if spec.adopt.release else None,
             ),
         )
