@@ -5,6 +5,7 @@ problem is reported at once with its path. Reading follows project-planton's mod
 config, then ``STACK_INPUT_YAML``, then ``STACK_INPUT_YAML_FILE``).
 """
 
+from ._base import Model
 from ._credentials import (
     AwsEksCredential,
     AzureAksCredential,
@@ -35,6 +36,7 @@ __all__ = [
     "KubeconfigCredential",
     "KubernetesPerconaPostgresOperator",
     "KubernetesProviderConfig",
+    "Model",
     "Spec",
     "StackInput",
     "go_duration_seconds",

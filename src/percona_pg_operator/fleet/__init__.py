@@ -1,0 +1,31 @@
+"""Rolling the operator out across a fleet of clusters: waves, budgets, soak, health, resume.
+
+- :func:`load_fleet` reads and validates a fleet file and plans its waves.
+- :class:`Rollout` drives a :class:`Runner` wave by wave (the Automation API's
+  :class:`AutomationRunner`, or any other), recording every result in a state file.
+"""
+
+from ._load import FleetCluster, FleetPlan, PlannedWave, load_fleet
+from ._model import Fleet
+from ._rollout import Check, ClusterRun, FleetError, Health, Report, Rollout, RolloutState, Runner
+from ._runner import AutomationRunner, RemoteSource, cluster_health, pulumi_cli_missing
+
+__all__ = [
+    "AutomationRunner",
+    "Check",
+    "ClusterRun",
+    "Fleet",
+    "FleetCluster",
+    "FleetError",
+    "FleetPlan",
+    "Health",
+    "PlannedWave",
+    "RemoteSource",
+    "Report",
+    "Rollout",
+    "RolloutState",
+    "Runner",
+    "cluster_health",
+    "load_fleet",
+    "pulumi_cli_missing",
+]

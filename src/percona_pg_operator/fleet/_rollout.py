@@ -1,0 +1,297 @@
+"""The rollout: waves in order, bounded concurrency, failure budgets, soak, health gates, resume.
+
+The orchestration knows nothing of Pulumi: it drives a :class:`Runner` (the Automation API one
+in ``_runner.py``, a scripted one in the tests) and records every cluster's result in a state
+file, written atomically after each change, so a stopped rollout resumes where it stopped.
+
+- A cluster already at the target version and healthy is skipped (unless forced); one that
+  succeeded in an earlier run is not run again on ``--resume``.
+- Every cluster's preflight runs before it starts; a refused cluster never starts and counts
+  against the wave's failure budget.
+- Once a wave's failures exceed its budget nothing new starts, the running ones finish, and the
+  rollout stops. After a wave: its soak time, then the health gate on each of its clusters.
+- Ctrl-C stops starting clusters and cancels the running updates (the runner's ``cancel``:
+  ``stack.cancel()``), then writes the state.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from ..chart import atomic_write
+from ..errors import PerconaPgOperatorError
+from ._load import FleetCluster, PlannedWave
+
+Result = Literal[
+    "succeeded", "failed", "refused", "skipped", "cancelled", "not-started", "unhealthy"
+]
+FAILED: tuple[Result, ...] = ("failed", "refused", "unhealthy", "cancelled")
+
+
+class FleetError(PerconaPgOperatorError):
+    """The rollout cannot run (a bad state file, a wave that does not exist)."""
+
+
+@dataclass
+class ClusterRun:
+    """One cluster's outcome."""
+
+    cluster: str
+    stack: str
+    wave: str
+    from_version: str | None
+    to_version: str
+    result: Result
+    seconds: float = 0.0
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Check:
+    """What a runner reports before a change: may it start, and from which version."""
+
+    ok: bool
+    installed_version: str | None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Health:
+    ok: bool
+    installed_version: str | None
+    reason: str = ""
+
+
+class Runner(Protocol):
+    def preflight(self, cluster: FleetCluster) -> Check: ...
+
+    def up(self, cluster: FleetCluster, log: Path, cancelled: threading.Event) -> None:
+        """Raise on failure; return when the update succeeded."""
+
+    def cancel(self, cluster: FleetCluster) -> None: ...
+
+    def health(self, cluster: FleetCluster) -> Health: ...
+
+
+@dataclass
+class RolloutState:
+    """The state file: every cluster's last result."""
+
+    runs: dict[str, ClusterRun] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> RolloutState:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls({name: ClusterRun(**run) for name, run in data["runs"].items()})
+        except FileNotFoundError:
+            return cls()
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise FleetError(f"{path}: not a rollout state file ({type(exc).__name__})") from None
+
+    def save(self, path: Path) -> None:
+        document = {"runs": {name: asdict(run) for name, run in self.runs.items()}}
+        atomic_write(path, json.dumps(document, indent=2).encode())
+
+
+@dataclass
+class Report:
+    runs: list[ClusterRun]
+    stopped: str = ""  # why the rollout stopped early, if it did
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.stopped) or any(r.result in FAILED for r in self.runs)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stopped": self.stopped or None,
+            "clusters": [asdict(r) for r in self.runs],
+        }
+
+
+Event = Callable[[ClusterRun], None]
+
+
+def _run(
+    cluster: FleetCluster,
+    wave: PlannedWave,
+    result: Result,
+    from_version: str | None = None,
+    error: str = "",
+) -> ClusterRun:
+    return ClusterRun(
+        cluster.name,
+        cluster.stack,
+        wave.name,
+        from_version,
+        cluster.target_version,
+        result,
+        error=error,
+    )
+
+
+@dataclass
+class Rollout:
+    runner: Runner
+    state_file: Path
+    log_dir: Path
+    resume: bool = False
+    force: bool = False
+    confirm: Callable[[str], bool] = lambda _question: False
+    on_event: Event = lambda _run: None
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    cancelled: threading.Event = field(default_factory=threading.Event)
+
+    def run(self, waves: list[PlannedWave], only: str | None = None) -> Report:
+        state = RolloutState.load(self.state_file) if self.resume else RolloutState()
+        names = [w.name for w in waves]
+        if only is not None and only not in names:
+            raise FleetError(f"no wave {only!r}; the waves are {', '.join(names)}")
+        report = Report([])
+        for index, wave in enumerate(waves):
+            if only is not None and wave.name != only:
+                continue
+            manual = index and only is None and wave.wave.promotion == "manual"
+            if manual and not self.confirm(f"promote to wave {wave.name}?"):
+                report.stopped = f"waiting for promotion to wave {wave.name}"
+                self._not_started(wave, report, state)
+                break
+            stopped = self._wave(wave, state, report)
+            state.save(self.state_file)
+            if stopped:
+                report.stopped = stopped
+                for later in waves[index + 1 :]:
+                    if only is None:
+                        self._not_started(later, report, state)
+                break
+        state.save(self.state_file)
+        return report
+
+    # -- one wave --------------------------------------------------------------------------------
+
+    def _record(self, state: RolloutState, report: Report, run: ClusterRun) -> None:
+        state.runs[run.cluster] = run
+        report.runs = [r for r in report.runs if r.cluster != run.cluster] + [run]
+        state.save(self.state_file)
+        self.on_event(run)
+
+    def _not_started(self, wave: PlannedWave, report: Report, state: RolloutState) -> None:
+        for cluster in wave.clusters:
+            if cluster.name not in {r.cluster for r in report.runs}:
+                previous = state.runs.get(cluster.name)
+                if previous is not None and previous.result == "succeeded":
+                    continue
+                self._record(state, report, _run(cluster, wave, "not-started"))
+
+    def _wave(self, wave: PlannedWave, state: RolloutState, report: Report) -> str:
+        allowed = wave.wave.allowed_failures(len(wave.clusters))
+        failures = 0
+        pending = list(wave.clusters)
+        running: dict[Future[ClusterRun], FleetCluster] = {}
+        with ThreadPoolExecutor(max_workers=wave.wave.max_concurrent) as pool:
+            try:
+                while pending or running:
+                    while (
+                        pending
+                        and len(running) < wave.wave.max_concurrent
+                        and failures <= allowed
+                        and not self.cancelled.is_set()
+                    ):
+                        cluster = pending[0]
+                        started = self._start(cluster, wave, state, report)
+                        pending.pop(0)  # only now: a Ctrl-C above leaves it not started
+                        if started is None:
+                            continue
+                        if started == "refused":
+                            failures += 1
+                            continue
+                        running[pool.submit(self._up, cluster, wave, started)] = cluster
+                    if not running:
+                        break
+                    done, _ = wait(list(running), timeout=0.5, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        running.pop(future)
+                        run = future.result()
+                        self._record(state, report, run)
+                        failures += run.result in FAILED
+            except KeyboardInterrupt:
+                self.cancelled.set()
+                for cluster in running.values():
+                    self.runner.cancel(cluster)
+                for future in list(running):
+                    self._record(state, report, future.result())
+                running.clear()
+        for cluster in pending:
+            self._record(state, report, _run(cluster, wave, "not-started"))
+        if self.cancelled.is_set():
+            return "cancelled (Ctrl-C): no new cluster started, running updates were cancelled"
+        if failures > allowed:
+            return f"wave {wave.name}: {failures} failed, more than its budget of {allowed}"
+        return self._after_wave(wave, report, state)
+
+    def _start(
+        self, cluster: FleetCluster, wave: PlannedWave, state: RolloutState, report: Report
+    ) -> str | None:
+        """None: nothing to do; "refused"; else the installed version to start from."""
+        previous = state.runs.get(cluster.name)
+        if self.resume and previous is not None and previous.result in ("succeeded", "skipped"):
+            report.runs.append(previous)
+            return None
+        target = cluster.target_version
+        try:
+            check = self.runner.preflight(cluster)
+        except PerconaPgOperatorError as exc:
+            check = Check(False, None, str(exc))
+        if not check.ok:
+            refused = _run(cluster, wave, "refused", check.installed_version, check.reason)
+            self._record(state, report, refused)
+            return "refused"
+        if not self.force and check.installed_version == target:
+            health = self.runner.health(cluster)
+            if health.ok:
+                skipped = _run(cluster, wave, "skipped", target, "at the target and healthy")
+                self._record(state, report, skipped)
+                return None
+        return check.installed_version or ""
+
+    def _up(self, cluster: FleetCluster, wave: PlannedWave, installed: str) -> ClusterRun:
+        start = self.clock()
+        run = _run(cluster, wave, "succeeded", installed or None)
+        try:
+            self.runner.up(cluster, self.log_dir / f"{cluster.name}.log", self.cancelled)
+        except Exception as exc:  # the runner's error, whatever it is, is this cluster's result
+            run.result = "cancelled" if self.cancelled.is_set() else "failed"
+            run.error = (
+                str(exc).strip().splitlines()[-1][:500]
+                if str(exc).strip()
+                else (type(exc).__name__)
+            )
+        run.seconds = round(self.clock() - start, 3)
+        return run
+
+    def _after_wave(self, wave: PlannedWave, report: Report, state: RolloutState) -> str:
+        if wave.wave.soak_seconds:
+            self.sleep(wave.wave.soak_seconds)
+        unhealthy = []
+        for cluster in wave.clusters:
+            run = state.runs.get(cluster.name)
+            if run is None or run.result not in ("succeeded", "skipped"):
+                continue
+            health = self.runner.health(cluster)
+            if not health.ok:
+                run.result = "unhealthy"
+                run.error = health.reason
+                self._record(state, report, run)
+                unhealthy.append(cluster.name)
+        if unhealthy:
+            return f"wave {wave.name}: the health gate failed for {', '.join(unhealthy)}"
+        return ""

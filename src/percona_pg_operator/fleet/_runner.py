@@ -1,0 +1,162 @@
+"""The runner that does the work: Pulumi's Automation API, one workspace per stack.
+
+Each cluster's stack runs this package's own program (``percona_pg_operator.program.run``) in a
+workspace folder of its own: `pulumi stack select/init` and config writes mutate the workspace's
+settings files, and two at once in one folder race (pulumi/pulumi#8186), so concurrent stacks
+never share one. Each `pulumi up` is its own CLI process, so updates run in parallel safely
+(inline programs would share the Python SDK's process-wide state). The stack input goes into the
+stack's config as a secret (`planton-cloud:stack-input`), encrypted in the stack's settings.
+
+``--remote`` runs each stack on Pulumi Deployments instead, through the Automation API's remote
+workspace (a git source holding this project).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import _yaml, defaults
+from ..preflight import StackState, inspect_cluster, run_preflight, target_package
+from ._load import FleetCluster
+from ._model import HealthGate
+from ._rollout import Check, FleetError, Health
+
+PROGRAM = "from percona_pg_operator.program import run\n\nrun()\n"
+
+
+@dataclass(frozen=True)
+class RemoteSource:
+    """Where Pulumi Deployments gets the project: a git repository holding this program."""
+
+    url: str
+    branch: str = "refs/heads/main"
+    project_path: str = "."
+
+
+def pulumi_cli_missing() -> str | None:
+    if shutil.which("pulumi") is None:
+        return "the Pulumi CLI is not installed (https://www.pulumi.com/docs/install/)"
+    return None
+
+
+class AutomationRunner:
+    """Runs, previews, cancels and checks one stack per cluster."""
+
+    def __init__(
+        self,
+        work_root: Path,
+        project: str = "percona-pg-operator",
+        remote: RemoteSource | None = None,
+        env: dict[str, str] | None = None,
+        gate: HealthGate | None = None,
+    ) -> None:
+        missing = pulumi_cli_missing()
+        if missing:
+            raise FleetError(f"fleet up needs the Pulumi CLI: {missing}")
+        self.work_root = work_root
+        self.project = project
+        self.remote = remote
+        self.env = dict(env or {})
+        self.gate = gate or HealthGate()
+        self._stacks: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def _workspace(self, cluster: FleetCluster) -> Path:
+        folder = self.work_root / cluster.name
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "__main__.py").write_text(PROGRAM)
+        project = {
+            "name": self.project,
+            "runtime": {
+                "name": "python",
+                # This interpreter's environment: the one that has this package.
+                "options": {"toolchain": "pip", "virtualenv": sys.prefix},
+            },
+            "main": "__main__.py",
+        }
+        (folder / "Pulumi.yaml").write_text(_yaml.dump(project))
+        return folder
+
+    def stack(self, cluster: FleetCluster) -> Any:
+        from pulumi import automation as auto
+
+        with self._lock:
+            if cluster.name in self._stacks:
+                return self._stacks[cluster.name]
+        document = _yaml.dump(cluster.stack_input.model_dump(by_alias=True, exclude_none=True))
+        stack: Any
+        if self.remote is not None:
+            # Deployments gets the stack input as a secret environment variable.
+            env: dict[str, str | auto.Secret] = {
+                **self.env,
+                defaults.STACK_INPUT_YAML_ENV: auto.Secret(document),
+            }
+            stack = auto.create_or_select_remote_stack_git_source(
+                cluster.stack,
+                self.remote.url,
+                branch=self.remote.branch,
+                project_path=self.remote.project_path,
+                opts=auto.RemoteWorkspaceOptions(env_vars=env),
+            )
+        else:
+            folder = self._workspace(cluster)
+            stack = auto.create_or_select_stack(
+                cluster.stack,
+                work_dir=str(folder),
+                opts=auto.LocalWorkspaceOptions(work_dir=str(folder), env_vars=self.env),
+            )
+            stack.set_config(
+                defaults.STACK_INPUT_CONFIG_KEY, auto.ConfigValue(value=document, secret=True)
+            )
+        with self._lock:
+            self._stacks[cluster.name] = stack
+        return stack
+
+    def _last_outputs(self, cluster: FleetCluster) -> StackState:
+        outputs = self.stack(cluster).outputs()
+        return StackState.from_outputs({k: v.value for k, v in outputs.items()})
+
+    def preflight(self, cluster: FleetCluster) -> Check:
+        report = run_preflight(cluster.stack_input, stack=self._last_outputs(cluster))
+        reasons = "; ".join(f"{c.name}: {c.reason}" for c in report.failures())
+        return Check(not report.refused, report.installed_version, reasons)
+
+    def up(self, cluster: FleetCluster, log: Path, cancelled: threading.Event) -> None:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("a", encoding="utf-8") as out:
+            self.stack(cluster).up(on_output=lambda line: out.write(line + "\n"), color="never")
+
+    def preview(self, cluster: FleetCluster, log: Path) -> str:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("a", encoding="utf-8") as out:
+            result = self.stack(cluster).preview(
+                on_output=lambda line: out.write(line + "\n"), color="never"
+            )
+        return str(result.change_summary)
+
+    def cancel(self, cluster: FleetCluster) -> None:
+        self.stack(cluster).cancel()
+
+    def health(self, cluster: FleetCluster) -> Health:
+        return cluster_health(cluster, self.gate.operator_ready, self.gate.databases_ready)
+
+
+def cluster_health(cluster: FleetCluster, operator: bool = True, databases: bool = True) -> Health:
+    """The status checks of the health gate: the operator ready, the databases ready."""
+    stack_input = cluster.stack_input
+    state = inspect_cluster(stack_input, target_package(stack_input))
+    release = state.release
+    installed = release.chart_version if release is not None else None
+    problems = []
+    if operator and (state.deployment is None or not state.deployment.ready):
+        problems.append("the operator is not ready")
+    if databases:
+        down = [f"{d.namespace}/{d.name}" for d in state.databases if not d.ready]
+        if down:
+            problems.append("not ready: " + ", ".join(down))
+    return Health(not problems, installed, "; ".join(problems))

@@ -1,0 +1,355 @@
+"""The fleet: its file, its waves, and the rollout against a scripted runner (no Pulumi here)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import manifest
+
+from percona_pg_operator.errors import StackInputError
+from percona_pg_operator.fleet import (
+    Check,
+    FleetCluster,
+    FleetError,
+    Health,
+    Rollout,
+    RolloutState,
+    load_fleet,
+)
+
+FLEET = {"apiVersion": "fleet.percona-pg-operator.io/v1", "kind": "PerconaPostgresOperatorFleet"}
+
+
+def fleet_file(tmp_path: Path, clusters: list[dict[str, Any]], **extra: Any) -> Path:
+    doc = {
+        **FLEET,
+        "manifest": manifest(helm={"version": "3.0.0", "manageCrds": False}),
+        "clusters": clusters,
+        **extra,
+    }
+    path = tmp_path / "fleet.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+def clusters(count: int, **labels_by_index: dict[str, str]) -> list[dict[str, Any]]:
+    return [
+        {"name": f"c{i}", "stack": f"stack-{i}", "labels": labels_by_index.get(f"c{i}", {})}
+        for i in range(count)
+    ]
+
+
+# -- the fleet file ------------------------------------------------------------------------------
+
+
+def test_default_waves_are_a_canary_then_the_rest(tmp_path: Path) -> None:
+    plan = load_fleet(fleet_file(tmp_path, clusters(4)))
+    assert [(w.name, [c.name for c in w.clusters]) for w in plan.waves] == [
+        ("canary", ["c0"]),
+        ("rest", ["c1", "c2", "c3"]),
+    ]
+    assert plan.clusters[0].target_version == "3.0.0"
+
+
+def test_waves_select_by_name_or_labels_first_match_wins(tmp_path: Path) -> None:
+    waves = [
+        {"name": "dev", "select": {"labels": {"env": "dev"}}},
+        {"name": "eu", "select": {"labels": {"region": "eu"}}, "maxConcurrent": 2},
+        {"name": "last", "select": {"names": ["c3"]}},
+    ]
+    members = clusters(
+        4,
+        c0={"env": "dev", "region": "eu"},
+        c1={"env": "prod", "region": "eu"},
+        c2={"env": "prod", "region": "eu"},
+    )
+    plan = load_fleet(fleet_file(tmp_path, members, rollout={"waves": waves}))
+    assert [(w.name, [c.name for c in w.clusters]) for w in plan.waves] == [
+        ("dev", ["c0"]),
+        ("eu", ["c1", "c2"]),
+        ("last", ["c3"]),
+    ]
+
+
+def test_per_cluster_overrides_and_stack_input_files(tmp_path: Path) -> None:
+    (tmp_path / "c1.yaml").write_text(yaml.safe_dump(manifest(namespace="from-file")))
+    members = [
+        {"name": "c0", "stack": "s0", "overrides": {"spec": {"namespace": "team-a"}}},
+        {"name": "c1", "stack": "s1", "stackInputFile": "c1.yaml"},
+    ]
+    plan = load_fleet(fleet_file(tmp_path, members))
+    assert [c.stack_input.target.spec.namespace for c in plan.clusters] == ["team-a", "from-file"]
+    assert plan.clusters[0].stack_input.target.spec.helm.version == "3.0.0"
+
+
+@pytest.mark.parametrize(
+    ("members", "extra", "fragment"),
+    [
+        ([{"name": "c0", "stack": "s", "colour": "blue"}], {}, "clusters[0].colour: unknown field"),
+        ([{"name": "C_0", "stack": "s"}], {}, "clusters[0].name: must be a DNS-1123 label"),
+        (
+            [{"name": "c0", "stack": "s"}, {"name": "c0", "stack": "t"}],
+            {},
+            "two clusters have the name 'c0'",
+        ),
+        (
+            [{"name": "c0", "stack": "s", "overrides": {"spec": {"namespace": "Bad_NS"}}}],
+            {},
+            "clusters[0] (c0): target.spec.namespace",
+        ),
+        (
+            clusters(2),
+            {"rollout": {"waves": [{"name": "w", "select": {"names": ["c0", "zz"]}}]}},
+            "no cluster named 'zz'",
+        ),
+        (
+            clusters(2),
+            {"rollout": {"waves": [{"name": "w", "select": {"names": ["c0"]}}]}},
+            "cluster 'c1' is in no wave",
+        ),
+        (
+            clusters(1),
+            {
+                "rollout": {
+                    "waves": [{"name": "w", "select": {"names": ["c0"]}, "failureBudget": "200%"}]
+                }
+            },
+            "failureBudget: must be a count or a percent",
+        ),
+    ],
+)
+def test_bad_fleet_files_name_every_problem(
+    tmp_path: Path, members: list[dict[str, Any]], extra: dict[str, Any], fragment: str
+) -> None:
+    with pytest.raises(StackInputError) as info:
+        load_fleet(fleet_file(tmp_path, members, **extra))
+    assert fragment in str(info.value)
+
+
+# -- the rollout against a scripted runner -------------------------------------------------------
+
+
+class ScriptedRunner:
+    """Outcomes and timings per cluster; counts what ran and how many ran at once."""
+
+    def __init__(self, script: dict[str, dict[str, Any]] | None = None) -> None:
+        self.script = script or {}
+        self.started: list[str] = []
+        self.cancelled: list[str] = []
+        self.running = 0
+        self.most = 0
+        self.lock = threading.Lock()
+        self.release = threading.Event()
+
+    def _step(self, cluster: FleetCluster) -> dict[str, Any]:
+        return self.script.get(cluster.name, {})
+
+    def preflight(self, cluster: FleetCluster) -> Check:
+        step = self._step(cluster)
+        if step.get("interrupt"):
+            raise KeyboardInterrupt
+        if step.get("refuse"):
+            return Check(False, "2.9.0", "release: pending-upgrade")
+        return Check(True, step.get("installed", "2.9.0"))
+
+    def up(self, cluster: FleetCluster, log: Path, cancelled: threading.Event) -> None:
+        step = self._step(cluster)
+        with self.lock:
+            self.started.append(cluster.name)
+            self.running += 1
+            self.most = max(self.most, self.running)
+        try:
+            log.parent.mkdir(parents=True, exist_ok=True)
+            log.write_text(f"updating {cluster.name}\n")
+            if step.get("block"):
+                while not cancelled.is_set():
+                    time.sleep(0.01)
+                raise RuntimeError("update cancelled")
+            time.sleep(step.get("seconds", 0.05))
+            if step.get("fail"):
+                raise RuntimeError(f"error: update of {cluster.name} failed\nreason: boom")
+        finally:
+            with self.lock:
+                self.running -= 1
+
+    def cancel(self, cluster: FleetCluster) -> None:
+        self.cancelled.append(cluster.name)
+
+    def health(self, cluster: FleetCluster) -> Health:
+        step = self._step(cluster)
+        ok = not step.get("unhealthy")
+        return Health(ok, step.get("installed", "3.0.0"), "" if ok else "operator not ready")
+
+
+def rollout(tmp_path: Path, runner: ScriptedRunner, **options: Any) -> Rollout:
+    soaks: list[float] = []
+    return Rollout(
+        runner=runner,
+        state_file=tmp_path / "state.json",
+        log_dir=tmp_path / "logs",
+        sleep=soaks.append,
+        **options,
+    )
+
+
+def plan(tmp_path: Path, count: int, waves: list[dict[str, Any]] | None = None) -> Any:
+    extra = {"rollout": {"waves": waves}} if waves else {}
+    return load_fleet(fleet_file(tmp_path, clusters(count), **extra)).waves
+
+
+def results(report: Any) -> dict[str, str]:
+    return {r.cluster: r.result for r in report.runs}
+
+
+def test_every_wave_in_order_with_logs_and_state(tmp_path: Path) -> None:
+    runner = ScriptedRunner()
+    report = rollout(tmp_path, runner).run(plan(tmp_path, 3))
+    assert not report.failed
+    assert runner.started[0] == "c0", "the canary first"
+    assert results(report) == {"c0": "succeeded", "c1": "succeeded", "c2": "succeeded"}
+    assert (tmp_path / "logs" / "c1.log").read_text() == "updating c1\n"
+    saved = json.loads((tmp_path / "state.json").read_text())
+    assert saved["runs"]["c2"]["result"] == "succeeded"
+    assert (
+        saved["runs"]["c2"]["from_version"] == "2.9.0"
+        and saved["runs"]["c2"]["to_version"] == "3.0.0"
+    )
+
+
+def test_concurrency_is_bounded_per_wave(tmp_path: Path) -> None:
+    runner = ScriptedRunner({f"c{i}": {"seconds": 0.15} for i in range(8)})
+    waves = [{"name": "all", "select": {"names": [f"c{i}" for i in range(8)]}, "maxConcurrent": 3}]
+    report = rollout(tmp_path, runner).run(plan(tmp_path, 8, waves))
+    assert not report.failed
+    assert runner.most == 3
+
+
+def test_a_failure_budget_stops_the_rollout_and_nothing_new_starts(tmp_path: Path) -> None:
+    script = {"c1": {"fail": True}, "c2": {"fail": True}}
+    waves = [
+        {"name": "first", "select": {"names": ["c0", "c1", "c2", "c3", "c4"]}, "failureBudget": 1},
+        {"name": "second", "select": {"names": ["c5"]}},
+    ]
+    runner = ScriptedRunner(script)
+    report = rollout(tmp_path, runner).run(plan(tmp_path, 6, waves))
+    assert report.failed
+    assert report.stopped == "wave first: 2 failed, more than its budget of 1"
+    assert results(report) == {
+        "c0": "succeeded",
+        "c1": "failed",
+        "c2": "failed",
+        "c3": "not-started",
+        "c4": "not-started",
+        "c5": "not-started",
+    }
+    assert "c5" not in runner.started
+    failed = next(r for r in report.runs if r.cluster == "c1")
+    assert failed.error == "reason: boom"
+
+
+def test_a_percent_budget(tmp_path: Path) -> None:
+    script = {"c1": {"fail": True}}
+    waves = [
+        {"name": "w", "select": {"names": [f"c{i}" for i in range(10)]}, "failureBudget": "10%"}
+    ]
+    report = rollout(tmp_path, ScriptedRunner(script)).run(plan(tmp_path, 10, waves))
+    assert report.stopped == "" and report.failed, "1 of 10 is within 10%, but it failed"
+    assert list(results(report).values()).count("succeeded") == 9
+
+
+def test_refused_clusters_never_start_and_count_against_the_budget(tmp_path: Path) -> None:
+    runner = ScriptedRunner({"c1": {"refuse": True}})
+    report = rollout(tmp_path, runner).run(plan(tmp_path, 3))
+    assert "c1" not in runner.started
+    refused = next(r for r in report.runs if r.cluster == "c1")
+    assert (refused.result, refused.error) == ("refused", "release: pending-upgrade")
+    assert report.stopped == "wave rest: 1 failed, more than its budget of 0"
+
+
+def test_soak_then_the_health_gate(tmp_path: Path) -> None:
+    soaks: list[float] = []
+    waves = [
+        {"name": "one", "select": {"names": ["c0"]}, "soakSeconds": 300},
+        {"name": "two", "select": {"names": ["c1"]}},
+    ]
+    runner = ScriptedRunner({"c0": {"unhealthy": True}})
+    run = Rollout(runner, tmp_path / "s.json", tmp_path / "logs", sleep=soaks.append)
+    report = run.run(plan(tmp_path, 2, waves))
+    assert soaks == [300]
+    assert report.stopped == "wave one: the health gate failed for c0"
+    assert results(report) == {"c0": "unhealthy", "c1": "not-started"}
+
+
+def test_resume_continues_after_a_stop(tmp_path: Path) -> None:
+    waves = plan(tmp_path, 4)
+    first = rollout(tmp_path, ScriptedRunner({"c2": {"fail": True}})).run(waves)
+    assert results(first)["c2"] == "failed"
+    runner = ScriptedRunner()
+    second = rollout(tmp_path, runner, resume=True).run(waves)
+    assert not second.failed
+    assert sorted(runner.started) == ["c2"] + (
+        ["c3"] if results(first)["c3"] != "succeeded" else []
+    )
+    assert set(results(second).values()) == {"succeeded"}
+
+
+def test_idempotent_a_cluster_at_the_target_and_healthy_is_skipped(tmp_path: Path) -> None:
+    runner = ScriptedRunner({"c0": {"installed": "3.0.0"}})
+    report = rollout(tmp_path, runner).run(plan(tmp_path, 2))
+    assert results(report)["c0"] == "skipped" and "c0" not in runner.started
+    forced = ScriptedRunner({"c0": {"installed": "3.0.0"}})
+    rollout(tmp_path, forced, force=True).run(plan(tmp_path, 2))
+    assert "c0" in forced.started
+
+
+def test_manual_promotion_waits_for_a_yes(tmp_path: Path) -> None:
+    waves = [
+        {"name": "one", "select": {"names": ["c0"]}},
+        {"name": "two", "select": {"names": ["c1"]}, "promotion": "manual"},
+    ]
+    runner = ScriptedRunner()
+    report = rollout(tmp_path, runner, confirm=lambda _q: False).run(plan(tmp_path, 2, waves))
+    assert report.stopped == "waiting for promotion to wave two"
+    assert runner.started == ["c0"]
+    yes = ScriptedRunner()
+    resumed = rollout(tmp_path, yes, resume=True, confirm=lambda _q: True).run(
+        plan(tmp_path, 2, waves)
+    )
+    assert yes.started == ["c1"] and not resumed.failed
+
+
+def test_ctrl_c_stops_starting_and_cancels_the_running_updates(tmp_path: Path) -> None:
+    script = {"c1": {"block": True}, "c2": {"interrupt": True}}
+    waves = [{"name": "w", "select": {"names": ["c0", "c1", "c2", "c3"]}, "maxConcurrent": 2}]
+    runner = ScriptedRunner(script)
+    report = rollout(tmp_path, runner).run(plan(tmp_path, 4, waves))
+    assert runner.cancelled == ["c1"]
+    assert report.stopped.startswith("cancelled (Ctrl-C)")
+    assert results(report) == {
+        "c0": "succeeded",
+        "c1": "cancelled",
+        "c2": "not-started",
+        "c3": "not-started",
+    }
+    saved = RolloutState.load(tmp_path / "state.json")
+    assert saved.runs["c1"].result == "cancelled"
+
+
+def test_one_wave_only(tmp_path: Path) -> None:
+    runner = ScriptedRunner()
+    rollout(tmp_path, runner).run(plan(tmp_path, 3), only="rest")
+    assert sorted(runner.started) == ["c1", "c2"]
+    with pytest.raises(FleetError, match="no wave 'nope'"):
+        rollout(tmp_path, runner).run(plan(tmp_path, 3), only="nope")
+
+
+def test_a_broken_state_file_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "state.json").write_text("{not json")
+    with pytest.raises(FleetError, match="not a rollout state file"):
+        rollout(tmp_path, ScriptedRunner(), resume=True).run(plan(tmp_path, 1))
