@@ -1,0 +1,136 @@
+"""The fleet commands: plan against the local API server, status, schema, and the Automation API
+runner (which needs the Pulumi CLI: skipped here, with the reason)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from conftest import FIXTURE_REPO, ROOT, manifest
+from kube_api import KubeApi, install, namespace, serve
+
+from percona_pg_operator.cli import cli
+from percona_pg_operator.fleet import ClusterRun, RolloutState, pulumi_cli_missing
+
+pytestmark = pytest.mark.usefixtures("fixture_repo_env")
+PACKAGE = FIXTURE_REPO / "pg-operator-2.9.0.tgz"
+
+
+@pytest.fixture
+def api() -> Iterator[KubeApi]:
+    with serve() as server:
+        yield server
+
+
+def write_fleet(api: KubeApi, tmp_path: Path, names: list[str], **extra: Any) -> Path:
+    doc = {
+        "apiVersion": "fleet.percona-pg-operator.io/v1",
+        "kind": "PerconaPostgresOperatorFleet",
+        "manifest": manifest(helm={"version": "2.9.0"}),
+        "clusters": [
+            {
+                "name": name,
+                "stack": f"dev-{name}",
+                "labels": {"env": "dev"},
+                "providerConfig": {
+                    "provider": "kubeconfig",
+                    "kubeconfig": {"content": api.kubeconfig()},
+                },
+                "overrides": {"spec": {"namespace": f"ns-{name}"}},
+            }
+            for name in names
+        ],
+        **extra,
+    }
+    path = tmp_path / "fleet.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+def test_fleet_plan_shows_waves_versions_and_refusals(api: KubeApi, tmp_path: Path) -> None:
+    for name, revisions in (("a", ("deployed",)), ("b", ("deployed", "pending-upgrade"))):
+        api.add(namespace(f"ns-{name}"))
+        install(api, PACKAGE, release="pg-op", namespace=f"ns-{name}", revisions=revisions)
+    api.add(namespace("ns-c"))
+    path = write_fleet(api, tmp_path, ["a", "b", "c"])
+    result = CliRunner().invoke(cli, ["fleet", "plan", str(path), "--output", "json"])
+    assert result.exit_code == 1, result.output
+    waves = json.loads(result.output)["waves"]
+    assert [(w["name"], [c["name"] for c in w["clusters"]]) for w in waves] == [
+        ("canary", ["a"]),
+        ("rest", ["b", "c"]),
+    ]
+    rows = {c["name"]: c for w in waves for c in w["clusters"]}
+    assert (rows["a"]["from"], rows["a"]["to"]) == ("2.9.0", "2.9.0")
+    assert rows["b"]["result"] == "refused"
+    assert any("pending-upgrade" in r for r in rows["b"]["reasons"])
+    assert rows["c"]["from"] is None and rows["c"]["result"] in ("ok", "warn")
+    text = CliRunner().invoke(cli, ["fleet", "plan", str(path)])
+    assert "wave canary (at most 1 at once, budget 0, soak 0 s, auto)" in text.output
+    assert api.token not in text.output
+
+
+def test_fleet_status_reads_each_cluster_and_the_state_file(api: KubeApi, tmp_path: Path) -> None:
+    api.add(namespace("ns-a"))
+    install(api, PACKAGE, release="pg-op", namespace="ns-a")
+    path = write_fleet(api, tmp_path, ["a", "b"])
+    state = tmp_path / "state.json"
+    RolloutState(
+        {"a": ClusterRun("a", "dev-a", "canary", "2.8.2", "2.9.0", "succeeded", 12.5)}
+    ).save(state)
+    result = CliRunner().invoke(
+        cli, ["fleet", "status", str(path), "--state", str(state), "--output", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = {r["name"]: r for r in json.loads(result.output)}
+    assert rows["a"]["installed"] == "2.9.0" and rows["a"]["healthy"] is True
+    assert rows["a"]["last_result"] == "succeeded"
+    assert rows["b"]["installed"] is None and rows["b"]["last_result"] is None
+
+
+def test_fleet_up_without_the_pulumi_cli_says_so(api: KubeApi, tmp_path: Path) -> None:
+    if not pulumi_cli_missing():
+        pytest.skip("the Pulumi CLI is installed here")
+    path = write_fleet(api, tmp_path, ["a"])
+    result = CliRunner().invoke(cli, ["fleet", "up", str(path), "--yes"])
+    assert result.exit_code == 1
+    assert "fleet up needs the Pulumi CLI" in result.output
+
+
+def test_a_bad_fleet_file_is_exit_1_with_every_problem(tmp_path: Path) -> None:
+    path = tmp_path / "fleet.yaml"
+    path.write_text(yaml.safe_dump({"apiVersion": "x", "kind": "PerconaPostgresOperatorFleet"}))
+    result = CliRunner().invoke(cli, ["fleet", "plan", str(path)])
+    assert result.exit_code == 1
+    assert "apiVersion" in result.output and "clusters" in result.output
+
+
+def test_the_committed_fleet_schema_is_current() -> None:
+    result = CliRunner().invoke(cli, ["fleet", "schema"])
+    committed = json.loads((ROOT / "schema" / "fleet.schema.json").read_text())
+    assert json.loads(result.output) == committed, "regenerate: percona-pg-operator fleet schema"
+
+
+@pytest.mark.skipif(bool(pulumi_cli_missing()), reason=str(pulumi_cli_missing()))
+def test_the_automation_runner_gives_each_stack_its_own_workspace(
+    api: KubeApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Runs where the Pulumi CLI is installed: a local backend, two stacks, their own folders,
+    the stack input stored as a secret in each stack's config."""
+    from percona_pg_operator.fleet import AutomationRunner, load_fleet
+
+    monkeypatch.setenv("PULUMI_BACKEND_URL", (tmp_path / "backend").as_uri())
+    (tmp_path / "backend").mkdir()
+    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "test")
+    plan = load_fleet(write_fleet(api, tmp_path, ["a", "b"]))
+    runner = AutomationRunner(tmp_path / "workspaces")
+    for cluster in plan.clusters:
+        stack = runner.stack(cluster)
+        value = stack.get_config("planton-cloud:stack-input")
+        assert value.secret and f"ns-{cluster.name}" in value.value
+        assert (tmp_path / "workspaces" / cluster.name / "Pulumi.yaml").is_file()
