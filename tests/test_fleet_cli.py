@@ -134,3 +134,37 @@ def test_the_automation_runner_gives_each_stack_its_own_workspace(
         value = stack.get_config("planton-cloud:stack-input")
         assert value.secret and f"ns-{cluster.name}" in value.value
         assert (tmp_path / "workspaces" / cluster.name / "Pulumi.yaml").is_file()
+
+
+def test_fleet_up_reports_lines_json_and_the_exit_code(
+    api: KubeApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command around the rollout, with the scripted runner in place of the Automation API:
+    plain lines when piped, the JSON report, exit 1 when a cluster failed."""
+    from test_fleet import ScriptedRunner
+
+    target = manifest(helm={"version": "3.0.0", "acknowledgeIrreversible": "3.0"})
+    path = write_fleet(api, tmp_path, ["a", "b", "c"], manifest=target)
+    runner = ScriptedRunner({"b": {"fail": True}})
+    monkeypatch.setattr("percona_pg_operator.cli._runner", lambda *args: runner)
+    monkeypatch.chdir(tmp_path)
+    report = tmp_path / "report.json"
+    result = CliRunner().invoke(cli, ["fleet", "up", str(path), "--yes", "--report", str(report)])
+    assert result.exit_code == 1, result.output
+    lines = result.output.splitlines()
+    assert any(line.startswith("a ") and "2.9.0 -> 3.0.0" in line for line in lines)
+    assert "stopped: wave rest: 1 failed, more than its budget of 0" in result.output
+    document = json.loads(report.read_text())
+    assert {c["cluster"]: c["result"] for c in document["clusters"]} == {
+        "a": "succeeded",
+        "b": "failed",
+        "c": "not-started",
+    }
+    assert (tmp_path / ".fleet" / "fleet.state.json").is_file()
+    runner.script = {}  # b works now: --resume runs b and c, not a again
+    runner.started.clear()
+    resumed = CliRunner().invoke(
+        cli, ["fleet", "up", str(path), "--yes", "--resume", "--report", str(report)]
+    )
+    assert resumed.exit_code == 0, resumed.output
+    assert runner.started == ["b", "c"]

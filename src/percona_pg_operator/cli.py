@@ -591,6 +591,25 @@ def _run_line(run: Any) -> str:
     return text + (f"  {run.error}" if run.error else "")
 
 
+def _runs_table(runs: list[Any]) -> Any:
+    from rich.table import Table
+
+    table = Table("cluster", "wave", "from", "to", "result", "seconds", "error")
+    colour = {"succeeded": "green", "skipped": "green", "not-started": "dim"}
+    for run in runs:
+        style = colour.get(run.result, "red")
+        table.add_row(
+            run.cluster,
+            run.wave,
+            run.from_version or "none",
+            run.to_version,
+            f"[{style}]{run.result}[/]",
+            f"{run.seconds:.1f}" if run.seconds else "",
+            run.error,
+        )
+    return table
+
+
 @fleet.command("up")
 @click.argument("fleet_file", type=click.Path(dir_okay=False))
 @click.option("--resume", is_flag=True, help="Continue from the state file after a stop.")
@@ -628,7 +647,7 @@ def fleet_up(
         return sys.stdin.isatty() and click.confirm(question, default=False)
 
     console = _console()
-    rows: dict[str, str] = {}
+    runs: dict[str, Any] = {}
     live: Any = None
     if console.is_terminal:
         from rich.live import Live
@@ -636,11 +655,11 @@ def fleet_up(
         live = Live(console=console, auto_refresh=False)
 
     def on_event(run: Any) -> None:
-        rows[run.cluster] = _run_line(run)
+        runs[run.cluster] = run
         if live is None:
-            click.echo(rows[run.cluster])
+            click.echo(_run_line(run))
         else:
-            live.update("\n".join(rows.values()), refresh=True)
+            live.update(_runs_table(list(runs.values())), refresh=True)
 
     rollout = Rollout(
         runner,
@@ -654,11 +673,12 @@ def fleet_up(
     if live is not None:
         with live:
             report = rollout.run(plan.waves, only=only_wave)
+        console.print(_runs_table(report.runs))
     else:
         report = rollout.run(plan.waves, only=only_wave)
-    click.echo("\nreport:")
-    for run in report.runs:
-        click.echo(_run_line(run))
+        click.echo("\nreport:")
+        for run in report.runs:
+            click.echo(_run_line(run))
     if report.stopped:
         click.echo(f"stopped: {report.stopped}")
     document = json.dumps(report.to_json(), indent=2)
