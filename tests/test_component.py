@@ -224,7 +224,7 @@ def test_callers_provider_wins_over_provider_config_loudly() -> None:
     run = run_pulumi(lambda: build(parse_document(doc, "t"), opts()))
     assert [p.name for p in run.of_type(PROVIDER_TYPE)] == ["callers"]
     (warning,) = run.logged("WARNING")
-    assert "provider from the options wins" in warning and "digital_ocean_doks" in warning
+    assert "provider from the options deploys" in warning and "digital_ocean_doks" in warning
 
 
 def test_two_instances_from_one_manifest_coexist() -> None:

@@ -30,7 +30,12 @@ from .chart import (
     operator_image,
     resolve_chart,
 )
-from .cluster import ClusterCredentials, build_provider, cluster_credentials, provider_args
+from .cluster import (
+    ClusterCredentials,
+    build_provider,
+    cluster_credentials,
+    credentials_provider_args,
+)
 from .errors import UpgradeGuardError
 from .manifest import KubernetesPerconaPostgresOperator, StackInput, parse_document
 from .verification import OperatorVerification
@@ -156,14 +161,16 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
         values = build_helm_values(spec)
         # The caller's provider, or the arguments of our own (credentials checked now).
         callers = _callers_provider(opts)
-        credentials = (
-            cluster_credentials(stack_input.provider_config)
-            if callers is None or stack_input.provider_config is not None
-            else None
-        )
-        source: pulumi.ProviderResource | k8s.ProviderArgs = (
-            callers if callers is not None else provider_args(stack_input.provider_config)
-        )
+        source: pulumi.ProviderResource | k8s.ProviderArgs
+        credentials: ClusterCredentials | None
+        if callers is None:
+            credentials = cluster_credentials(stack_input.provider_config)
+            source = credentials_provider_args(credentials)
+        else:
+            source = callers
+            # Only to read the cluster for the verification.
+            config = stack_input.provider_config
+            credentials = cluster_credentials(config) if config is not None else None
 
         super().__init__(TYPE_TOKEN, name, {}, opts)
         self.target = target
@@ -185,7 +192,8 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
                 pulumi.log.warn(
                     "both a Kubernetes provider in the resource options and "
                     f"provider_config ({stack_input.provider_config.provider}) were given: the "
-                    "provider from the options wins and provider_config is not used",
+                    "provider from the options deploys; provider_config is used only to read "
+                    "the cluster for the verification",
                     resource=self,
                 )
         self.provider = provider

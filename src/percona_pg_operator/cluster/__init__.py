@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ._helm import HelmRelease
     from ._kubeconfig import ClusterCredentials, cluster_credentials, require_exec_command
     from ._live import ClusterClient, ClusterState, read_cluster
-    from ._provider import build_provider, provider_args
+    from ._provider import build_provider, credentials_provider_args, provider_args
     from ._tokens import GKE_KEY_ENV, eks_exec_credential, gke_exec_credential
     from ._verify import Expectations, Verified, verify
 
@@ -35,6 +35,7 @@ _EXPORTS = {
     "require_exec_command": "._kubeconfig",
     "build_provider": "._provider",
     "provider_args": "._provider",
+    "credentials_provider_args": "._provider",
     "GKE_KEY_ENV": "._tokens",
     "eks_exec_credential": "._tokens",
     "Expectations": "._verify",
@@ -53,6 +54,7 @@ __all__ = [
     "Verified",
     "build_provider",
     "cluster_credentials",
+    "credentials_provider_args",
     "eks_exec_credential",
     "gke_exec_credential",
     "provider_args",

@@ -13,14 +13,22 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from ..manifest import KubernetesProviderConfig
-from ._kubeconfig import cluster_credentials, require_exec_command
+from ._kubeconfig import ClusterCredentials, cluster_credentials, require_exec_command
 
 
 def provider_args(
     config: KubernetesProviderConfig | None, environ: Mapping[str, str] | None = None
 ) -> k8s.ProviderArgs:
+    """The provider's arguments for a ``provider_config`` (None: the ambient kubeconfig)."""
     env = os.environ if environ is None else environ
-    credentials = cluster_credentials(config, env)
+    return credentials_provider_args(cluster_credentials(config, env), env)
+
+
+def credentials_provider_args(
+    credentials: ClusterCredentials, environ: Mapping[str, str] | None = None
+) -> k8s.ProviderArgs:
+    """The provider's arguments for credentials already made; an exec command must exist."""
+    env = os.environ if environ is None else environ
     require_exec_command(credentials, path=env.get("PATH"))
     return k8s.ProviderArgs(
         kubeconfig=(
