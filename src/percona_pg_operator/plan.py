@@ -16,10 +16,9 @@ in ``chart`` (irreversible steps, the crVersion lines each operator manages). Th
 from __future__ import annotations
 
 import itertools
-import tarfile
 from typing import Any
 
-from . import _yaml, defaults
+from . import defaults
 from .chart import (
     ChartPackage,
     ChartRepository,
@@ -36,17 +35,6 @@ from .render import render_chart
 # what is compared (rules, images).
 PLAN_RELEASE = "pg-operator"
 PLAN_NAMESPACE = "percona-postgres-operator"
-
-
-def _chart_values(package: ChartPackage) -> dict[str, Any]:
-    member = f"{package.name}/values.yaml"
-    try:
-        with tarfile.open(package.path, mode="r:gz") as archive:
-            handle = archive.extractfile(member)
-            values = _yaml.load(handle.read()) if handle is not None else None
-    except (OSError, KeyError, tarfile.TarError, _yaml.YAMLError):
-        raise ChartRepositoryError(f"{package.path}: no readable {member}") from None
-    return values if isinstance(values, dict) else {}
 
 
 def flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -114,7 +102,7 @@ def _crd_changes(old: ChartPackage, new: ChartPackage) -> dict[str, Any]:
 
 
 def _value_changes(old: ChartPackage, new: ChartPackage) -> dict[str, Any]:
-    before, after = flatten(_chart_values(old)), flatten(_chart_values(new))
+    before, after = flatten(old.member_yaml("values.yaml")), flatten(new.member_yaml("values.yaml"))
     return {
         "added": sorted(after.keys() - before.keys()),
         "removed": sorted(before.keys() - after.keys()),

@@ -138,6 +138,15 @@ def helm(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     )
 
 
+def helm_install(name: str, namespace: str, version: str = "2.9.0") -> None:
+    """`helm install` of Percona's chart by hand, as a user without this module would."""
+    helm("repo", "add", "percona", PERCONA_REPO, "--force-update")
+    helm(
+        "install", name, "percona/pg-operator", "--version", version,
+        "-n", namespace, "--create-namespace", "--wait",
+    )  # fmt: skip
+
+
 def kubectl(*args: str) -> Any:
     out = subprocess.run(
         ["kubectl", "--context", CONTEXT, *args, "-o", "json"],
@@ -186,11 +195,7 @@ def test_a_helm_cli_install_is_seen_and_refused_with_the_adoption_hint(
 ) -> None:
     """Installed by hand with the Helm CLI: the stack did not create it, so it is refused."""
     name, namespace = "pg-operator-cli", "percona-e2e-cli"
-    helm("repo", "add", "percona", PERCONA_REPO, "--force-update")
-    helm(
-        "install", name, "percona/pg-operator", "--version", "2.9.0",
-        "-n", namespace, "--create-namespace", "--wait",
-    )  # fmt: skip
+    helm_install(name, namespace)
     try:
         checked = percona_pg_operator(
             "preflight", manifest_file(tmp_path, name, namespace, "2.9.0"), "--output", "json"
@@ -231,11 +236,7 @@ def test_a_stuck_release_is_refused(tmp_path: Path, stack: Any) -> None:
     import time
 
     name, namespace = "pg-operator-stuck", "percona-e2e-stuck"
-    helm("repo", "add", "percona", PERCONA_REPO, "--force-update")
-    helm(
-        "install", name, "percona/pg-operator", "--version", "2.9.0",
-        "-n", namespace, "--create-namespace", "--wait",
-    )  # fmt: skip
+    helm_install(name, namespace)
     try:
         upgrade = subprocess.Popen(
             [
@@ -274,11 +275,7 @@ def test_adopt_a_helm_cli_install_then_cross_to_3_0_with_verification(
     from pulumi.automation import ConfigValue
 
     name, namespace = "pg-operator-adopt", "percona-e2e-adopt"
-    helm("repo", "add", "percona", PERCONA_REPO, "--force-update")
-    helm(
-        "install", name, "percona/pg-operator", "--version", "2.9.0",
-        "-n", namespace, "--create-namespace", "--wait",
-    )  # fmt: skip
+    helm_install(name, namespace)
     database = {
         "apiVersion": "pgv2.percona.com/v2",
         "kind": "PerconaPGCluster",

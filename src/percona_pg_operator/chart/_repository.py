@@ -80,15 +80,19 @@ class ChartPackage:
 
     def chart_yaml(self) -> dict[str, Any]:
         """The package's ``Chart.yaml`` (its metadata: versions, ``kubeVersion``)."""
-        member = f"{self.name}/Chart.yaml"
+        return self.member_yaml("Chart.yaml")
+
+    def member_yaml(self, member: str) -> dict[str, Any]:
+        """A YAML mapping in the chart's folder of the package (``values.yaml``, ...)."""
+        path = f"{self.name}/{member}"
         try:
             with tarfile.open(self.path, mode="r:gz") as archive:
-                handle = archive.extractfile(member)
+                handle = archive.extractfile(path)
                 data = _yaml.load(handle.read()) if handle is not None else None
         except (OSError, KeyError, tarfile.TarError, _yaml.YAMLError):
-            raise ChartRepositoryError(f"{self.path}: no readable {member}") from None
+            raise ChartRepositoryError(f"{self.path}: no readable {path}") from None
         if not isinstance(data, dict):
-            raise ChartRepositoryError(f"{self.path}: {member} is not a mapping")
+            raise ChartRepositoryError(f"{self.path}: {path} is not a mapping")
         return data
 
 
