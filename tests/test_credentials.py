@@ -256,7 +256,7 @@ def test_kubeconfig_path(tmp_path: Path) -> None:
 
 def test_kubeconfig_path_unreadable(tmp_path: Path) -> None:
     with pytest.raises(
-        CredentialError, match=r"provider_config\.kubeconfig\.path .*cannot be read"
+        CredentialError, match=r"provider_config\.kubeconfig\.path .*: no such file"
     ):
         creds({"kubeconfig": {"path": str(tmp_path / "absent")}})
 

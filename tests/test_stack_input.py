@@ -69,12 +69,14 @@ def test_none_present_names_all_three() -> None:
         ("~", "is empty"),
     ],
 )
-def test_bad_yaml(text: str, fragment: str) -> None:
+def test_bad_yaml(text: str, fragment: str, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("")
     with pytest.raises(StackInputError, match=fragment):
         load_stack_input(
             environ={"STACK_INPUT_YAML": text or " "}
             if text
-            else {"STACK_INPUT_YAML_FILE": "/dev/null"}
+            else {"STACK_INPUT_YAML_FILE": str(empty)}
         )
 
 

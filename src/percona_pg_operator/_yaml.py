@@ -8,8 +8,12 @@ safe types are ever constructed.
 from __future__ import annotations
 
 import gc
+import os
+import re
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -17,6 +21,135 @@ import yaml
 Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 YAMLError = yaml.YAMLError
+
+# Bounds on what a person writes (manifests, stack inputs, fleet files, kubeconfigs): far above
+# any real input, far below what would take long or much memory. Aliases count once per use, so
+# an alias bomb hits MAX_VALUES after a bounded walk.
+MAX_INPUT_BYTES = 1024 * 1024
+MAX_DEPTH = 64
+MAX_VALUES = 100_000
+MAX_STRING = 512 * 1024
+MAX_ITEMS = 10_000
+
+
+class InputError(ValueError):
+    """Input that is not well-formed or is beyond the bounds above; the message is safe to show
+    (it quotes no value)."""
+
+
+class _StrictLoader(Loader):  # type: ignore[misc]
+    """The C loader, refusing a key given twice in one mapping (YAML keeps the last silently)."""
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    duplicate = key in seen
+                    seen.add(key)
+                except TypeError:
+                    continue  # unhashable: the base class reports it
+                if duplicate:
+                    raise yaml.constructor.ConstructorError(
+                        None,
+                        None,
+                        f"found the key {_safe_key(key)} twice in one mapping",
+                        key_node.start_mark,
+                    )
+        return super().construct_mapping(node, deep=deep)
+
+
+def _safe_key(key: Any) -> str:
+    text = str(key)
+    return repr(text) if len(text) <= 40 and text.isprintable() else "(a long key)"
+
+
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+
+
+def _describe(exc: yaml.YAMLError) -> str:
+    """A YAML error's position and kind, never the text it quotes (it may be a credential)."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    problem = str(getattr(exc, "problem", None) or "malformed YAML")
+    if "constructor for the tag" in problem:
+        problem = "an unknown tag (quote the value if it is text)"
+    elif "twice in one mapping" not in problem:
+        problem = _QUOTED.sub("…", problem)
+    return f"not valid YAML{where}: {problem}"
+
+
+def check_shape(data: Any) -> None:
+    """Bounded walk: depth, total values (aliases count per use), string and list sizes."""
+    count = 0
+    stack: list[tuple[Any, int, str]] = [(data, 0, "")]
+    while stack:
+        node, depth, path = stack.pop()
+        count += 1
+        if count > MAX_VALUES:
+            raise InputError(f"more than {MAX_VALUES} values (YAML aliases count once per use)")
+        if depth > MAX_DEPTH:
+            raise InputError(f"{path or '<root>'}: nested deeper than {MAX_DEPTH} levels")
+        if isinstance(node, str):
+            if len(node) > MAX_STRING:
+                raise InputError(
+                    f"{path or '<root>'}: a string longer than {MAX_STRING} characters"
+                )
+        elif isinstance(node, dict):
+            if len(node) > MAX_ITEMS:
+                raise InputError(f"{path or '<root>'}: more than {MAX_ITEMS} keys")
+            for key, value in node.items():
+                label = str(key) if isinstance(key, str) and len(key) <= 60 else "?"
+                stack.append((value, depth + 1, f"{path}.{label}" if path else label))
+        elif isinstance(node, list):
+            if len(node) > MAX_ITEMS:
+                raise InputError(f"{path or '<root>'}: more than {MAX_ITEMS} items")
+            stack.extend((item, depth + 1, f"{path}[{i}]") for i, item in enumerate(node))
+
+
+def load_input(text: str | bytes) -> Any:
+    """One document a person wrote: duplicate keys refused, bounded in size and shape.
+
+    InputError (safe to show) on anything that is not well-formed or too large.
+    """
+    if len(text) > MAX_INPUT_BYTES:
+        raise InputError(f"larger than {MAX_INPUT_BYTES} bytes")
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)
+    except yaml.YAMLError as exc:
+        raise InputError(_describe(exc)) from None
+    except RecursionError:
+        raise InputError(f"nested deeper than {MAX_DEPTH} levels") from None
+    check_shape(data)
+    return data
+
+
+def read_input(path: str | os.PathLike[str]) -> str:
+    """The text of a regular file of at most MAX_INPUT_BYTES (no FIFO, device or /dev/zero)."""
+    file = Path(path).expanduser()
+    try:
+        info = file.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise InputError("is a directory, not a file")
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError("is not a regular file")
+        if info.st_size > MAX_INPUT_BYTES:
+            raise InputError(f"is larger than {MAX_INPUT_BYTES} bytes")
+        with file.open("rb") as handle:
+            data = handle.read(MAX_INPUT_BYTES + 1)
+    except FileNotFoundError:
+        raise InputError("no such file") from None
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror or type(exc).__name__})") from None
+    if len(data) > MAX_INPUT_BYTES:
+        raise InputError(f"is larger than {MAX_INPUT_BYTES} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError("is not UTF-8 text") from None
 
 
 def load(data: str | bytes) -> Any:

@@ -170,6 +170,16 @@ def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def _same_quantity(raw: Any, typed: Any) -> bool:
+    """`cpu: "2"` and `cpu: 2000m` are the same quantity, as the API server sees them."""
+    from ..manifest import parse_quantity
+
+    try:
+        return bool(parse_quantity(str(raw)) == parse_quantity(str(typed)))
+    except ValueError:
+        return False
+
+
 @dataclass(frozen=True)
 class ValueProblem:
     """A field of the spec (camelCase path under ``spec``) that the chart values cannot take."""
@@ -187,7 +197,7 @@ def _conflicts(raw: Any, typed: Any, path: tuple[str, ...]) -> list[ValueProblem
             if key in raw
             for problem in _conflicts(raw[key], value, (*path, key))
         ]
-    if raw == typed:
+    if raw == typed or (path[:1] == ("resources",) and _same_quantity(raw, typed)):
         return []
     owner = VALUE_OWNERS.get(path[0], "a typed field")
     return [

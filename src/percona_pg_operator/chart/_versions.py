@@ -52,6 +52,8 @@ _VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)")
 
 
 def parse_version(version: str) -> tuple[int, int, int]:
+    if not isinstance(version, str):
+        raise UpgradeGuardError(f"{version!r} is not a chart version such as 3.0.0")
     match = _VERSION.match(version.strip())
     if match is None:
         raise UpgradeGuardError(f"{version!r} is not a chart version such as 3.0.0")

@@ -244,12 +244,9 @@ def _kubeconfig_block(block: KubeconfigCredential) -> ClusterCredentials:
     content = block.content
     if block.path is not None:
         try:
-            content = Path(block.path).expanduser().read_text(encoding="utf-8")
-        except OSError as exc:
-            raise CredentialError(
-                f"provider_config.kubeconfig.path {block.path}: cannot be read "
-                f"({exc.strerror or type(exc).__name__})"
-            ) from None
+            content = _yaml.read_input(block.path)
+        except _yaml.InputError as exc:
+            raise CredentialError(f"provider_config.kubeconfig.path {block.path}: {exc}") from None
         try:
             parse_kubeconfig(content, block.context)
         except ValueError as exc:

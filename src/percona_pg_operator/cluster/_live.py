@@ -153,9 +153,9 @@ def _merged_kubeconfig(paths: Sequence[Path]) -> tuple[dict[str, Any], Path | No
         if not path.is_file():
             continue
         try:
-            doc = _yaml.load(path.read_text(encoding="utf-8")) or {}
-        except (OSError, UnicodeDecodeError, _yaml.YAMLError):
-            raise ClusterUnreachableError(f"the kubeconfig {path} cannot be read") from None
+            doc = _yaml.load_input(_yaml.read_input(path)) or {}
+        except _yaml.InputError as exc:
+            raise ClusterUnreachableError(f"the kubeconfig {path} {exc}") from None
         if not isinstance(doc, dict):
             raise ClusterUnreachableError(f"the kubeconfig {path} is not a kubeconfig")
         first = first or path

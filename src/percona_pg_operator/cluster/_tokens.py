@@ -69,10 +69,12 @@ def gke_exec_credential(key_base64: str) -> dict[str, Any]:
         ) from None
     try:
         info = json.loads(base64.b64decode(key_base64, validate=True))
+        if not isinstance(info, dict):
+            raise ValueError("not a JSON object")
         credentials = service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
             info, scopes=list(GKE_SCOPES)
         )
-    except (binascii.Error, ValueError, KeyError):
+    except (binascii.Error, ValueError, KeyError, TypeError, AttributeError):
         raise CredentialError(
             "the GKE service-account key is not a base64 service-account key JSON"
         ) from None

@@ -111,13 +111,9 @@ def load_fleet(path: str | Path) -> FleetPlan:
     """The fleet file, every cluster's stack input validated, and the waves."""
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise StackInputError(f"{file}: cannot be read ({type(exc).__name__})") from None
-    try:
-        data = _yaml.load(text)
-    except _yaml.YAMLError:
-        raise StackInputError(f"{file}: not valid YAML") from None
+        data = _yaml.load_input(_yaml.read_input(file))
+    except _yaml.InputError as exc:
+        raise StackInputError(f"{file}: {exc}") from None
     try:
         fleet = Fleet.model_validate(data)
     except ValidationError as exc:

@@ -14,11 +14,18 @@ import json
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from .. import _yaml
-from ._base import Model
+from ._base import Model as _Model
 from ._enums import EXTRA_PROVIDER_KINDS, KUBERNETES_PROVIDER, proto_enum
+
+
+class Model(_Model):
+    """Credential blocks: pydantic's own error text never shows their values."""
+
+    model_config = ConfigDict(hide_input_in_errors=True)
+
 
 ProviderKind = Literal[
     "gcp_gke", "aws_eks", "azure_aks", "digital_ocean_doks", "kubeconfig", "in_cluster"
@@ -59,11 +66,16 @@ def _ca_data(value: str) -> str:
 def parse_kubeconfig(content: str, context: str | None = None) -> dict[str, Any]:
     """Check a kubeconfig's structure; return the cluster entry of the context it would use."""
     try:
-        config = _yaml.load(content)
-    except _yaml.YAMLError:
+        config = _yaml.load_input(content)
+    except _yaml.InputError:
         raise ValueError("is not valid YAML (a kubeconfig)") from None
     if not isinstance(config, dict) or not isinstance(config.get("clusters"), list):
         raise ValueError("is not a kubeconfig (no clusters list)")
+    entries = [*config["clusters"], *(config.get("contexts") or [])]
+    if not isinstance(config.get("contexts") or [], list) or not all(
+        isinstance(e, dict) and isinstance(e.get("name"), str) for e in entries
+    ):
+        raise ValueError("is not a kubeconfig (clusters and contexts must be named entries)")
     contexts = {c.get("name"): c.get("context") or {} for c in config.get("contexts") or []}
     name = context or config.get("current-context")
     if not name:
@@ -71,7 +83,12 @@ def parse_kubeconfig(content: str, context: str | None = None) -> dict[str, Any]
     if name not in contexts:
         raise ValueError(f"has no context named {name!r}")
     clusters = {c.get("name"): c.get("cluster") or {} for c in config["clusters"]}
-    cluster = clusters.get(contexts[name].get("cluster"))
+    context_entry = contexts[name]
+    if not isinstance(context_entry, dict):
+        raise ValueError(f"context {name!r} is not a mapping")
+    cluster = clusters.get(context_entry.get("cluster"))
+    if cluster is not None and not isinstance(cluster, dict):
+        raise ValueError(f"context {name!r} names a cluster that is not a mapping")
     if not cluster or not cluster.get("server"):
         raise ValueError(f"context {name!r} names no cluster with a server")
     return dict(cluster)

@@ -6,7 +6,7 @@ Each check raises ``ValueError`` with a message that names the expected form, ne
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, DecimalException, InvalidOperation
 
 # -- Kubernetes quantities -------------------------------------------------------------------
 # https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/quantity/
@@ -24,26 +24,41 @@ _DECIMAL = {
     "E": Decimal("1e18"),
 }
 _QUANTITY = re.compile(
-    r"^(?P<number>[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))"
-    r"(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?$"
+    r"(?P<number>[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))"
+    r"(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?"
 )
 
 
+# The API server keeps a quantity as a scaled int64: beyond that it is refused.
+# https://github.com/kubernetes/apimachinery/blob/master/pkg/api/resource/quantity.go
+MAX_QUANTITY = Decimal(2**63 - 1)
+
+
 def parse_quantity(text: str) -> Decimal:
-    """Return the quantity's value in base units; raise ValueError when it is not a quantity."""
-    match = _QUANTITY.match(text.strip()) if isinstance(text, str) else None
-    if match is None or text != text.strip():
+    """Return the quantity's value in base units; raise ValueError when it is not a quantity,
+    is negative, or is beyond what the API server can hold."""
+    match = _QUANTITY.fullmatch(text) if isinstance(text, str) and len(text) <= 64 else None
+    if match is None:
         raise ValueError("not a Kubernetes quantity (e.g. 500m, 1, 256Mi, 1Gi)")
+    suffix = match["suffix"] or ""
     try:
         number = Decimal(match["number"])
-    except InvalidOperation as exc:  # pragma: no cover - the regex admits only decimals
-        raise ValueError("not a Kubernetes quantity") from exc
-    suffix = match["suffix"] or ""
-    if suffix in _BINARY:
-        return number * _BINARY[suffix]
-    if suffix[:1] in ("e", "E"):
-        return number * (Decimal(10) ** int(suffix[1:]))
-    return number * _DECIMAL[suffix]
+        if suffix in _BINARY:
+            value = number * _BINARY[suffix]
+        elif suffix[:1] in ("e", "E"):
+            exponent = int(suffix[1:])
+            if abs(exponent) > 30:
+                raise ValueError("a quantity's exponent must be between -30 and 30")
+            value = number * (Decimal(10) ** exponent)
+        else:
+            value = number * _DECIMAL[suffix]
+    except (InvalidOperation, DecimalException):
+        raise ValueError("not a Kubernetes quantity") from None
+    if value < 0:
+        raise ValueError("must not be negative")
+    if value > MAX_QUANTITY:
+        raise ValueError("is larger than the API server can hold")
+    return value
 
 
 # -- Object names ----------------------------------------------------------------------------

@@ -8,6 +8,7 @@ input (``target`` + ``provider_config``) or just the manifest (``kind: ...``).
 from __future__ import annotations
 
 import os
+import reprlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -32,8 +33,15 @@ def _path(loc: tuple[int | str, ...]) -> str:
     return out
 
 
+# A bounded excerpt: reprlib stops at a few levels and items, so showing a huge (or alias-
+# expanded) value costs nothing.
+_EXCERPT = reprlib.Repr()
+_EXCERPT.maxlevel, _EXCERPT.maxdict, _EXCERPT.maxlist = 2, 4, 4
+_EXCERPT.maxstring, _EXCERPT.maxother, _EXCERPT.maxlong = 60, 60, 40
+
+
 def _show(value: Any) -> str:
-    text = repr(value)
+    text = _EXCERPT.repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
 
@@ -79,26 +87,21 @@ def parse_yaml(text: str, source: str) -> StackInput:
     if not text.strip():
         raise StackInputError(f"{source}: the stack input is empty")
     try:
-        data = _yaml.load(text)
-    except _yaml.YAMLError as exc:
-        # Only the position: the snippet YAML errors quote may hold a kubeconfig.
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "malformed YAML"
-        raise StackInputError(f"{source}: not valid YAML{where}: {problem}") from None
+        # Duplicate keys refused, size and shape bounded; errors quote no value (the text may
+        # hold a kubeconfig).
+        data = _yaml.load_input(text)
+    except _yaml.InputError as exc:
+        raise StackInputError(f"{source}: {exc}") from None
     return parse_document(data, source)
 
 
 def read_file(path: str | os.PathLike[str]) -> StackInput:
+    """A manifest or stack input file: a regular file of at most 1 MiB."""
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise StackInputError(f"{file}: no such file") from None
-    except IsADirectoryError:
-        raise StackInputError(f"{file}: is a directory, not a file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise StackInputError(f"{file}: cannot be read ({type(exc).__name__})") from None
+        text = _yaml.read_input(file)
+    except _yaml.InputError as exc:
+        raise StackInputError(f"{file}: {exc}") from None
     return parse_yaml(text, str(file))
 
 

@@ -36,7 +36,14 @@ def _quantity(value: str) -> str:
     return value
 
 
-Quantity = Annotated[str, BeforeValidator(lambda v: v if not isinstance(v, int) else str(v))]
+def _quantity_text(value: Any) -> Any:
+    """YAML reads `cpu: 2` and `cpu: 0.5` as numbers; the API server takes both as quantities."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+Quantity = Annotated[str, BeforeValidator(_quantity_text)]
 
 
 class CpuMemory(Model):
@@ -462,6 +469,29 @@ class Spec(Model):
     @classmethod
     def _namespace_label(cls, value: str) -> str:
         return dns1123_label(value, defaults.NAMESPACE_MAX)
+
+    @field_validator("helm_values")
+    @classmethod
+    def _json_values(cls, values: dict[str, Any]) -> dict[str, Any]:
+        """Chart values travel as JSON: no dates, binary, sets or non-string keys."""
+        stack: list[tuple[Any, str]] = [(values, "")]
+        while stack:
+            node, path = stack.pop()
+            if isinstance(node, dict):
+                for key, value in node.items():
+                    if not isinstance(key, str):
+                        raise ValueError(
+                            f"{path or 'a'} key is a {type(key).__name__}, not a string"
+                        )
+                    stack.append((value, f"{path}.{key}" if path else key))
+            elif isinstance(node, list):
+                stack.extend((item, f"{path}[{i}]") for i, item in enumerate(node))
+            elif node is not None and not isinstance(node, str | int | float | bool):
+                raise ValueError(
+                    f"{path} is a {type(node).__name__}; chart values are JSON: strings, "
+                    "numbers, booleans, lists and mappings (quote a date)"
+                )
+        return values
 
     @model_validator(mode="after")
     def _consistent(self) -> Spec:
