@@ -1,0 +1,231 @@
+"""Hostile and broken input: each reproducer from the issue, bounded in time, a clean error, no
+value of a credential echoed."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from conftest import kubeconfig_text, manifest
+
+from percona_pg_operator.cli import cli
+from percona_pg_operator.errors import CredentialError, StackInputError, UpgradeGuardError
+from percona_pg_operator.manifest import (
+    KubernetesProviderConfig,
+    load_stack_input,
+    parse_document,
+    parse_quantity,
+    parse_yaml,
+    read_file,
+)
+
+ALIAS_BOMB = """\
+apiVersion: kubernetes.project-planton.org/v1
+kind: KubernetesPerconaPostgresOperator
+metadata: {name: pg}
+spec:
+  a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+  b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+  c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+  d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+  e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+  f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+  g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+  helmValues: {x: [*g,*g,*g,*g,*g,*g,*g,*g,*g]}
+"""
+
+
+def refused_quickly(text: str, fragment: str, seconds: float = 2.0) -> str:
+    start = time.monotonic()
+    with pytest.raises(StackInputError) as info:
+        parse_yaml(text, "t")
+    assert time.monotonic() - start < seconds
+    assert fragment in str(info.value)
+    return str(info.value)
+
+
+def test_an_alias_bomb_is_refused_in_bounded_time() -> None:
+    refused_quickly(ALIAS_BOMB, "more than 100000 values (YAML aliases count once per use)")
+
+
+def test_deep_nesting_is_refused_cleanly() -> None:
+    refused_quickly("spec: " + "[" * 1500 + "]" * 1500, "nest")
+    deep = "spec:\n" + "".join(f"{'  ' * (i + 1)}k{i}:\n" for i in range(80)) + "  " * 81 + "v: 1\n"
+    refused_quickly(deep, "nested deeper than 64 levels")
+
+
+def test_huge_inputs_are_refused_by_size() -> None:
+    flow = "helmValues: {x: [" + ",".join(["1"] * 3_000_000) + "]}"
+    refused_quickly(flow, "larger than 1048576 bytes")
+    many = manifest()
+    many["metadata"]["labels"] = {f"k{i}": "v" for i in range(20_000)}
+    refused_quickly(yaml.safe_dump(many), "more than 10000 keys")
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "/dev/null", "fifo"])
+def test_only_regular_files_are_read(special: str, tmp_path: Path) -> None:
+    path = special
+    if special == "fifo":
+        path = str(tmp_path / "fifo")
+        os.mkfifo(path)  # would block forever if opened
+    start = time.monotonic()
+    with pytest.raises(StackInputError, match="is not a regular file"):
+        read_file(path)
+    with pytest.raises(StackInputError, match="is not a regular file"):
+        load_stack_input(environ={"STACK_INPUT_YAML_FILE": path})
+    doc = {"target": manifest(), "providerConfig": {"kubeconfig": {"path": path}}}
+    with pytest.raises(CredentialError, match="is not a regular file"):
+        from percona_pg_operator.cluster import cluster_credentials
+
+        cluster_credentials(parse_document(doc, "t").provider_config, {})
+    assert time.monotonic() - start < 2
+
+
+def test_a_file_over_a_mebibyte_is_refused(tmp_path: Path) -> None:
+    big = tmp_path / "big.yaml"
+    big.write_text("# " + "x" * (1024 * 1024) + "\n")
+    with pytest.raises(StackInputError, match="larger than 1048576 bytes"):
+        read_file(big)
+
+
+def test_duplicate_keys_are_an_error_not_the_last_one_silently() -> None:
+    text = yaml.safe_dump(manifest()) + "metadata: {name: other}\n"
+    refused_quickly(text, "found the key 'metadata' twice in one mapping")
+
+
+def test_a_value_that_looks_like_a_yaml_tag_is_never_echoed() -> None:
+    text = (
+        "target: {apiVersion: kubernetes.project-planton.org/v1, "
+        "kind: KubernetesPerconaPostgresOperator, metadata: {name: pg}}\n"
+        "providerConfig:\n  azureAks:\n    clientSecret: !Sup3rS3cretValue\n"
+    )
+    message = refused_quickly(text, "an unknown tag (quote the value if it is text)")
+    assert "Sup3rS3cret" not in message
+
+
+def test_yaml_errors_quote_nothing_from_the_input() -> None:
+    text = "target:\n  token: 'hunter2-secret\n  other: x"
+    with pytest.raises(StackInputError) as info:
+        parse_yaml(text, "t")
+    assert "hunter2" not in str(info.value)
+
+
+def test_the_python_apis_own_errors_hide_credential_values() -> None:
+    from pydantic import ValidationError
+
+    secret = "dop_v1_" + "a" * 64
+    with pytest.raises(ValidationError) as info:
+        KubernetesProviderConfig.model_validate(
+            {"provider": "digital_ocean_doks", "digitalOceanDoks": {"kubeConfig": secret}}
+        )
+    assert secret[:12] not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ("1e1000000", "exponent must be between -30 and 30"),
+        ("-1", "must not be negative"),
+        ("9e30", "larger than the API server can hold"),
+        ("500m\n", "not a Kubernetes quantity"),
+    ],
+)
+def test_quantities_are_bounded_as_the_api_server_bounds_them(value: str, fragment: str) -> None:
+    with pytest.raises(ValueError, match=fragment):
+        parse_quantity(value)
+    with pytest.raises(StackInputError, match=fragment):
+        parse_document(manifest(container={"resources": {"limits": {"cpu": value}}}), "t")
+
+
+def test_what_kubernetes_accepts_is_accepted() -> None:
+    """`cpu: 0.5` is a quantity; `cpu: "2"` in raw values equals a typed `cpu: 2000m`."""
+    doc = manifest(
+        container={"resources": {"requests": {"cpu": 0.5}, "limits": {"cpu": "2000m"}}},
+        helmValues={"resources": {"limits": {"cpu": "2"}}},
+    )
+    spec = parse_document(doc, "t").target.spec
+    assert spec.container.resources.requests.cpu == "0.5"
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("when: 2026-01-01", "is a date"),
+        ("blob: !!binary aGVsbG8=", "is a bytes"),
+        ("s: !!set {a, b}", "is a set"),
+        ("? [1, 2]\n: x", "unhashable"),
+        ("1: one", "Input should be a valid string"),
+        ("m:\n  1: one", "m key is a int, not a string"),
+    ],
+)
+def test_raw_values_must_be_json(text: str, fragment: str) -> None:
+    raw = (
+        yaml.safe_dump(manifest())
+        + "  helmValues:\n"
+        + "".join(f"    {line}\n" for line in text.splitlines())
+    )
+    raw = raw.replace("spec: {}\n", "spec:\n")
+    with pytest.raises(StackInputError) as info:
+        parse_yaml(raw, "t")
+    assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize("previous", [3, 2.9, ["2.9.0"], {"v": 1}])
+def test_a_non_string_previous_version_is_a_clean_refusal(previous: Any) -> None:
+    from percona_pg_operator.chart import check_transition
+
+    with pytest.raises(UpgradeGuardError, match="is not a chart version"):
+        check_transition(previous, "3.0.0")
+
+
+@pytest.mark.parametrize(
+    "kubeconfig",
+    [
+        "clusters: [x]\ncontexts: [y]\ncurrent-context: y\n",
+        "clusters: {}\n",
+        "clusters: [{name: c, cluster: [1]}]\ncontexts: [{name: m, context: {cluster: c}}]\n"
+        "current-context: m\n",
+        "clusters: [{name: c}]\ncontexts: [{name: m, context: 5}]\ncurrent-context: m\n",
+    ],
+)
+def test_a_malformed_kubeconfig_is_a_validation_error(kubeconfig: str) -> None:
+    doc = {"target": manifest(), "providerConfig": {"kubeconfig": {"content": kubeconfig}}}
+    with pytest.raises(StackInputError) as info:
+        parse_document(doc, "t")
+    assert info.value.problems[0].path.startswith("providerConfig.kubeconfig")
+
+
+def test_credentials_gke_with_a_json_list_key_file(tmp_path: Path) -> None:
+    key = tmp_path / "key.json"
+    key.write_text(json.dumps(["not", "a", "key"]))
+    result = CliRunner().invoke(cli, ["credentials", "gke", "--key-file", str(key)])
+    assert result.exit_code == 1
+    assert "not a base64 service-account key JSON" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_big_bad_value_is_shown_as_a_short_excerpt() -> None:
+    doc = manifest(namespace={"value": "x" * 100_000})
+    with pytest.raises(StackInputError) as info:
+        parse_document(doc, "t")
+    assert len(str(info.value)) < 600
+
+
+def test_the_kubeconfig_text_of_a_bad_block_is_not_echoed() -> None:
+    token = "s3cr3t-" + base64.b64encode(b"x" * 30).decode()
+    doc = {
+        "target": manifest(),
+        "providerConfig": {
+            "kubeconfig": {"content": kubeconfig_text(token=token), "context": "no"}
+        },
+    }
+    with pytest.raises(StackInputError) as info:
+        parse_document(doc, "t")
+    assert token not in str(info.value)
