@@ -229,3 +229,152 @@ def test_the_kubeconfig_text_of_a_bad_block_is_not_echoed() -> None:
     with pytest.raises(StackInputError) as info:
         parse_document(doc, "t")
     assert token not in str(info.value)
+
+
+# -- broken chart repositories and caches ---------------------------------------------------------
+
+import hashlib  # noqa: E402
+import io  # noqa: E402
+import tarfile  # noqa: E402
+
+from conftest import FIXTURE_REPO  # noqa: E402
+from repo_server import serve as serve_repo  # noqa: E402
+
+from percona_pg_operator.chart import ChartRepository, load_managed_crds  # noqa: E402
+from percona_pg_operator.errors import ChartRepositoryError  # noqa: E402
+
+
+def repo_with(tmp_path: Path, package: bytes, **entry: Any) -> Path:
+    """A repository whose one pg-operator 3.0.0 package is ``package``, digest-true."""
+    repo = tmp_path / "repo"
+    repo.mkdir(exist_ok=True)
+    (repo / "pg-operator-3.0.0.tgz").write_bytes(package)
+    index = {
+        "apiVersion": "v1",
+        "entries": {
+            "pg-operator": [
+                {
+                    "name": "pg-operator",
+                    "version": "3.0.0",
+                    "appVersion": "3.0.0",
+                    "digest": hashlib.sha256(package).hexdigest(),
+                    "urls": ["pg-operator-3.0.0.tgz"],
+                    **entry,
+                }
+            ]
+        },
+    }
+    (repo / "index.yaml").write_text(yaml.safe_dump(index))
+    return repo
+
+
+def tgz(files: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz") as archive:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+REAL = (FIXTURE_REPO / "pg-operator-3.0.0.tgz").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("package", "fragment"),
+    [
+        (REAL[: len(REAL) // 2], "not a readable chart package"),  # truncated, digest-true
+        (b"not a tarball at all", "not a readable chart package"),
+        (tgz({"other/Chart.yaml": b"name: other"}), "has no pg-operator/Chart.yaml"),
+    ],
+)
+def test_a_digest_true_but_broken_package_is_refused_and_not_cached(
+    tmp_path: Path, package: bytes, fragment: str
+) -> None:
+    repo = ChartRepository(str(repo_with(tmp_path, package)), cache_dir=tmp_path / "cache")
+    with pytest.raises(ChartRepositoryError, match=fragment):
+        repo.fetch("pg-operator", "3.0.0")
+    assert not list((tmp_path / "cache").rglob("*.tgz")), "nothing broken is cached"
+
+
+def test_a_package_whose_crds_do_not_parse_is_a_clear_error(tmp_path: Path) -> None:
+    package = tgz(
+        {
+            "pg-operator/Chart.yaml": b"name: pg-operator\nversion: 3.0.0\n",
+            "pg-operator/crds/crd.yaml": b"kind: CustomResourceDefinition\nmetadata: [oops",
+        }
+    )
+    repo = ChartRepository(str(repo_with(tmp_path, package)), cache_dir=tmp_path / "cache")
+    fetched = repo.fetch("pg-operator", "3.0.0")
+    with pytest.raises(ChartRepositoryError, match="it was removed from the cache") as info:
+        load_managed_crds(fetched)
+    assert str(fetched.path) in str(info.value)
+    assert not fetched.path.exists()
+
+
+def test_an_edited_or_emptied_crd_cache_is_rebuilt_not_applied(tmp_path: Path) -> None:
+    repo = ChartRepository(str(FIXTURE_REPO), cache_dir=tmp_path / "cache")
+    package = repo.fetch("pg-operator", "3.0.0")
+    first = load_managed_crds(package)
+    cache = package.path.with_suffix(".crds.json")
+    for edit in ("tamper", "empty"):
+        data = json.loads(cache.read_text())
+        if edit == "tamper":
+            data["manifest"] = data["manifest"].replace("perconapgclusters", "evil")
+        else:
+            data["names"], data["manifest"] = [], ""
+        cache.write_text(json.dumps(data))
+        assert load_managed_crds(package) == first
+
+
+def test_a_pin_pointing_at_another_versions_package_is_not_trusted(tmp_path: Path) -> None:
+    repo = ChartRepository(str(FIXTURE_REPO), cache_dir=tmp_path / "cache")
+    old = repo.fetch("pg-operator", "2.9.0")
+    new = repo.fetch("pg-operator", "3.0.0")
+    pin = next((tmp_path / "cache" / "pins").rglob("pg-operator-3.0.0.json"))
+    pin.write_text(json.dumps({**json.loads(pin.read_text()), "digest": old.digest}))
+    again = repo.fetch("pg-operator", "3.0.0")
+    assert again.digest == new.digest
+
+
+def test_a_remote_index_cannot_point_at_local_files(tmp_path: Path) -> None:
+    repo_dir = repo_with(tmp_path, REAL, urls=["file:///etc/hostname"])
+    with serve_repo(repo_dir) as server:
+        repo = ChartRepository(server.url, cache_dir=tmp_path / "cache")
+        with pytest.raises(ChartRepositoryError, match="must be http"):
+            repo.fetch("pg-operator", "3.0.0")
+
+
+def test_index_entries_that_are_not_mappings_are_ignored(tmp_path: Path) -> None:
+    repo_dir = repo_with(tmp_path, REAL)
+    index = yaml.safe_load((repo_dir / "index.yaml").read_text())
+    index["entries"]["pg-operator"].insert(0, "not a mapping")
+    (repo_dir / "index.yaml").write_text(yaml.safe_dump(index))
+    package = ChartRepository(str(repo_dir), cache_dir=tmp_path / "cache").fetch(
+        "pg-operator", "3.0.0"
+    )
+    assert package.version == "3.0.0"
+
+
+def test_an_unwritable_cache_is_named(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    repo = ChartRepository(str(FIXTURE_REPO), cache_dir=blocker / "cache")
+    with pytest.raises(ChartRepositoryError, match="cannot write the chart cache"):
+        repo.fetch("pg-operator", "3.0.0")
+
+
+def test_an_internal_error_is_one_line_and_the_traceback_comes_with_debug(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(*_: Any, **__: Any) -> Any:
+        raise ZeroDivisionError("oops")
+
+    monkeypatch.setattr("percona_pg_operator.manifest.json_schema", broken)
+    quiet = CliRunner().invoke(cli, ["schema"])
+    assert quiet.exit_code == 1
+    assert "internal error (ZeroDivisionError: oops); this is a bug" in quiet.output
+    assert "Traceback" not in quiet.output
+    loud = CliRunner().invoke(cli, ["--debug", "schema"])
+    assert isinstance(loud.exception, ZeroDivisionError)

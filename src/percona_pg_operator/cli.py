@@ -51,18 +51,32 @@ def _summary(path: str) -> str:
 
 
 class _Cli(click.Group):
-    """Turns the package's errors into a message and exit code 1: no traceback for bad input."""
+    """Turns the package's errors into a message and exit code 1: no traceback for bad input.
+
+    Anything else is a bug: one line that says so, and the traceback only with --debug.
+    """
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
         except PerconaPgOperatorError as exc:
             raise click.ClickException(str(exc)) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            if ctx.params.get("debug"):
+                raise
+            detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+            raise click.ClickException(
+                f"internal error ({type(exc).__name__}{': ' + detail if detail else ''}); this is "
+                "a bug: please report it with the output of the same command run with --debug"
+            ) from None
 
 
 @click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="percona-pg-operator")
-def cli() -> None:
+@click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
+def cli(debug: bool) -> None:
     """Install and upgrade the Percona Operator for PostgreSQL with Pulumi."""
 
 

@@ -8,9 +8,12 @@ holding the names and the ready-to-apply manifest.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import io
 import json
 import tarfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +29,7 @@ PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce"
 # The chart version whose CRDs these are.
 CHART_VERSION_ANNOTATION = "percona-pg-operator/chart-version"
 # Bump when the cached form changes, so old caches are rebuilt rather than misread.
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2
 _DOC_SEPARATOR = "\n---\n"
 
 
@@ -44,15 +47,21 @@ class ManagedCrds:
         cache = self.cache_base.with_suffix(f".crds.{form}.json") if self.cache_base else None
         if cache is not None:
             try:
-                docs: list[str] = json.loads(cache.read_text(encoding="utf-8"))
-                return docs
-            except (OSError, ValueError):
+                cached = json.loads(cache.read_text(encoding="utf-8"))
+                if cached.get("manifest_sha256") == _manifest_sha(self.manifest) and len(
+                    cached["docs"]
+                ) == len(self.names):
+                    docs: list[str] = [str(d) for d in cached["docs"]]
+                    return docs
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
                 pass
         with _yaml.gc_paused():
             objects = self.objects() if applied else self.chart_objects()
             docs = [_yaml.dump(obj) for obj in objects]
         if cache is not None:
-            atomic_write(cache, json.dumps(docs).encode())
+            payload = {"manifest_sha256": _manifest_sha(self.manifest), "docs": docs}
+            with contextlib.suppress(OSError):
+                atomic_write(cache, json.dumps(payload).encode())
         return docs
 
     def served_versions(self) -> dict[str, list[str]]:
@@ -80,23 +89,40 @@ class ManagedCrds:
         return objects
 
 
+# A chart's CRD file is 1.6-3.7 MB; far more is not a chart this module knows.
+MAX_CRD_FILE_BYTES = 32 * 1024 * 1024
+
+
 def _parse_package(data: bytes, chart: str) -> list[dict[str, Any]]:
+    """Every CRD in the package's crds/; ChartRepositoryError on a broken package."""
     crds: list[dict[str, Any]] = []
-    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
-        for member in sorted(archive.getmembers(), key=lambda m: m.name):
-            parts = member.name.split("/")
-            if not member.isfile() or len(parts) != 3 or parts[1] != "crds":
-                continue
-            if not parts[2].endswith((".yaml", ".yml", ".json")):
-                continue
-            handle = archive.extractfile(member)
-            if handle is None:  # only links and devices have no content; isfile() excluded them
-                continue
-            with _yaml.gc_paused():
-                docs = _yaml.load_all(handle.read())
-            for doc in docs:
-                if isinstance(doc, dict) and doc.get("kind") == "CustomResourceDefinition":
-                    crds.append(doc)
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
+            for member in sorted(archive.getmembers(), key=lambda m: m.name):
+                parts = member.name.split("/")
+                if not member.isfile() or len(parts) != 3 or parts[1] != "crds":
+                    continue
+                if not parts[2].endswith((".yaml", ".yml", ".json")):
+                    continue
+                if member.size > MAX_CRD_FILE_BYTES:
+                    raise ChartRepositoryError(
+                        f"chart {chart}: {member.name} is larger than {MAX_CRD_FILE_BYTES} bytes"
+                    )
+                handle = archive.extractfile(member)
+                if handle is None:  # only links and devices have no content; isfile() excluded
+                    continue
+                with _yaml.gc_paused():
+                    docs = _yaml.load_all(handle.read())
+                for doc in docs:
+                    if isinstance(doc, dict) and doc.get("kind") == "CustomResourceDefinition":
+                        name = (doc.get("metadata") or {}).get("name")
+                        if not isinstance(name, str) or not name:
+                            raise ChartRepositoryError(f"chart {chart}: a CRD has no name")
+                        crds.append(doc)
+    except (tarfile.TarError, OSError, EOFError, zlib.error, _yaml.YAMLError) as exc:
+        raise ChartRepositoryError(
+            f"chart {chart}: the package cannot be read ({type(exc).__name__})"
+        ) from None
     if not crds:
         raise ChartRepositoryError(f"chart {chart} has no CustomResourceDefinition in crds/")
     return sorted(crds, key=lambda c: str(c["metadata"]["name"]))
@@ -120,20 +146,48 @@ def build_managed_crds(data: bytes, chart: str, chart_version: str) -> ManagedCr
     )
 
 
+def _manifest_sha(manifest: str) -> str:
+    return hashlib.sha256(manifest.encode()).hexdigest()
+
+
 def load_managed_crds(package: ChartPackage) -> ManagedCrds:
-    """The package's CRDs, ready to apply; parsed once per package digest."""
+    """The package's CRDs, ready to apply; parsed once per package digest.
+
+    The cached parse names the package digest and the manifest's own sha256, and is used only
+    when both match and it holds as many CRDs as names: an edited or emptied cache file is
+    rebuilt from the package, never applied. A package that cannot be parsed is removed from the
+    cache, so the next run downloads and verifies it anew.
+    """
     cache = package.path.with_suffix(".crds.json")
     try:
         cached = json.loads(cache.read_text(encoding="utf-8"))
-        if cached.get("format") == _CACHE_FORMAT:
-            return ManagedCrds(
-                names=list(cached["names"]),
-                manifest=str(cached["manifest"]),
-                cache_base=package.path,
-            )
-    except (OSError, ValueError, KeyError, AttributeError):
+        names, manifest = list(cached["names"]), str(cached["manifest"])
+        if (
+            cached.get("format") == _CACHE_FORMAT
+            and cached.get("digest") == package.digest
+            and cached.get("manifest_sha256") == _manifest_sha(manifest)
+            and names
+            and manifest.count(_DOC_SEPARATOR) == len(names) - 1
+        ):
+            return ManagedCrds(names=names, manifest=manifest, cache_base=package.path)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pass
-    crds = build_managed_crds(package.read_bytes(), package.name, package.version)
-    payload = {"format": _CACHE_FORMAT, "names": crds.names, "manifest": crds.manifest}
-    atomic_write(cache, json.dumps(payload).encode())
+    try:
+        crds = build_managed_crds(package.read_bytes(), package.name, package.version)
+    except (ChartRepositoryError, OSError) as exc:
+        with contextlib.suppress(OSError):
+            package.path.unlink()
+        raise ChartRepositoryError(
+            f"the cached package {package.path} cannot be read ({exc}); it was removed from "
+            "the cache: run again to download and verify it anew"
+        ) from None
+    payload = {
+        "format": _CACHE_FORMAT,
+        "digest": package.digest,
+        "manifest_sha256": _manifest_sha(crds.manifest),
+        "names": crds.names,
+        "manifest": crds.manifest,
+    }
+    with contextlib.suppress(OSError):  # a read-only cache: parse again next time
+        atomic_write(cache, json.dumps(payload).encode())
     return ManagedCrds(names=crds.names, manifest=crds.manifest, cache_base=package.path)

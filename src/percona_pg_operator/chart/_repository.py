@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import http.client
+import io
 import json
 import os
 import tarfile
@@ -29,6 +30,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -41,6 +43,11 @@ from ..errors import ChartRepositoryError
 SOCKET_TIMEOUT_SECONDS = 15.0
 # The whole download, every retry and backoff included.
 DOWNLOAD_DEADLINE_SECONDS = 60.0
+# Far above Percona's index (~100 KiB) and packages (~250 KiB): a server sending more is refused
+# before it fills memory or the disk.
+MAX_DOWNLOAD_BYTES = 32 * 1024 * 1024
+# What a package may unpack to (its CRDs are 1.6-3.7 MB): a gzip bomb is refused early.
+MAX_UNPACKED_BYTES = 128 * 1024 * 1024
 RETRIES = 3
 BACKOFF_SECONDS = 0.5
 # 429 and 5xx are worth another try; other 4xx are final.
@@ -94,6 +101,28 @@ class ChartPackage:
         if not isinstance(data, dict):
             raise ChartRepositoryError(f"{self.path}: {path} is not a mapping")
         return data
+
+
+def check_package(data: bytes, chart: str, where: str) -> None:
+    """A readable chart archive with its Chart.yaml, unpacking to a bounded size; else an error
+    naming where it came from (gzip and tar errors, truncation, a bomb)."""
+    total = 0
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
+            names = []
+            for member in archive:
+                total += member.size
+                if total > MAX_UNPACKED_BYTES:
+                    raise ChartRepositoryError(
+                        f"{where}: the package unpacks to more than {MAX_UNPACKED_BYTES} bytes"
+                    )
+                names.append(member.name)
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+        raise ChartRepositoryError(
+            f"{where}: not a readable chart package ({type(exc).__name__})"
+        ) from None
+    if f"{chart}/Chart.yaml" not in names:
+        raise ChartRepositoryError(f"{where}: the package has no {chart}/Chart.yaml")
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -166,11 +195,17 @@ class ChartRepository:
         pin = self._pin_path(chart, version)
         try:
             meta = json.loads(pin.read_text(encoding="utf-8"))
+            if meta.get("name") != chart or meta.get("version") != version:
+                return None  # a pin edited to point at another package: not trusted
             path = self._blob_path(meta["digest"])
             if _sha256(path.read_bytes()) != meta["digest"]:
                 return None
-            return ChartPackage(**{**meta, "path": path})
-        except (OSError, ValueError, KeyError, TypeError):
+            package = ChartPackage(**{**meta, "path": path})
+            chart_yaml = package.chart_yaml()
+            if chart_yaml.get("name") != chart or str(chart_yaml.get("version")) != version:
+                return None  # the bytes are another chart's: look it up and verify again
+            return package
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, ChartRepositoryError):
             return None
 
     # -- network -------------------------------------------------------------------------
@@ -225,6 +260,10 @@ class ChartRepository:
         while chunk := read(_CHUNK):
             chunks.append(chunk)
             done += len(chunk)
+            if done > MAX_DOWNLOAD_BYTES:
+                raise ChartRepositoryError(
+                    f"cannot download {url}: larger than {MAX_DOWNLOAD_BYTES} bytes"
+                )
             if self._progress is not None:
                 self._progress(url, done, total)
             if time.monotonic() >= give_up_at:
@@ -253,7 +292,8 @@ class ChartRepository:
         if hit is not None:
             return hit
         index = self.index()
-        entries = index["entries"].get(chart) or []
+        listed = index["entries"].get(chart)
+        entries = [e for e in listed if isinstance(e, dict)] if isinstance(listed, list) else []
         entry = next((e for e in entries if str(e.get("version")) == version), None)
         if entry is None:
             available = ", ".join(str(e.get("version")) for e in entries) or "none"
@@ -261,13 +301,20 @@ class ChartRepository:
                 f"chart {chart} version {version} is not in {self.url} (available: {available})"
             )
         digest = str(entry.get("digest") or "")
-        urls = entry.get("urls") or []
+        urls = entry.get("urls") if isinstance(entry.get("urls"), list) else []
         if not urls or len(digest) != 64:
             raise ChartRepositoryError(
                 f"{self.url}: the index entry for {chart} {version} has no package URL or "
                 "no sha256 digest, so the package cannot be verified"
             )
         url = urllib.parse.urljoin(self._base(), str(urls[0]))
+        scheme = urllib.parse.urlsplit(url).scheme
+        if not self.is_local and scheme not in ("http", "https"):
+            # A remote index must not make this client read local files (file:///etc/...).
+            raise ChartRepositoryError(
+                f"{self.url}: the index points {chart} {version} at a {scheme}: URL; a remote "
+                "repository's packages must be http(s)"
+            )
         data = self._get(url)
         actual = _sha256(data)
         if actual != digest:
@@ -275,8 +322,15 @@ class ChartRepository:
                 f"{url}: sha256 {actual} does not match the index digest {digest}; "
                 "refusing the package"
             )
+        check_package(data, chart, url)  # parsed before it is cached
         path = self._blob_path(digest)
-        atomic_write(path, data)
+        try:
+            atomic_write(path, data)
+        except OSError as exc:
+            raise ChartRepositoryError(
+                f"cannot write the chart cache {self.cache_dir}: {exc.strerror or exc}; set "
+                "XDG_CACHE_HOME to a writable folder"
+            ) from None
         package = ChartPackage(
             name=chart,
             version=version,
@@ -286,5 +340,7 @@ class ChartRepository:
             url=url,
         )
         pin = {k: v for k, v in asdict(package).items() if k != "path"}
-        atomic_write(self._pin_path(chart, version), json.dumps(pin).encode())
+        # No pin (a read-only cache): the next run looks the digest up in the index again.
+        with contextlib.suppress(OSError):
+            atomic_write(self._pin_path(chart, version), json.dumps(pin).encode())
         return package
