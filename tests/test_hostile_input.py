@@ -378,3 +378,124 @@ def test_an_internal_error_is_one_line_and_the_traceback_comes_with_debug(
     assert "Traceback" not in quiet.output
     loud = CliRunner().invoke(cli, ["--debug", "schema"])
     assert isinstance(loud.exception, ZeroDivisionError)
+
+
+# -- validated as the API server validates ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "path"),
+    [
+        ({"namespace": "pgop\n"}, "spec.namespace"),
+        ({"helm": {"version": "3.0.0\n"}}, "spec.helm.version"),
+        ({"image": {"tag": "3.0.0\n"}}, "spec.image.tag"),
+        ({"scheduling": {"nodeSelector": {"bad key!": "x"}}}, "spec.scheduling.nodeSelector"),
+        ({"scheduling": {"nodeSelector": {"pool": "a" * 64}}}, "spec.scheduling.nodeSelector"),
+        (
+            {"scheduling": {"tolerations": [{"key": "a/b/c", "operator": "Exists"}]}},
+            "spec.scheduling.tolerations[0].key",
+        ),
+        (
+            {"scheduling": {"tolerations": [{"key": "k", "operator": "Equal", "value": "x y"}]}},
+            "spec.scheduling.tolerations[0].value",
+        ),
+        (
+            {
+                "scheduling": {
+                    "affinity": {
+                        "nodeAffinity": {
+                            "requiredDuringSchedulingIgnoredDuringExecution": {
+                                "nodeSelectorTerms": [
+                                    {"matchExpressions": [{"key": "k", "operator": "Near"}]}
+                                ]
+                            }
+                        }
+                    }
+                }
+            },
+            "spec.scheduling.affinity.nodeAffinity",
+        ),
+        (
+            {
+                "scheduling": {
+                    "affinity": {
+                        "podAntiAffinity": {
+                            "preferredDuringSchedulingIgnoredDuringExecution": [
+                                {"weight": 101, "podAffinityTerm": {"topologyKey": "x"}}
+                            ]
+                        }
+                    }
+                }
+            },
+            "spec.scheduling.affinity.podAntiAffinity",
+        ),
+        (
+            {"scheduling": {"affinity": {"nodeAffinity": {"colour": "blue"}}}},
+            "spec.scheduling.affinity.nodeAffinity.colour",
+        ),
+        ({"operator": {"podAnnotations": {"-bad": "x"}}}, "spec.operator.podAnnotations"),
+        (
+            {
+                "operator": {"leaderElection": {"leaseDuration": "3000000h"}},
+                "helm": {"version": "3.0.0"},
+            },
+            "spec.operator.leaderElection.leaseDuration",
+        ),
+        ({"helm": {"repo": "ftp://charts.example.com"}}, "spec.helm.repo"),
+        ({"helm": {"repo": "https://admin:PASS@charts.example.com"}}, "spec.helm.repo"),
+        ({"helm": {"repo": "https://charts.example.com/?access_token=abc"}}, "spec.helm.repo"),
+    ],
+)
+def test_refused_as_the_api_server_would(spec: dict[str, Any], path: str) -> None:
+    with pytest.raises(StackInputError) as info:
+        parse_document(manifest(**spec), "t")
+    assert any(p.path.startswith(path) for p in info.value.problems), info.value.problems
+    assert "PASS" not in str(info.value) or "PASS@" not in str(info.value).split("got")[0]
+
+
+def test_a_toleration_with_an_empty_effect_matches_all_and_is_accepted() -> None:
+    spec = parse_document(
+        manifest(scheduling={"tolerations": [{"key": "k", "operator": "Exists", "effect": ""}]}),
+        "t",
+    ).target.spec
+    assert spec.scheduling.tolerations[0].effect == ""
+
+
+def test_typed_affinity_passes_through_exactly_as_written() -> None:
+    from percona_pg_operator.chart import build_helm_values
+
+    affinity = {
+        "podAntiAffinity": {
+            "preferredDuringSchedulingIgnoredDuringExecution": [
+                {"weight": 100, "podAffinityTerm": {"topologyKey": "kubernetes.io/hostname"}}
+            ]
+        }
+    }
+    spec = parse_document(manifest(scheduling={"affinity": affinity}), "t").target.spec
+    assert build_helm_values(spec)["affinity"] == affinity
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    ["https://user:pw@34.1.2.3", "34.1.2.3/?token=abc", "https://host.example.com\n"],
+)
+def test_cluster_endpoints_carry_no_credential(endpoint: str) -> None:
+    ca = base64.b64encode(b"-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n").decode()
+    block = {
+        "clusterName": "p",
+        "region": "eu-west-1",
+        "clusterEndpoint": endpoint,
+        "clusterCaData": ca,
+    }
+    with pytest.raises(StackInputError) as info:
+        parse_document({"target": manifest(), "providerConfig": {"awsEks": block}}, "t")
+    assert "pw" not in str(info.value) and "abc" not in str(info.value)
+
+
+def test_a_kubeconfig_server_with_a_credential_is_refused() -> None:
+    content = kubeconfig_text(server="https://admin:hunter2@k8s.example.com")
+    doc = {"target": manifest(), "providerConfig": {"kubeconfig": {"content": content}}}
+    with pytest.raises(StackInputError) as info:
+        parse_document(doc, "t")
+    assert "must not carry a credential" in str(info.value)
+    assert "hunter2" not in str(info.value)

@@ -127,7 +127,7 @@ def _typed_values(spec: Spec) -> dict[str, Any]:
             t.model_dump(by_alias=True, exclude_none=True) for t in scheduling.tolerations
         ]
     if scheduling.affinity is not None:
-        affinity = scheduling.affinity.model_dump(by_alias=True, exclude_none=True)
+        affinity = scheduling.affinity.model_dump(by_alias=True, exclude_unset=True)
         if affinity:
             values["affinity"] = affinity
 

@@ -19,6 +19,7 @@ from pydantic import BeforeValidator, ConfigDict, Field, field_validator, model_
 from .. import _yaml
 from ._base import Model as _Model
 from ._enums import EXTRA_PROVIDER_KINDS, KUBERNETES_PROVIDER, proto_enum
+from ._formats import url_credential_problem
 
 
 class Model(_Model):
@@ -48,8 +49,8 @@ def server_url(endpoint: str) -> str:
 
 
 def _endpoint(value: str) -> str:
-    if not _HOST.match(value):
-        raise ValueError("must be the API server's host or https:// URL")
+    if not _HOST.fullmatch(value) or "@" in value or "?" in value:
+        raise ValueError("must be the API server's host or https:// URL (no user, no query)")
     return value
 
 
@@ -91,6 +92,8 @@ def parse_kubeconfig(content: str, context: str | None = None) -> dict[str, Any]
         raise ValueError(f"context {name!r} names a cluster that is not a mapping")
     if not cluster or not cluster.get("server"):
         raise ValueError(f"context {name!r} names no cluster with a server")
+    if not isinstance(cluster["server"], str) or url_credential_problem(cluster["server"]):
+        raise ValueError(f"context {name!r}: the server URL must not carry a credential")
     return dict(cluster)
 
 
@@ -179,21 +182,21 @@ class AwsEksCredential(_ClusterAccess):
     @field_validator("cluster_name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not _EKS_NAME.match(value):
+        if not _EKS_NAME.fullmatch(value):
             raise ValueError("must be an EKS cluster name (letters, digits, '-', '_', ≤ 100)")
         return value
 
     @field_validator("region")
     @classmethod
     def _region(cls, value: str) -> str:
-        if not _AWS_REGION.match(value):
+        if not _AWS_REGION.fullmatch(value):
             raise ValueError("must be an AWS region such as eu-west-1")
         return value
 
     @field_validator("role_arn")
     @classmethod
     def _role(cls, value: str | None) -> str | None:
-        if value is not None and not _ROLE_ARN.match(value):
+        if value is not None and not _ROLE_ARN.fullmatch(value):
             raise ValueError("must be an IAM role ARN such as arn:aws:iam::123456789012:role/x")
         return value
 
@@ -234,7 +237,7 @@ class AzureAksCredential(Model):
     @field_validator("tenant_id", "client_id", "server_id")
     @classmethod
     def _uuid(cls, value: str | None) -> str | None:
-        if value is not None and not _UUID.match(value):
+        if value is not None and not _UUID.fullmatch(value):
             raise ValueError("must be a GUID")
         return value
 

@@ -72,7 +72,7 @@ _DNS1123_SUBDOMAIN = re.compile(
 def dns1123_label(value: str, max_len: int) -> str:
     if len(value) > max_len:
         raise ValueError(f"must be at most {max_len} characters, has {len(value)}")
-    if not _DNS1123_LABEL.match(value):
+    if not _DNS1123_LABEL.fullmatch(value):
         raise ValueError(
             "must be a DNS-1123 label: lowercase letters, digits and '-', "
             "starting and ending with a letter or digit"
@@ -81,7 +81,7 @@ def dns1123_label(value: str, max_len: int) -> str:
 
 
 def is_dns1123_subdomain(value: str) -> bool:
-    return len(value) <= 253 and bool(_DNS1123_SUBDOMAIN.match(value))
+    return len(value) <= 253 and bool(_DNS1123_SUBDOMAIN.fullmatch(value))
 
 
 # Label values: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#syntax-and-character-set
@@ -90,6 +90,43 @@ _LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
 
 def is_label_value(value: str) -> bool:
     return len(value) <= 63 and _LABEL_VALUE.fullmatch(value) is not None
+
+
+# Label and annotation keys (qualified names): an optional DNS-1123 subdomain prefix and '/',
+# then a name of at most 63 characters.
+_QUALIFIED_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
+
+
+def is_qualified_name(key: str) -> bool:
+    prefix, slash, name = key.rpartition("/")
+    if slash and (not prefix or not is_dns1123_subdomain(prefix)):
+        return False
+    return 0 < len(name) <= 63 and _QUALIFIED_NAME.fullmatch(name) is not None
+
+
+# Annotations: at most 256 KiB of keys and values together, as the API server checks.
+MAX_ANNOTATIONS_BYTES = 256 * 1024
+
+# URLs that would carry a credential into state or messages.
+_CREDENTIAL_QUERY = re.compile(
+    r"(^|&)(access_?token|token|password|passwd|secret|api_?key|key|auth|signature|sig)=",
+    re.IGNORECASE,
+)
+
+
+def url_credential_problem(url: str) -> str | None:
+    """Why a URL must not be used as it is (it embeds a credential), or None."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "is not a URL"
+    if parts.username or parts.password or "@" in parts.netloc:
+        return "must not carry a user or password (user:password@); give credentials elsewhere"
+    if parts.query and _CREDENTIAL_QUERY.search(parts.query):
+        return "must not carry a credential in its query string"
+    return None
 
 
 # -- Images ----------------------------------------------------------------------------------
@@ -109,10 +146,16 @@ _GO_DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$")
 _GO_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
 
 
+# Go's time.Duration is an int64 of nanoseconds: about 292 years.
+MAX_GO_DURATION_SECONDS = (2**63 - 1) / 1e9
+
+
 def go_duration_seconds(value: str) -> float:
-    if not _GO_DURATION.match(value):
+    if len(value) > 64 or not _GO_DURATION.fullmatch(value):
         raise ValueError("must be a Go duration such as 60s, 1m30s or 500ms")
     total = 0.0
     for number, _, unit in re.findall(r"([0-9]+(\.[0-9]+)?)(ns|us|µs|ms|s|m|h)", value):
         total += float(number) * _GO_DURATION_UNITS[unit]
+    if total > MAX_GO_DURATION_SECONDS:
+        raise ValueError("is longer than a Go duration can hold (about 292 years)")
     return total

@@ -22,12 +22,15 @@ from ._formats import (
     IMAGE_DIGEST,
     IMAGE_REPOSITORY,
     IMAGE_TAG,
+    MAX_ANNOTATIONS_BYTES,
     SEMVER,
     dns1123_label,
     go_duration_seconds,
     is_dns1123_subdomain,
     is_label_value,
+    is_qualified_name,
     parse_quantity,
+    url_credential_problem,
 )
 
 
@@ -162,10 +165,25 @@ class HelmSettings(Model):
         ),
     )
 
+    @field_validator("repo")
+    @classmethod
+    def _repo(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if len(value) > 2048 or not value.strip() or value != value.strip():
+            raise ValueError("must be an http(s):// or file:// URL, or a directory")
+        scheme = value.split("://", 1)[0].lower() if "://" in value else ""
+        if scheme and scheme not in ("http", "https", "file"):
+            raise ValueError("must be an http(s):// or file:// URL, or a directory")
+        problem = url_credential_problem(value) if scheme in ("http", "https") else None
+        if problem:
+            raise ValueError(problem)
+        return value
+
     @field_validator("version")
     @classmethod
     def _semver(cls, value: str) -> str:
-        if not SEMVER.match(value):
+        if not SEMVER.fullmatch(value):
             raise ValueError("must be a chart version such as 3.0.0")
         return value.removeprefix("v")
 
@@ -233,21 +251,21 @@ class Image(Model):
     @field_validator("repository")
     @classmethod
     def _repository(cls, value: str | None) -> str | None:
-        if value is not None and not IMAGE_REPOSITORY.match(value):
+        if value is not None and not IMAGE_REPOSITORY.fullmatch(value):
             raise ValueError("must be an image repository such as registry.example.com/team/op")
         return value
 
     @field_validator("tag")
     @classmethod
     def _tag(cls, value: str | None) -> str | None:
-        if value is not None and not IMAGE_TAG.match(value):
+        if value is not None and not IMAGE_TAG.fullmatch(value):
             raise ValueError("must be an image tag: letters, digits, '_', '.', '-' (≤ 128)")
         return value
 
     @field_validator("digest")
     @classmethod
     def _digest(cls, value: str | None) -> str | None:
-        if value is not None and not IMAGE_DIGEST.match(value):
+        if value is not None and not IMAGE_DIGEST.fullmatch(value):
             raise ValueError("must be sha256: followed by 64 lowercase hex digits")
         return value
 
@@ -263,13 +281,28 @@ class Image(Model):
 
 
 class Toleration(Model):
-    """A Kubernetes toleration, in the API's own field names."""
+    """A Kubernetes toleration, in the API's own field names (core/v1 Toleration)."""
 
     key: str | None = None
     operator: Literal["Exists", "Equal"] | None = None
     value: str | None = None
-    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
-    toleration_seconds: int | None = None
+    # "" (or absent) matches every effect, as the API defines it.
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute", ""] | None = None
+    toleration_seconds: int | None = Field(default=None, ge=-(2**63), le=2**63 - 1)
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, value: str | None) -> str | None:
+        if value is not None and not is_qualified_name(value):
+            raise ValueError("must be a label key such as dedicated or example.com/pool")
+        return value
+
+    @field_validator("value")
+    @classmethod
+    def _value(cls, value: str | None) -> str | None:
+        if value is not None and not is_label_value(value):
+            raise ValueError("must be a label value (at most 63 letters, digits, '-', '_', '.')")
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> Toleration:
@@ -282,18 +315,85 @@ class Toleration(Model):
         return self
 
 
-class Affinity(Model):
-    """Pod affinity rules, each as in the Kubernetes API (passed to the chart as they are)."""
+class LabelSelectorRequirement(Model):
+    key: str
+    operator: Literal["In", "NotIn", "Exists", "DoesNotExist"]
+    values: list[str] = []
 
-    node_affinity: dict[str, Any] | None = None
-    pod_affinity: dict[str, Any] | None = None
-    pod_anti_affinity: dict[str, Any] | None = None
+
+class LabelSelector(Model):
+    match_labels: dict[str, str] = {}
+    match_expressions: list[LabelSelectorRequirement] = []
+
+
+class NodeSelectorRequirement(Model):
+    key: str
+    operator: Literal["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"]
+    values: list[str] = []
+
+
+class NodeSelectorTerm(Model):
+    match_expressions: list[NodeSelectorRequirement] = []
+    match_fields: list[NodeSelectorRequirement] = []
+
+
+class NodeSelector(Model):
+    node_selector_terms: list[NodeSelectorTerm] = Field(min_length=1)
+
+
+class PreferredSchedulingTerm(Model):
+    weight: int = Field(ge=1, le=100)
+    preference: NodeSelectorTerm
+
+
+class NodeAffinity(Model):
+    required_during_scheduling_ignored_during_execution: NodeSelector | None = None
+    preferred_during_scheduling_ignored_during_execution: list[PreferredSchedulingTerm] = []
+
+
+class PodAffinityTerm(Model):
+    label_selector: LabelSelector | None = None
+    namespace_selector: LabelSelector | None = None
+    namespaces: list[str] = []
+    topology_key: str = Field(min_length=1)
+    match_label_keys: list[str] = []
+    mismatch_label_keys: list[str] = []
+
+
+class WeightedPodAffinityTerm(Model):
+    weight: int = Field(ge=1, le=100)
+    pod_affinity_term: PodAffinityTerm
+
+
+class PodAffinity(Model):
+    required_during_scheduling_ignored_during_execution: list[PodAffinityTerm] = []
+    preferred_during_scheduling_ignored_during_execution: list[WeightedPodAffinityTerm] = []
+
+
+class Affinity(Model):
+    """Pod affinity rules: the Kubernetes core/v1 Affinity types, field for field.
+    https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/#scheduling
+    """
+
+    node_affinity: NodeAffinity | None = None
+    pod_affinity: PodAffinity | None = None
+    pod_anti_affinity: PodAffinity | None = None
 
 
 class Scheduling(Model):
     node_selector: dict[str, str] = {}
     tolerations: list[Toleration] = []
     affinity: Affinity | None = None
+
+    @field_validator("node_selector")
+    @classmethod
+    def _labels(cls, selector: dict[str, str]) -> dict[str, str]:
+        for key, value in selector.items():
+            if not is_qualified_name(key):
+                raise ValueError(f"{key[:60]!r} is not a label key")
+            if not is_label_value(value):
+                raise ValueError(f"the value of {key[:60]!r} is not a label value")
+        return selector
 
 
 class LeaderElection(Model):
@@ -349,6 +449,18 @@ class OperatorSettings(Model):
     )
     pod_annotations: dict[str, str] = {}
 
+    @field_validator("pod_annotations")
+    @classmethod
+    def _annotations(cls, annotations: dict[str, str]) -> dict[str, str]:
+        size = 0
+        for key, value in annotations.items():
+            if not is_qualified_name(key):
+                raise ValueError(f"{key[:60]!r} is not an annotation key")
+            size += len(key) + len(value)
+        if size > MAX_ANNOTATIONS_BYTES:
+            raise ValueError(f"annotations are larger than {MAX_ANNOTATIONS_BYTES} bytes")
+        return annotations
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: Any) -> Any:
@@ -358,7 +470,7 @@ class OperatorSettings(Model):
     @classmethod
     def _gate_names(cls, gates: dict[str, bool] | None) -> dict[str, bool] | None:
         for name in gates or {}:
-            if not FEATURE_GATE.match(name):
+            if not FEATURE_GATE.fullmatch(name):
                 raise ValueError(f"{name!r} is not a feature gate name such as backupSnapshots")
         return gates
 
