@@ -193,7 +193,9 @@ def test_repo_precedence() -> None:
 @contextmanager
 def raw_server(behaviour: str) -> Iterator[str]:
     """A TCP server on 127.0.0.1 that misbehaves: 'trickle' sends a valid header, then one body
-    byte every 0.2 s; 'silent' accepts the connection and never answers. Stops by itself."""
+    byte every 0.2 s; 'silent' accepts the connection and never answers; 'bad-length' sends
+    ``Content-Length: abc`` and a broken index; 'endless' sends a body with no length that never
+    ends. Stops by itself."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
@@ -212,6 +214,15 @@ def raw_server(behaviour: str) -> Iterator[str]:
                         if stop.wait(0.2):
                             return
                         conn.sendall(b"x")
+            elif behaviour == "bad-length":
+                with suppress(OSError):
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\nentries: [1")
+            elif behaviour == "endless":
+                with suppress(OSError):
+                    conn.sendall(b"HTTP/1.1 200 OK\r\n\r\n")
+                    block = b"#" * 65536
+                    while not stop.is_set():
+                        conn.sendall(block)
             else:
                 stop.wait(30)
 
@@ -243,4 +254,20 @@ def test_a_download_has_an_overall_deadline(behaviour: str, tmp_path: Path) -> N
         with pytest.raises(ChartRepositoryError, match=r"no complete answer within 2 s"):
             repo.fetch("pg-operator", "3.0.0")
         assert time.monotonic() - start < 4.0
+    assert cache_files(tmp_path) == []
+
+
+def test_a_bad_content_length_header_is_a_clean_error(tmp_path: Path) -> None:
+    with raw_server("bad-length") as url:
+        repo = ChartRepository(url, cache_dir=tmp_path, timeout=1.0, deadline=5.0, backoff=0.1)
+        with pytest.raises(ChartRepositoryError, match=r"index\.yaml"):
+            repo.fetch("pg-operator", "3.0.0")
+    assert cache_files(tmp_path) == []
+
+
+def test_an_endless_body_is_cut_at_the_size_limit(tmp_path: Path) -> None:
+    with raw_server("endless") as url:
+        repo = ChartRepository(url, cache_dir=tmp_path, timeout=2.0, deadline=30.0, backoff=0.1)
+        with pytest.raises(ChartRepositoryError, match=r"larger than \d+ bytes"):
+            repo.fetch("pg-operator", "3.0.0")
     assert cache_files(tmp_path) == []

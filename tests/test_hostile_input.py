@@ -241,6 +241,7 @@ from conftest import FIXTURE_REPO  # noqa: E402
 from repo_server import serve as serve_repo  # noqa: E402
 
 from percona_pg_operator.chart import ChartRepository, load_managed_crds  # noqa: E402
+from percona_pg_operator.chart._repository import MAX_UNPACKED_BYTES  # noqa: E402
 from percona_pg_operator.errors import ChartRepositoryError  # noqa: E402
 
 
@@ -278,6 +279,25 @@ def tgz(files: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
+class _Zeros(io.RawIOBase):
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        buffer[:] = bytes(len(buffer))
+        return len(buffer)
+
+
+def zip_bomb() -> bytes:
+    """A package of a few hundred KiB that unpacks past the limit: one file of zeros."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz", compresslevel=1) as archive:
+        info = tarfile.TarInfo("pg-operator/values.yaml")
+        info.size = MAX_UNPACKED_BYTES + 1
+        archive.addfile(info, io.BufferedReader(_Zeros()))
+    return out.getvalue()
+
+
 REAL = (FIXTURE_REPO / "pg-operator-3.0.0.tgz").read_bytes()
 
 
@@ -287,6 +307,7 @@ REAL = (FIXTURE_REPO / "pg-operator-3.0.0.tgz").read_bytes()
         (REAL[: len(REAL) // 2], "not a readable chart package"),  # truncated, digest-true
         (b"not a tarball at all", "not a readable chart package"),
         (tgz({"other/Chart.yaml": b"name: other"}), "has no pg-operator/Chart.yaml"),
+        (zip_bomb(), "unpacks to more than"),
     ],
 )
 def test_a_digest_true_but_broken_package_is_refused_and_not_cached(
