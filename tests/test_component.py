@@ -61,7 +61,7 @@ def test_release_inputs_from_defaults() -> None:
 
 @pytest.mark.parametrize("example", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.name)
 def test_each_example_registers_its_resources(
-    example: Path, monkeypatch: pytest.MonkeyPatch
+    example: Path, monkeypatch: pytest.MonkeyPatch, fixture_repo_env: Path
 ) -> None:
     stack_input = read_file(example)
     doc = stack_input.model_dump(by_alias=True, exclude_none=True)

@@ -168,9 +168,7 @@ def test_cli_diff_exit_codes_text_and_json(tmp_path: Path) -> None:
 def test_cli_diff_masks_credential_values(tmp_path: Path) -> None:
     base = write(tmp_path, "base.yaml")
     token = "s3cr3t-token-value"
-    leaky = write(
-        tmp_path, "leaky.yaml", helmValues={"podAnnotations": {"example.com/token": token}}
-    )
+    leaky = write(tmp_path, "leaky.yaml", operator={"podAnnotations": {"example.com/token": token}})
     for output in ("text", "json"):
         result = CliRunner().invoke(cli, ["diff", leaky, "--against", base, "--output", output])
         assert result.exit_code == 1

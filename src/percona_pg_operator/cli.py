@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from . import defaults
 from .cluster import GKE_KEY_ENV
 from .errors import (
+    ChartRepositoryError,
     ClusterPermissionError,
     ClusterUnreachableError,
     CredentialError,
@@ -27,16 +29,14 @@ from .errors import (
 
 if TYPE_CHECKING:
     from .cluster import ClusterState
+    from .manifest import Spec, StackInput
 
 # `preflight` exit codes: ok (warnings allowed), refused, the cluster could not be read.
 EXIT_OK, EXIT_REFUSED, EXIT_UNREADABLE = 0, 1, 2
 _UNREADABLE = (ClusterUnreachableError, ClusterPermissionError, CredentialError)
 
 
-def _summary(path: str) -> str:
-    from .manifest import read_file
-
-    stack_input = read_file(path)
+def _summary(path: str, stack_input: StackInput) -> str:
     target = stack_input.target
     spec = target.spec
     res = spec.container.resources
@@ -83,16 +83,44 @@ def cli(debug: bool) -> None:
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def validate(files: Sequence[str]) -> None:
-    """Validate manifests or whole stack inputs; list every problem."""
+    """Validate manifests or whole stack inputs; list every problem.
+
+    Raw helmValues are checked against the chosen chart version's values when its package is
+    cached or the repository answers; otherwise a note says they were not."""
+    from .manifest import read_file
+
     failed = 0
     for path in files:
         try:
-            click.echo(_summary(path))
+            stack_input = read_file(path)
+            click.echo(_summary(path, stack_input))
+            _check_raw_values_if_possible(path, stack_input.target.spec)
         except StackInputError as exc:
             failed += 1
             click.echo(str(exc), err=True)
     if failed:
         raise SystemExit(1)
+
+
+def _check_raw_values_if_possible(path: str, spec: Spec) -> None:
+    """Raw helmValues against the chosen chart's values, when the package is in the cache or the
+    repository answers; else say that they were not checked (validation is offline-first)."""
+    from .chart import ChartRepository, chart_repo_url, check_raw_values
+
+    if not spec.helm_values:
+        return
+    try:
+        package = ChartRepository(chart_repo_url(spec.helm.repo)).fetch(
+            defaults.CHART_NAME, spec.helm.version
+        )
+    except ChartRepositoryError as exc:
+        click.echo(
+            f"{path}: note: spec.helmValues not checked against chart pg-operator "
+            f"{spec.helm.version}, which is not available: {exc}",
+            err=True,
+        )
+        return
+    check_raw_values(spec.helm_values, package)
 
 
 class _Progress:
@@ -353,6 +381,7 @@ def diff(new: str, against: str | None, live: bool, chart_repo: str | None, outp
 
     Exit 0 when nothing changes, 1 when something does, 2 on an error (as `kubectl diff`).
     """
+    from .chart import build_helm_values
     from .diff import diff_objects, live_objects, rendered_objects, sensitive_values, summary
     from .manifest import read_file
 
@@ -362,11 +391,11 @@ def diff(new: str, against: str | None, live: bool, chart_repo: str | None, outp
     try:
         new_input = read_file(new)
         after = rendered_objects(new_input, chart_repo)
-        secrets = sensitive_values(new_input.target.spec.helm_values)
+        secrets = sensitive_values(build_helm_values(new_input.target.spec))
         if against is not None:
             old_input = read_file(against)
             before = rendered_objects(old_input, chart_repo)
-            secrets |= sensitive_values(old_input.target.spec.helm_values)
+            secrets |= sensitive_values(build_helm_values(old_input.target.spec))
         else:
             from .preflight import inspect_cluster, target_package
 

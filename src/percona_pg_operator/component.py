@@ -156,7 +156,10 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
         target = stack_input.target
         spec = target.spec
         chart = resolve_chart(
-            chart_repo_url(spec.helm.repo), spec.helm.version, spec.helm.manage_crds
+            chart_repo_url(spec.helm.repo),
+            spec.helm.version,
+            spec.helm.manage_crds,
+            spec.helm_values,
         )
         values = build_helm_values(spec)
         # The caller's provider, or the arguments of our own (credentials checked now).

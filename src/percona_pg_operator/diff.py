@@ -122,7 +122,8 @@ def normalize(obj: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def sensitive_values(helm_values: Mapping[str, Any]) -> set[str]:
-    """The string values of credential-like keys anywhere in raw chart values."""
+    """The string values of credential-like keys anywhere in chart values (the raw ones and
+    what the typed fields set, such as pod annotations)."""
     found: set[str] = set()
 
     def walk(node: Any, secret: bool) -> None:
@@ -349,5 +350,5 @@ def release_change(stack_input: StackInput, state: ClusterState) -> list[ObjectC
     values = build_helm_values(spec)
     if running.chart_version == spec.helm.version and running.values == values:
         return None
-    secrets = sensitive_values(spec.helm_values) | sensitive_values(running.values)
+    secrets = sensitive_values(values) | sensitive_values(running.values)
     return diff_objects(live_objects(stack_input, state), rendered_objects(stack_input), secrets)

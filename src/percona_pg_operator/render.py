@@ -19,6 +19,7 @@ from .chart import (
     Progress,
     build_helm_values,
     chart_repo_url,
+    check_raw_values,
     load_managed_crds,
 )
 from .errors import RenderError
@@ -101,6 +102,7 @@ def render_stack(
     _helm()  # fail early, before any download, when the engine is not installed
     repo = chart_repo or chart_repo_url(spec.helm.repo, environ)
     package = ChartRepository(repo, progress=progress).fetch(defaults.CHART_NAME, spec.helm.version)
+    check_raw_values(spec.helm_values, package)
 
     objects: list[RenderedObject] = []
     if spec.create_namespace:

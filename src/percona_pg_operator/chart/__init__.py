@@ -7,6 +7,7 @@
 """
 
 from ._crds import PATCH_FORCE_ANNOTATION, ManagedCrds, build_managed_crds, load_managed_crds
+from ._raw_values import check_raw_values, raw_values_problems
 from ._repository import (
     ChartPackage,
     ChartRepository,
@@ -48,6 +49,7 @@ __all__ = [
     "build_managed_crds",
     "cache_root",
     "chart_repo_url",
+    "check_raw_values",
     "check_transition",
     "crosses_api_group_move",
     "database_namespaces",
@@ -56,6 +58,7 @@ __all__ = [
     "load_managed_crds",
     "operator_image",
     "parse_version",
+    "raw_values_problems",
     "resolve_chart",
     "supported_cr_lines",
     "upgrade_path",

@@ -5,10 +5,12 @@ what is applied. Chart values (identical keys in charts 2.7.0 to 3.0.0 unless no
 https://github.com/percona/percona-helm-charts/blob/main/charts/pg-operator/values.yaml
 
 Three layers, lowest first: the module's defaults (operator resources), the raw
-``spec.helm_values``, then the typed fields the manifest sets. A raw value that a typed field
-also sets, to something else, is an error rather than a silent override: the manifest model runs
-:func:`values_problems` when it is built, so a spec that reaches :func:`build_helm_values` is
-known to be consistent.
+``spec.helm_values``, then the typed fields the manifest sets. A chart value that a typed field
+owns (:data:`VALUE_OWNERS`) must be set through that field, so that its checks (tenancy, image,
+quantities) cannot be bypassed: a raw value under it is an error naming the field unless it equals
+what the field sets. The manifest model runs :func:`values_problems` when it is built, so a spec
+that reaches :func:`build_helm_values` is known to be consistent; the raw values the typed fields
+do not own are checked against the chart version's own values in ``_raw_values``.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ if TYPE_CHECKING:  # the manifest imports this module to validate itself
     from ..manifest import Spec
     from ..manifest._spec import CpuMemory
 
-# Which typed spec field owns each top-level chart value (for conflict messages).
+# Which typed spec field owns each top-level chart value: raw helmValues may not set these.
 VALUE_OWNERS = {
     "resources": "spec.container.resources",
     "watchNamespace": "spec.tenancy",
@@ -189,24 +191,36 @@ class ValueProblem:
     value: Any = None
 
 
-def _conflicts(raw: Any, typed: Any, path: tuple[str, ...]) -> list[ValueProblem]:
-    if isinstance(raw, dict) and isinstance(typed, dict):
-        return [
-            problem
-            for key, value in typed.items()
-            if key in raw
-            for problem in _conflicts(raw[key], value, (*path, key))
-        ]
-    if raw == typed or (path[:1] == ("resources",) and _same_quantity(raw, typed)):
-        return []
-    owner = VALUE_OWNERS.get(path[0], "a typed field")
-    return [
-        ValueProblem(
-            loc=("helmValues", *path),
-            message=f"conflicts with {owner}, which sets it to {typed!r}",
-            value=raw,
+_MISSING = object()
+
+
+def _owned(raw: dict[str, Any], typed: Any, path: tuple[str, ...]) -> list[ValueProblem]:
+    """Raw values under a key a typed field owns: each must be set through that field. A raw
+    value equal to what the field sets (quantities by value: ``"2"`` is ``2000m``) is redundant,
+    not a conflict, and passes."""
+    problems: list[ValueProblem] = []
+    for key, value in raw.items():
+        here = (*path, key)
+        if not path and key not in VALUE_OWNERS:
+            continue  # not owned: checked against the chart version's values instead
+        owner = VALUE_OWNERS[here[0]]
+        given = typed.get(key, _MISSING) if isinstance(typed, dict) else _MISSING
+        if isinstance(value, dict) and isinstance(given, dict):
+            problems += _owned(value, given, here)
+            continue
+        if given is not _MISSING and (
+            value == given or (here[0] == "resources" and _same_quantity(value, given))
+        ):
+            continue
+        sets = f", which sets it to {given!r}" if given is not _MISSING else ""
+        problems.append(
+            ValueProblem(
+                loc=("helmValues", *here),
+                message=f"is owned by {owner}{sets}: set it there, not in helmValues",
+                value=value,
+            )
         )
-    ]
+    return problems
 
 
 def chart_support_problems(spec: Spec) -> list[ValueProblem]:
@@ -232,7 +246,7 @@ def chart_support_problems(spec: Spec) -> list[ValueProblem]:
 
 def values_problems(spec: Spec) -> list[ValueProblem]:
     """Everything that keeps this spec's values from being built for its chart version."""
-    return chart_support_problems(spec) + _conflicts(spec.helm_values, _typed_values(spec), ())
+    return chart_support_problems(spec) + _owned(spec.helm_values, _typed_values(spec), ())
 
 
 def build_helm_values(spec: Spec) -> dict[str, Any]:

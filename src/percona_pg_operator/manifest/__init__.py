@@ -24,6 +24,7 @@ from ._loader import (
     problems_from_validation,
     pulumi_config_value,
     read_file,
+    show_value,
 )
 from ._schema import json_schema
 from ._spec import KubernetesPerconaPostgresOperator, Spec, StackInput
@@ -50,4 +51,5 @@ __all__ = [
     "pulumi_config_value",
     "read_file",
     "server_url",
+    "show_value",
 ]

@@ -40,7 +40,8 @@ _EXCERPT.maxlevel, _EXCERPT.maxdict, _EXCERPT.maxlist = 2, 4, 4
 _EXCERPT.maxstring, _EXCERPT.maxother, _EXCERPT.maxlong = 60, 60, 40
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
+    """A short, bounded excerpt of a value for an error message."""
     text = _EXCERPT.repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
@@ -57,7 +58,7 @@ def problems_from_validation(exc: ValidationError) -> list[Problem]:
         secret = bool(loc) and str(loc[0]) in _SECRET_PATH_PREFIXES and loc[-1] != "provider"
         value = None
         if err["type"] not in ("missing", "extra_forbidden") and not secret and "input" in err:
-            value = _show(err.get("input"))
+            value = show_value(err.get("input"))
         problems.append(Problem(path=path, message=message, value=value))
     return problems
 

@@ -572,8 +572,8 @@ class Spec(Model):
     helm_values: dict[str, Any] = Field(
         default={},
         description=(
-            "Raw chart values, deep-merged under the typed fields. Setting a key a typed field "
-            "also sets, to another value, is an error."
+            "Chart values no typed field covers (JSON only). A key a typed field owns must be "
+            "set through it; the rest are checked against the chart version's own values."
         ),
     )
 
