@@ -17,8 +17,10 @@ CHART_VERSIONS = ["2.7.0", "2.8.2", "2.9.0", "3.0.0"]
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test sees the developer's stack input, kube context, mirror or chart cache.
 
-    The program's live preflight is off unless a test turns it on against the local API
-    server (tests/kube_api.py): there is no cluster here.
+    Charts come from the vendored repository (a test that needs another sets its own): the
+    program verifies and stages the package on every run, and there is no network here. The
+    program's live preflight is off unless a test turns it on against the local API server
+    (tests/kube_api.py): there is no cluster here.
     """
     for var in (
         "STACK_INPUT_YAML",
@@ -28,8 +30,13 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "PERCONA_PG_OPERATOR_CHART_REPO",
     ):
         monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("PERCONA_PG_OPERATOR_CHART_REPO", str(FIXTURE_REPO))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setenv("PERCONA_PG_OPERATOR_PREFLIGHT", "off")
+    # The Pulumi project directory, where the program stages the verified chart package.
+    project = tmp_path / "project"
+    project.mkdir()
+    monkeypatch.chdir(project)
 
 
 @pytest.fixture(scope="session")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
-from conftest import EXAMPLES, manifest
+from conftest import EXAMPLES, FIXTURE_REPO, manifest
 from pulumi_harness import (
     COMPONENT_TYPE,
     CONFIG_GROUP_TYPE,
@@ -41,8 +42,13 @@ def build(
 def test_release_inputs_from_defaults() -> None:
     run = run_pulumi(lambda: build(manifest(**PLAIN_HELM)))
     release = run.one(RELEASE_TYPE).inputs
-    assert release["chart"] == "pg-operator"
-    assert release["repositoryOpts"] == {"repo": "https://percona.github.io/percona-helm-charts/"}
+    package = FIXTURE_REPO / "pg-operator-3.0.0.tgz"
+    digest = hashlib.sha256(package.read_bytes()).hexdigest()
+    # The verified package, staged in the project and named relative to it: the same state on
+    # every machine, and no second download by Helm.
+    assert release["chart"] == f".percona-pg-operator/charts/pg-operator-3.0.0-{digest[:12]}.tgz"
+    assert Path(release["chart"]).read_bytes() == package.read_bytes()
+    assert "repositoryOpts" not in release
     assert release["version"] == "3.0.0"
     assert release["name"] == "pg-op"
     assert release["namespace"] == "percona-postgres-operator"

@@ -96,7 +96,11 @@ def test_managed_crds_for_each_version(http_repo: RepoServer, version: str) -> N
         assert child_options(group, CRD_TYPE, name).retain_on_delete is True, name
     release = run.one(RELEASE_TYPE)
     assert release.inputs["skipCrds"] is True
-    assert release.inputs["repositoryOpts"] == {"repo": http_repo.url}
+    assert "repositoryOpts" not in release.inputs  # Helm installs the package verified here
+    assert (
+        Path(release.inputs["chart"]).read_bytes()
+        == (FIXTURE_REPO / f"pg-operator-{version}.tgz").read_bytes()
+    )
     assert group.urn in release.dependencies
     assert run.stack_outputs[outputs.CRDS] == names
 
@@ -132,7 +136,10 @@ def test_plain_helm_switch(http_repo: RepoServer) -> None:
     assert run.of_type(CONFIG_GROUP_TYPE) == []
     assert run.one(RELEASE_TYPE).inputs["skipCrds"] is False
     assert run.stack_outputs[outputs.CRDS] == []
-    assert http_repo.requests == [], "plain Helm from an HTTP repo needs no download here"
+    # Plain Helm CRDs, but the package is still verified here and Helm installs exactly it.
+    assert http_repo.requests == ["/index.yaml", "/pg-operator-3.0.0.tgz"]
+    staged = Path(run.one(RELEASE_TYPE).inputs["chart"])
+    assert staged.read_bytes() == (FIXTURE_REPO / "pg-operator-3.0.0.tgz").read_bytes()
 
 
 def test_directory_repo_installs_the_verified_package(fixture_repo_env: Path) -> None:

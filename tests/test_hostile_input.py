@@ -522,7 +522,7 @@ def test_a_kubeconfig_server_with_a_credential_is_refused() -> None:
     assert "hunter2" not in str(info.value)
 
 
-# -- raw helmValues against the chart version's own values -----------------------------------------
+# -- raw helmValues against the chart version's own values ------------------------------------
 
 from percona_pg_operator.chart import raw_values_problems  # noqa: E402
 from percona_pg_operator.render import render_stack  # noqa: E402
@@ -619,3 +619,29 @@ def test_validate_says_when_raw_values_could_not_be_checked(
     result = CliRunner().invoke(cli, ["validate", str(path)])
     assert result.exit_code == 0
     assert "spec.helmValues not checked against chart pg-operator 3.0.0" in result.output
+
+
+# -- Helm installs exactly what was verified -----------------------------------------------------
+
+from percona_pg_operator.chart import resolve_chart  # noqa: E402
+
+
+def test_the_release_installs_the_verified_bytes_by_a_project_relative_path(
+    tmp_path: Path,
+) -> None:
+    source = resolve_chart(str(FIXTURE_REPO), "2.9.0", False, project_dir=tmp_path)
+    assert not Path(source.install_path).is_absolute()
+    staged = tmp_path / source.install_path
+    assert staged.read_bytes() == (FIXTURE_REPO / "pg-operator-2.9.0.tgz").read_bytes()
+    # Staged again unchanged; a tampered copy in the project is replaced by the verified bytes.
+    staged.write_bytes(b"tampered")
+    again = resolve_chart(str(FIXTURE_REPO), "2.9.0", False, project_dir=tmp_path)
+    assert again.install_path == source.install_path
+    assert staged.read_bytes() == (FIXTURE_REPO / "pg-operator-2.9.0.tgz").read_bytes()
+
+
+def test_an_unwritable_project_is_named_when_staging(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the project directory should be")
+    with pytest.raises(ChartRepositoryError, match=r"cannot stage the verified chart package at"):
+        resolve_chart(str(FIXTURE_REPO), "3.0.0", False, project_dir=blocker)

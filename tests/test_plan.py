@@ -229,4 +229,5 @@ def test_the_plan_writes_only_to_the_chart_cache(tmp_path: Path) -> None:
     """The plan reads only the verified packages: nothing is written outside the cache."""
     repo = ChartRepository(str(FIXTURE_REPO), cache_dir=tmp_path / "cache")
     upgrade_plan(repo, "2.9.0", "3.0.0")
-    assert {p.name for p in tmp_path.iterdir()} == {"cache"}
+    assert {p.name for p in tmp_path.iterdir()} == {"cache", "project"}
+    assert list((tmp_path / "project").iterdir()) == [], "nothing staged: the plan installs nothing"

@@ -18,7 +18,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from . import defaults, outputs
+from . import outputs
 from .chart import (
     ChartSource,
     ManagedCrds,
@@ -265,7 +265,7 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
         package = chart.package
         self.operator_version = (
             pulumi.Output.from_input(package.app_version)
-            if package is not None and package.app_version
+            if package.app_version
             else release.status.apply(lambda status: status.app_version or "")
         )
         self.verification = self._verification(
@@ -316,8 +316,7 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
                 resource=self,
             )
             return None
-        package = self.chart.package
-        app_version = package.app_version if package is not None else spec.helm.version
+        app_version = self.chart.package.app_version or spec.helm.version
         target = spec.helm.version
         migrate = pulumi.Output.from_input(args.previous_chart_version).apply(
             lambda previous: crosses_api_group_move(previous, target)
@@ -358,13 +357,9 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
         )
 
     def _chart_args(self) -> dict[str, Any]:
-        local = self.chart.local_package_path
-        if local is not None:
-            return {"chart": local}
-        return {
-            "chart": defaults.CHART_NAME,
-            "repository_opts": k8s.helm.v3.RepositoryOptsArgs(repo=self.chart.repo),
-        }
+        # The verified package, staged in the project (chart/_source.py): never a second,
+        # unchecked download by Helm inside the provider.
+        return {"chart": self.chart.install_path}
 
     def _crd_group(
         self,

@@ -1,44 +1,74 @@
-"""Resolving the chart a stack installs: the verified package and its CRDs, when they are needed."""
+"""Resolving the chart a stack installs: the verified package, staged where the Release reads it.
+
+Helm installs exactly the bytes this module verified. A ``helm.v3.Release`` given a repository
+would download the chart again inside the Kubernetes provider, unchecked; given a path to a
+package it installs that file (local charts: pulumi/pulumi-kubernetes#1809). The provider stores
+the ``chart`` input in the stack's state and diffs on it (pulumi/pulumi-kubernetes#2251), so the
+path must be the same on every machine: the verified package is copied into the Pulumi project,
+``.percona-pg-operator/charts/pg-operator-<version>-<digest prefix>.tgz``, and the Release gets
+that path *relative* to the project. Pulumi starts the language host and the providers in the
+project's directory, so both resolve it alike. The digest in the name makes a package with other
+bytes (another mirror, a re-published chart) a visible change in the preview.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from .. import defaults
+from ..errors import ChartRepositoryError
 from ._crds import ManagedCrds, load_managed_crds
 from ._raw_values import check_raw_values
-from ._repository import ChartPackage, ChartRepository, is_local_repo
+from ._repository import ChartPackage, ChartRepository, atomic_write
+
+# Where, inside the Pulumi project, the verified packages are staged for the Release.
+STAGING_DIR = Path(".percona-pg-operator") / "charts"
 
 
 @dataclass(frozen=True)
 class ChartSource:
-    """What the Release installs from, and the CRDs the stack manages (empty for plain Helm)."""
+    """What the Release installs (the staged, verified package) and the CRDs the stack manages
+    (none for plain Helm)."""
 
     repo: str
-    package: ChartPackage | None
+    package: ChartPackage
     crds: ManagedCrds | None
+    install_path: str
 
-    @property
-    def local_package_path(self) -> str | None:
-        """Helm cannot read file:// or directory repositories: install the verified file."""
-        if self.package is not None and is_local_repo(self.repo):
-            return str(self.package.path)
-        return None
+
+def stage_package(package: ChartPackage, project_dir: Path) -> str:
+    """Copy the verified package into the project (unless the same bytes are there) and return
+    its path relative to the project, with forward slashes on every platform."""
+    relative = STAGING_DIR / f"{package.name}-{package.version}-{package.digest[:12]}.tgz"
+    target = project_dir / relative
+    data = package.read_bytes()
+    try:
+        if not (target.is_file() and target.read_bytes() == data):
+            atomic_write(target, data)
+    except OSError as exc:
+        raise ChartRepositoryError(
+            f"cannot stage the verified chart package at {target}: "
+            f"{exc.strerror or type(exc).__name__}"
+        ) from None
+    return relative.as_posix()
 
 
 def resolve_chart(
-    repo_url: str, version: str, manage_crds: bool, raw_values: Mapping[str, Any] | None = None
+    repo_url: str,
+    version: str,
+    manage_crds: bool,
+    raw_values: Mapping[str, Any] | None = None,
+    project_dir: Path | None = None,
 ) -> ChartSource:
-    """Fetch (or find in the cache) the verified package when the stack needs its contents: for
-    the managed CRDs, for a local repository (Helm cannot read one), and to check raw values
-    against the chart version's own values. With none of these, Helm downloads the chart itself
-    (see the README's "What is verified")."""
-    repo = ChartRepository(repo_url)
-    package = None
-    if manage_crds or repo.is_local or raw_values:
-        package = repo.fetch(defaults.CHART_NAME, version)
-        check_raw_values(dict(raw_values or {}), package)
-    crds = load_managed_crds(package) if package is not None and manage_crds else None
-    return ChartSource(repo=repo_url, package=package, crds=crds)
+    """Fetch (or find in the cache) the verified package, check the raw values against it, load
+    the CRDs the stack manages, and stage the package for the Release. ``manageCrds: false``
+    verifies and stages just the same."""
+    package = ChartRepository(repo_url).fetch(defaults.CHART_NAME, version)
+    check_raw_values(dict(raw_values or {}), package)
+    crds = load_managed_crds(package) if manage_crds else None
+    path = stage_package(package, project_dir or Path(os.getcwd()))
+    return ChartSource(repo=repo_url, package=package, crds=crds, install_path=path)
