@@ -645,3 +645,22 @@ def test_an_unwritable_project_is_named_when_staging(tmp_path: Path) -> None:
     blocker.write_text("a file where the project directory should be")
     with pytest.raises(ChartRepositoryError, match=r"cannot stage the verified chart package at"):
         resolve_chart(str(FIXTURE_REPO), "3.0.0", False, project_dir=blocker)
+
+
+@pytest.mark.parametrize(
+    ("mirror", "fragment"),
+    [
+        ("https://admin:PASS@charts.example.com/", "must not carry a user or password"),
+        ("https://charts.example.com/?access_token=PASS", "credential in its query string"),
+        ("ftp://charts.example.com/", "must be an http(s):// or file:// URL"),
+    ],
+)
+def test_the_chart_mirror_from_the_environment_is_checked_like_spec_helm_repo(
+    mirror: str, fragment: str
+) -> None:
+    from percona_pg_operator.chart import chart_repo_url
+
+    with pytest.raises(ChartRepositoryError) as info:
+        chart_repo_url(None, {"PERCONA_PG_OPERATOR_CHART_REPO": mirror})
+    assert fragment in str(info.value) and "PASS" not in str(info.value)
+    assert "PERCONA_PG_OPERATOR_CHART_REPO" in str(info.value)

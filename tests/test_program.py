@@ -60,3 +60,26 @@ def test_no_stack_input_names_the_sources() -> None:
 
     with pytest.raises(pulumi.RunError, match="STACK_INPUT_YAML_FILE"):
         run_pulumi(program)
+
+
+def _broken_read_live(stack_input: object) -> None:
+    raise KeyError("a bug")
+
+
+def test_an_internal_error_is_one_line_and_the_traceback_comes_on_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import pulumi
+
+    from percona_pg_operator import program as module
+
+    monkeypatch.setenv("STACK_INPUT_YAML", yaml.safe_dump(manifest()))
+    monkeypatch.setattr(module, "read_live", _broken_read_live)
+    with pytest.raises(pulumi.RunError) as info:
+        run_pulumi(module.run)
+    message = str(info.value)
+    assert "internal error (KeyError: 'a bug'); this is a bug" in message
+    assert "PERCONA_PG_OPERATOR_DEBUG=1" in message and "\n" not in message
+    monkeypatch.setenv("PERCONA_PG_OPERATOR_DEBUG", "1")
+    with pytest.raises(KeyError, match="a bug"):
+        run_pulumi(module.run)

@@ -25,6 +25,7 @@ from .errors import (
     CredentialError,
     PerconaPgOperatorError,
     StackInputError,
+    internal_error_message,
 )
 
 if TYPE_CHECKING:
@@ -66,10 +67,8 @@ class _Cli(click.Group):
         except Exception as exc:
             if ctx.params.get("debug"):
                 raise
-            detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
             raise click.ClickException(
-                f"internal error ({type(exc).__name__}{': ' + detail if detail else ''}); this is "
-                "a bug: please report it with the output of the same command run with --debug"
+                internal_error_message(exc, "run the same command with --debug")
             ) from None
 
 

@@ -78,3 +78,14 @@ class VerificationError(PerconaPgOperatorError):
 
     The message names each object with its conditions and newest events.
     """
+
+
+def internal_error_message(exc: BaseException, debug_hint: str) -> str:
+    """One line for an error that is not the input's fault (a bug): its type and the first line of
+    its message, bounded, and how to get the traceback."""
+    text = str(exc).strip()
+    detail = text.splitlines()[0][:200] if text else ""
+    return (
+        f"internal error ({type(exc).__name__}{': ' + detail if detail else ''}); this is a bug: "
+        f"please report it with the traceback ({debug_hint})"
+    )

@@ -9,6 +9,7 @@ purpose: Pulumi mock tests, air-gapped reviews) and says so in one warning.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,7 @@ from .chart import ChartPackage
 from .cluster import ClusterState
 from .component import PerconaPostgresOperator, PerconaPostgresOperatorArgs
 from .diff import release_change, summary, to_text
-from .errors import ClusterError, PerconaPgOperatorError, RenderError
+from .errors import ClusterError, PerconaPgOperatorError, RenderError, internal_error_message
 from .manifest import StackInput, load_stack_input, pulumi_config_value
 from .preflight import (
     PREFLIGHT_ENV,
@@ -29,6 +30,9 @@ from .preflight import (
     preflight_enabled,
     target_package,
 )
+
+# Set to see the traceback of an internal error in `pulumi up` instead of its one-line summary.
+DEBUG_ENV = "PERCONA_PG_OPERATOR_DEBUG"
 
 
 class ProgramError(pulumi.RunError):
@@ -138,6 +142,12 @@ def run() -> PerconaPostgresOperator:
             log_release_change(stack_input, live, operator.release)
     except PerconaPgOperatorError as exc:
         raise ProgramError(str(exc)) from None
+    except Exception as exc:  # a bug, not the input: one line, the traceback on request
+        if os.environ.get(DEBUG_ENV):
+            raise
+        raise ProgramError(
+            internal_error_message(exc, f"set {DEBUG_ENV}=1 and run again")
+        ) from None
     exported: dict[str, Any] = operator.outputs()
     for key, value in exported.items():
         pulumi.export(key, value)

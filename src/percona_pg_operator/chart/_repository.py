@@ -62,7 +62,22 @@ Progress = Callable[[str, int, int | None], None]
 def chart_repo_url(spec_repo: str | None, environ: Mapping[str, str] | None = None) -> str:
     """The spec's repo, else the mirror from the environment, else Percona's repository."""
     env = os.environ if environ is None else environ
-    return spec_repo or env.get(defaults.CHART_REPO_ENV) or defaults.CHART_REPO_URL
+    if spec_repo:
+        return spec_repo  # checked by the manifest model
+    mirror = env.get(defaults.CHART_REPO_ENV)
+    if not mirror:
+        return defaults.CHART_REPO_URL
+    # Checked as spec.helm.repo is: the URL reaches messages and logs, so it carries no
+    # credential, and only schemes this client reads.
+    from ..manifest._formats import url_credential_problem
+
+    problem = url_credential_problem(mirror)
+    scheme = urllib.parse.urlsplit(mirror).scheme if "://" in mirror else ""
+    if problem is None and scheme not in ("", "http", "https", "file"):
+        problem = "must be an http(s):// or file:// URL, or a directory"
+    if problem is not None:
+        raise ChartRepositoryError(f"{defaults.CHART_REPO_ENV} {problem}")
+    return mirror
 
 
 def cache_root(environ: Mapping[str, str] | None = None) -> Path:
