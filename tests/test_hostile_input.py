@@ -465,6 +465,7 @@ def test_an_internal_error_is_one_line_and_the_traceback_comes_with_debug(
         ({"helm": {"repo": "ftp://charts.example.com"}}, "spec.helm.repo"),
         ({"helm": {"repo": "https://admin:PASS@charts.example.com"}}, "spec.helm.repo"),
         ({"helm": {"repo": "https://charts.example.com/?access_token=abc"}}, "spec.helm.repo"),
+        ({"image": {"repository": "r.example.com/" + "a" * 250}}, "spec.image.repository"),
     ],
 )
 def test_refused_as_the_api_server_would(spec: dict[str, Any], path: str) -> None:

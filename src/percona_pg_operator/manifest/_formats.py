@@ -134,6 +134,9 @@ def url_credential_problem(url: str) -> str | None:
 IMAGE_REPOSITORY = re.compile(
     r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)+$"
 )
+# Longest repository name a registry accepts (distribution/reference `NameTotalLengthMax`):
+# https://github.com/distribution/reference/blob/main/reference.go
+IMAGE_REPOSITORY_MAX = 255
 IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 IMAGE_DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
 

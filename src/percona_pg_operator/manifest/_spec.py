@@ -21,6 +21,7 @@ from ._formats import (
     FEATURE_GATE,
     IMAGE_DIGEST,
     IMAGE_REPOSITORY,
+    IMAGE_REPOSITORY_MAX,
     IMAGE_TAG,
     MAX_ANNOTATIONS_BYTES,
     SEMVER,
@@ -251,6 +252,8 @@ class Image(Model):
     @field_validator("repository")
     @classmethod
     def _repository(cls, value: str | None) -> str | None:
+        if value is not None and len(value) > IMAGE_REPOSITORY_MAX:
+            raise ValueError(f"must be at most {IMAGE_REPOSITORY_MAX} characters, has {len(value)}")
         if value is not None and not IMAGE_REPOSITORY.fullmatch(value):
             raise ValueError("must be an image repository such as registry.example.com/team/op")
         return value
