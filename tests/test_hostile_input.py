@@ -665,3 +665,22 @@ def test_the_chart_mirror_from_the_environment_is_checked_like_spec_helm_repo(
         chart_repo_url(None, {"PERCONA_PG_OPERATOR_CHART_REPO": mirror})
     assert fragment in str(info.value) and "PASS" not in str(info.value)
     assert "PERCONA_PG_OPERATOR_CHART_REPO" in str(info.value)
+
+
+def test_a_broken_cached_package_is_evicted_and_named_when_the_repository_is_gone(
+    tmp_path: Path,
+) -> None:
+    """A damaged blob is removed, not trusted; if the repository cannot supply it again, the
+    error names the cache entry that was removed."""
+    repo_dir = repo_with(tmp_path, REAL)
+    cache = tmp_path / "cache"
+    package = ChartRepository(str(repo_dir), cache_dir=cache).fetch("pg-operator", "3.0.0")
+    package.path.write_bytes(REAL[:100])  # damaged on disk
+    (repo_dir / "index.yaml").unlink()  # and the repository is gone
+    repo = ChartRepository(str(repo_dir), cache_dir=cache)
+    with pytest.raises(ChartRepositoryError) as info:
+        repo.fetch("pg-operator", "3.0.0")
+    assert "a broken cache entry was removed first" in str(info.value)
+    assert str(package.path) in str(info.value)
+    assert not package.path.exists()
+    assert not list((cache / "pins").rglob("pg-operator-3.0.0.json"))

@@ -182,6 +182,7 @@ class ChartRepository:
         self.cache_dir = cache_dir or cache_root()
         self.timeout = timeout
         self.deadline = deadline
+        self.evicted: list[Path] = []  # broken cache entries removed by this client
         self.retries = retries
         self.backoff = backoff
         self._sleep = sleep
@@ -206,22 +207,44 @@ class ChartRepository:
         return self.cache_dir / "pins" / repo_key / f"{chart}-{version}.json"
 
     def cached(self, chart: str, version: str) -> ChartPackage | None:
-        """The package from the cache when its pin and verified bytes are there; no network."""
+        """The package from the cache when its pin and verified bytes are there; no network.
+
+        A broken entry (a pin that does not parse or points at other bytes, a blob whose digest
+        or Chart.yaml does not match) is evicted and recorded in :attr:`evicted`, so the package
+        is downloaded and verified again, and an error that follows names what was removed."""
         pin = self._pin_path(chart, version)
+        if not pin.exists():
+            return None
+        broken_blob: Path | None = None
         try:
             meta = json.loads(pin.read_text(encoding="utf-8"))
-            if meta.get("name") != chart or meta.get("version") != version:
-                return None  # a pin edited to point at another package: not trusted
-            path = self._blob_path(meta["digest"])
-            if _sha256(path.read_bytes()) != meta["digest"]:
-                return None
-            package = ChartPackage(**{**meta, "path": path})
-            chart_yaml = package.chart_yaml()
-            if chart_yaml.get("name") != chart or str(chart_yaml.get("version")) != version:
-                return None  # the bytes are another chart's: look it up and verify again
-            return package
+            if meta.get("name") == chart and meta.get("version") == version:
+                path = self._blob_path(meta["digest"])
+                broken_blob = path  # until its bytes match the digest it is named by
+                if _sha256(path.read_bytes()) == meta["digest"]:
+                    broken_blob = None
+                    package = ChartPackage(**{**meta, "path": path})
+                    chart_yaml = package.chart_yaml()
+                    if (
+                        chart_yaml.get("name") == chart
+                        and str(chart_yaml.get("version")) == version
+                    ):
+                        return package
         except (OSError, ValueError, KeyError, TypeError, AttributeError, ChartRepositoryError):
-            return None
+            pass
+        # The pin always; the blob only when its bytes are not what its name says (a pin edited
+        # to point at another version's good package leaves that package alone).
+        self._evict(pin, broken_blob)
+        return None
+
+    def _evict(self, pin: Path, blob: Path | None) -> None:
+        for stale in (pin, blob):
+            if stale is None:
+                continue
+            with contextlib.suppress(OSError):
+                if stale.exists():
+                    stale.unlink()
+                    self.evicted.append(stale)
 
     # -- network -------------------------------------------------------------------------
 
@@ -306,6 +329,18 @@ class ChartRepository:
         hit = self.cached(chart, version)
         if hit is not None:
             return hit
+        try:
+            return self._download(chart, version)
+        except ChartRepositoryError as exc:
+            if not self.evicted:
+                raise
+            removed = ", ".join(str(p) for p in self.evicted)
+            raise ChartRepositoryError(
+                f"{exc} (a broken cache entry was removed first: {removed})"
+            ) from None
+
+    def _download(self, chart: str, version: str) -> ChartPackage:
+        """Look the package up in the index, download, verify, parse and cache it."""
         index = self.index()
         listed = index["entries"].get(chart)
         entries = [e for e in listed if isinstance(e, dict)] if isinstance(listed, list) else []
