@@ -6,9 +6,10 @@ package it installs that file (local charts: pulumi/pulumi-kubernetes#1809). The
 the ``chart`` input in the stack's state and diffs on it (pulumi/pulumi-kubernetes#2251), so the
 path must be the same on every machine: the verified package is copied into the Pulumi project,
 ``.percona-pg-operator/charts/pg-operator-<version>-<digest prefix>.tgz``, and the Release gets
-that path *relative* to the project. Pulumi starts the language host and the providers in the
-project's directory, so both resolve it alike. The digest in the name makes a package with other
-bytes (another mirror, a re-published chart) a visible change in the preview.
+that path *relative* to the project. The program and the Kubernetes provider both run in the
+project's directory (a project folder named like a remote chart shadows it,
+pulumi/pulumi-kubernetes#2409), so both resolve it alike. The digest in the name makes a
+package with other bytes (another mirror, a re-published chart) a visible change in the preview.
 """
 
 from __future__ import annotations
