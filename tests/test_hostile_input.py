@@ -684,3 +684,21 @@ def test_a_broken_cached_package_is_evicted_and_named_when_the_repository_is_gon
     assert str(package.path) in str(info.value)
     assert not package.path.exists()
     assert not list((cache / "pins").rglob("pg-operator-3.0.0.json"))
+
+
+def test_validate_offline_uses_only_the_cache(
+    fixture_repo_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_text(yaml.safe_dump(manifest(helmValues={"nameOverrde": "x"})))
+    # The warm cache holds 3.0.0: checked with no repository at all.
+    monkeypatch.setenv("PERCONA_PG_OPERATOR_CHART_REPO", str(FIXTURE_REPO))
+    result = CliRunner().invoke(cli, ["validate", "--offline", str(path)])
+    assert result.exit_code == 1 and "has no value 'nameOverrde'" in result.output
+    assert ": ok:" not in result.output  # no "ok" line for a file that fails
+    # An empty cache: not checked, and said so, with no download attempted.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty-cache"))
+    result = CliRunner().invoke(cli, ["validate", "--offline", str(path)])
+    assert result.exit_code == 0
+    assert "not in the chart cache (--offline)" in result.output
+    assert not (tmp_path / "empty-cache").exists()

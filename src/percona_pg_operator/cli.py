@@ -81,19 +81,23 @@ def cli(debug: bool) -> None:
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-def validate(files: Sequence[str]) -> None:
+@click.option(
+    "--offline", is_flag=True, help="Check raw helmValues only against a cached chart package."
+)
+def validate(files: Sequence[str], offline: bool) -> None:
     """Validate manifests or whole stack inputs; list every problem.
 
     Raw helmValues are checked against the chosen chart version's values when its package is
-    cached or the repository answers; otherwise a note says they were not."""
+    cached or the repository answers (only the cache with --offline); otherwise a note says they
+    were not."""
     from .manifest import read_file
 
     failed = 0
     for path in files:
         try:
             stack_input = read_file(path)
+            _check_raw_values_if_possible(path, stack_input.target.spec, offline)
             click.echo(_summary(path, stack_input))
-            _check_raw_values_if_possible(path, stack_input.target.spec)
         except StackInputError as exc:
             failed += 1
             click.echo(str(exc), err=True)
@@ -101,17 +105,21 @@ def validate(files: Sequence[str]) -> None:
         raise SystemExit(1)
 
 
-def _check_raw_values_if_possible(path: str, spec: Spec) -> None:
+def _check_raw_values_if_possible(path: str, spec: Spec, offline: bool) -> None:
     """Raw helmValues against the chosen chart's values, when the package is in the cache or the
-    repository answers; else say that they were not checked (validation is offline-first)."""
+    repository answers; else say that they were not checked."""
     from .chart import ChartRepository, chart_repo_url, check_raw_values
 
     if not spec.helm_values:
         return
     try:
-        package = ChartRepository(chart_repo_url(spec.helm.repo)).fetch(
-            defaults.CHART_NAME, spec.helm.version
-        )
+        repository = ChartRepository(chart_repo_url(spec.helm.repo))
+        if offline:
+            package = repository.cached(defaults.CHART_NAME, spec.helm.version)
+            if package is None:
+                raise ChartRepositoryError("not in the chart cache (--offline)")
+        else:
+            package = repository.fetch(defaults.CHART_NAME, spec.helm.version)
     except ChartRepositoryError as exc:
         click.echo(
             f"{path}: note: spec.helmValues not checked against chart pg-operator "
