@@ -601,11 +601,16 @@ def test_the_component_refuses_raw_values_the_chart_lacks(fixture_repo_env: Path
         run_pulumi(lambda: PerconaPostgresOperator("pg", stack_input))
 
 
+def manifest_file(tmp_path: Path, **spec: object) -> Path:
+    path = tmp_path / "m.yaml"
+    path.write_text(yaml.safe_dump(manifest(**spec)))
+    return path
+
+
 def test_validate_checks_raw_values_when_the_chart_is_available(
     fixture_repo_env: Path, tmp_path: Path
 ) -> None:
-    path = tmp_path / "m.yaml"
-    path.write_text(yaml.safe_dump(manifest(helmValues={"nameOverrde": "x"})))
+    path = manifest_file(tmp_path, helmValues={"nameOverrde": "x"})
     result = CliRunner().invoke(cli, ["validate", str(path)])
     assert result.exit_code == 1
     assert "spec.helmValues.nameOverrde: chart pg-operator 3.0.0 has no value" in result.output
@@ -615,8 +620,7 @@ def test_validate_says_when_raw_values_could_not_be_checked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PERCONA_PG_OPERATOR_CHART_REPO", str(tmp_path / "no-such-repo"))
-    path = tmp_path / "m.yaml"
-    path.write_text(yaml.safe_dump(manifest(helmValues={"nameOverride": "x"})))
+    path = manifest_file(tmp_path, helmValues={"nameOverride": "x"})
     result = CliRunner().invoke(cli, ["validate", str(path)])
     assert result.exit_code == 0
     assert "spec.helmValues not checked against chart pg-operator 3.0.0" in result.output
@@ -689,8 +693,7 @@ def test_a_broken_cached_package_is_evicted_and_named_when_the_repository_is_gon
 def test_validate_offline_uses_only_the_cache(
     fixture_repo_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "m.yaml"
-    path.write_text(yaml.safe_dump(manifest(helmValues={"nameOverrde": "x"})))
+    path = manifest_file(tmp_path, helmValues={"nameOverrde": "x"})
     # The warm cache holds 3.0.0: checked with no repository at all.
     monkeypatch.setenv("PERCONA_PG_OPERATOR_CHART_REPO", str(FIXTURE_REPO))
     result = CliRunner().invoke(cli, ["validate", "--offline", str(path)])

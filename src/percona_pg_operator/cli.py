@@ -293,9 +293,7 @@ def status(file: str, output: str) -> None:
 
     Exit 0, or 2 when the cluster cannot be read.
     """
-    from . import defaults
     from .chart import ChartRepository, chart_repo_url
-    from .errors import ChartRepositoryError
     from .manifest import read_file
     from .preflight import inspect_cluster, target_package
 

@@ -15,7 +15,6 @@ from ._repository import (
     atomic_write,
     cache_root,
     chart_repo_url,
-    is_local_repo,
 )
 from ._source import ChartSource, resolve_chart
 from ._values import (
@@ -53,7 +52,6 @@ __all__ = [
     "check_transition",
     "crosses_api_group_move",
     "database_namespaces",
-    "is_local_repo",
     "kube_version_satisfies",
     "load_managed_crds",
     "operator_image",

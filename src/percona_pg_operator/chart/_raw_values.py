@@ -17,7 +17,6 @@ import tarfile
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._yaml import YAMLError
 from ..errors import ChartRepositoryError, Problem, StackInputError
 from ._repository import ChartPackage
 from ._values import ValueProblem
@@ -126,7 +125,7 @@ def values_shape(package: ChartPackage) -> ValuesShape:
                     continue
                 text = handle.read().decode("utf-8", errors="replace")
                 paths |= {tuple(m.group(1)[1:].split(".")) for m in _VALUES_PATH.finditer(text)}
-    except (OSError, tarfile.TarError, EOFError, YAMLError) as exc:
+    except (OSError, tarfile.TarError, EOFError) as exc:
         raise ChartRepositoryError(
             f"{package.path}: cannot read the chart's templates ({type(exc).__name__})"
         ) from None

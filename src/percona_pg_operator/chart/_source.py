@@ -35,7 +35,6 @@ class ChartSource:
     """What the Release installs (the staged, verified package) and the CRDs the stack manages
     (none for plain Helm)."""
 
-    repo: str
     package: ChartPackage
     crds: ManagedCrds | None
     install_path: str
@@ -72,4 +71,4 @@ def resolve_chart(
     check_raw_values(dict(raw_values or {}), package)
     crds = load_managed_crds(package) if manage_crds else None
     path = stage_package(package, project_dir or Path(os.getcwd()))
-    return ChartSource(repo=repo_url, package=package, crds=crds, install_path=path)
+    return ChartSource(package=package, crds=crds, install_path=path)
