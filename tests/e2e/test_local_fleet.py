@@ -1,0 +1,81 @@
+"""`fleet up` for real on the local cluster: three stacks in three namespaces, one wave each; the
+second wave's operator can never become Available (a nodeSelector no node matches), so the
+rollout stops there: exit 1, the first succeeded, the second failed with the reason, the third
+never started."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from localcluster import LocalCluster
+from localcluster.engine import Engine
+
+pytestmark = pytest.mark.e2e
+
+
+def _fleet(tmp_path: Path) -> Path:
+    def cluster(name: str, **spec: object) -> dict[str, object]:
+        return {
+            "name": name,
+            "stack": f"fleet-{name}",
+            "overrides": {"spec": {"namespace": f"fleet-{name}", **spec}},
+        }
+
+    fleet = {
+        "apiVersion": "fleet.percona-pg-operator.io/v1",
+        "kind": "PerconaPostgresOperatorFleet",
+        "manifest": {
+            "apiVersion": "kubernetes.project-planton.org/v1",
+            "kind": "KubernetesPerconaPostgresOperator",
+            "metadata": {"name": "pg-fleet"},
+            "spec": {
+                "createNamespace": True,
+                "helm": {"version": "2.9.0", "timeoutSeconds": 60},
+                "verify": {"timeoutSeconds": 30, "pollSeconds": 2},
+            },
+        },
+        "clusters": [
+            cluster("a"),
+            cluster("b", scheduling={"nodeSelector": {"percona-e2e/never": "true"}}),
+            cluster("c"),
+        ],
+        "rollout": {
+            "waves": [
+                {"name": "first", "select": {"names": ["a"]}},
+                {"name": "second", "select": {"names": ["b"]}},
+                {"name": "third", "select": {"names": ["c"]}},
+            ]
+        },
+    }
+    path = tmp_path / "fleet.yaml"
+    path.write_text(yaml.safe_dump(fleet))
+    return path
+
+
+def test_a_failing_second_wave_stops_the_rollout(
+    engine: Engine, local_cluster: LocalCluster, tmp_path: Path
+) -> None:
+    path = _fleet(tmp_path)
+    report_file = tmp_path / "report.json"
+    command = [
+        str(Path(sys.prefix) / "bin" / "percona-pg-operator"),
+        "fleet", "up", str(path), "--yes", "--report", str(report_file),
+    ]  # fmt: skip
+    done = subprocess.run(
+        command, cwd=tmp_path, env=engine.env(), capture_output=True, text=True, timeout=1200,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    report = json.loads(report_file.read_text())
+    results = {c["cluster"]: c["result"] for c in report["clusters"]}
+    assert results == {"a": "succeeded", "b": "failed", "c": "not-started"}, report
+    assert report["stopped"].startswith("wave second")
+    failed = next(c for c in report["clusters"] if c["cluster"] == "b")
+    assert "pg-fleet-pg-operator" in json.dumps(failed), failed
+    namespaces = local_cluster.request("GET", "/api/v1/namespaces")["items"]
+    assert "fleet-c" not in {n["metadata"]["name"] for n in namespaces}

@@ -1,0 +1,283 @@
+#!/usr/bin/env bash
+# Builds the real-cluster toolchain from Go modules, pinned in toolchain/versions.env, into a cache
+# outside the clone:
+#
+#   ${PERCONA_PG_OPERATOR_TOOLCHAIN_CACHE:-~/.cache/percona-pg-operator/toolchain}/<key>/bin
+#
+# where <key> is the first 16 hex digits of the sha256 of versions.env. Idempotent: a binary that
+# is already there is not built again, so a second run takes seconds. Each binary is built into a
+# temporary name and renamed into place, so an interrupted build leaves nothing half-written.
+#
+# Usage: toolchain/build.sh [--print-bin] [NAME ...]
+#   NAME: etcd kube kwok pulumi language-python kubernetes-provider (default: all)
+#   --print-bin: print the bin folder and exit (builds nothing)
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+versions="$here/versions.env"
+# shellcheck source=versions.env
+source "$versions"
+
+key=$(sha256sum "$versions" | cut -c1-16)
+root="${PERCONA_PG_OPERATOR_TOOLCHAIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/percona-pg-operator/toolchain}/$key"
+bin="$root/bin"
+src="$root/src"
+
+if [[ "${1:-}" == "--print-bin" ]]; then
+  echo "$bin"
+  exit 0
+fi
+
+mkdir -p "$bin" "$src"
+export GOFLAGS="${GOFLAGS:+$GOFLAGS }-mod=mod -buildvcs=false"
+export CGO_ENABLED=0
+# Each wrapper module below is built with the Go toolchain on this machine.
+export GOTOOLCHAIN=local
+
+log() { printf '[toolchain] %s\n' "$*" >&2; }
+
+have() { # have NAME...: all named binaries are in bin
+  local n
+  for n in "$@"; do [[ -x "$bin/$n" ]] || return 1; done
+}
+
+timed() { # timed LABEL CMD...: run CMD, log how long it took
+  local label=$1 start end
+  shift
+  start=$(date +%s)
+  log "building $label ..."
+  "$@"
+  end=$(date +%s)
+  log "built $label in $((end - start)) s"
+  echo "$label $((end - start))" >>"$root/build-times.txt"
+}
+
+install_into_bin() { # install_into_bin TMPDIR: move every file of TMPDIR into bin atomically
+  local f
+  for f in "$1"/*; do
+    chmod 0755 "$f"
+    mv -f "$f" "$bin/$(basename "$f")"
+  done
+  rmdir "$1"
+}
+
+wrapper() { # wrapper NAME: a fresh wrapper-module folder
+  local d="$src/$1"
+  rm -rf "$d"
+  mkdir -p "$d"
+  echo "$d"
+}
+
+# --- etcd -------------------------------------------------------------------------------------
+build_etcd() {
+  have etcd && return 0
+  local d out
+  d=$(wrapper etcd)
+  out=$(mktemp -d "$root/.out.XXXXXX")
+  (
+    cd "$d"
+    # server/v3's go.mod replaces its sibling modules with ../ paths, which only work inside the
+    # etcd repository: a wrapper module requires them at the same version instead.
+    cat >go.mod <<EOF
+module toolchain.local/etcd
+
+go $GO_VERSION_MIN
+
+require (
+	go.etcd.io/etcd/server/v3 $ETCD_VERSION
+	go.etcd.io/etcd/api/v3 $ETCD_VERSION
+	go.etcd.io/etcd/client/pkg/v3 $ETCD_VERSION
+	go.etcd.io/etcd/client/v3 $ETCD_VERSION
+	go.etcd.io/etcd/pkg/v3 $ETCD_VERSION
+)
+
+tool go.etcd.io/etcd/server/v3
+EOF
+    go mod tidy
+    go build -trimpath -ldflags "-s -w" -o "$out/etcd" go.etcd.io/etcd/server/v3
+  )
+  install_into_bin "$out"
+}
+
+# --- Kubernetes control plane ------------------------------------------------------------------
+build_kube() {
+  have kube-apiserver kube-controller-manager kube-scheduler && return 0
+  local d out modfile minor staging
+  d=$(wrapper kube)
+  out=$(mktemp -d "$root/.out.XXXXXX")
+  (
+    cd "$d"
+    go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" >/dev/null
+    modfile=$(go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" |
+      python3 -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])')
+    # Every k8s.io module the root go.mod requires at v0.0.0 lives in ./staging and is published
+    # as k8s.io/X v0.<minor>.<patch>.
+    staging=$(awk '$2 == "v0.0.0" && $1 ~ /^k8s\.io\// {print $1}' "$modfile" | sort -u)
+    minor=${KUBERNETES_VERSION#v1.}
+    {
+      echo "module toolchain.local/kube"
+      echo
+      echo "go $GO_VERSION_MIN"
+      echo
+      echo "require k8s.io/kubernetes $KUBERNETES_VERSION"
+      echo
+      echo "replace ("
+      for m in $staging; do echo "	$m => $m v0.$minor"; done
+      echo ")"
+      echo
+      echo "tool ("
+      echo "	k8s.io/kubernetes/cmd/kube-apiserver"
+      echo "	k8s.io/kubernetes/cmd/kube-controller-manager"
+      echo "	k8s.io/kubernetes/cmd/kube-scheduler"
+      echo ")"
+    } >go.mod
+    go mod tidy
+    local major=1 kminor=${minor%%.*}
+    local ld="-s -w"
+    for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+      ld+=" -X $pkg.gitVersion=$KUBERNETES_VERSION -X $pkg.gitMajor=$major -X $pkg.gitMinor=$kminor"
+      ld+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+    done
+    go build -trimpath -ldflags "$ld" -o "$out/" \
+      k8s.io/kubernetes/cmd/kube-apiserver \
+      k8s.io/kubernetes/cmd/kube-controller-manager \
+      k8s.io/kubernetes/cmd/kube-scheduler
+  )
+  install_into_bin "$out"
+}
+
+# --- KWOK --------------------------------------------------------------------------------------
+build_kwok() {
+  have kwok && return 0
+  local out
+  out=$(mktemp -d "$root/.out.XXXXXX")
+  GOBIN="$out" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+  install_into_bin "$out"
+}
+
+# KWOK fakes nothing without stages: its own "fast" node and pod stages (kustomize/stage in the
+# module, the ones kwokctl uses by default), copied beside the binary.
+kwok_stages() {
+  [[ -s "$root/share/kwok-stages.yaml" ]] && return 0
+  local moddir tmp f
+  moddir=$(cd "$src" && go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
+  mkdir -p "$root/share"
+  tmp=$(mktemp "$root/share/.stages.XXXXXX")
+  for f in node/fast/node-initialize.yaml pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml \
+    pod/fast/pod-delete.yaml; do
+    printf -- '---\n' >>"$tmp"
+    cat "$moddir/kustomize/stage/$f" >>"$tmp"
+  done
+  mv -f "$tmp" "$root/share/kwok-stages.yaml"
+}
+
+# --- Pulumi CLI and the Python SDK's scripts ---------------------------------------------------
+pulumi_wrapper_mod() { # the go.mod shared by the CLI and the language host wrappers
+  cat <<EOF
+module toolchain.local/$1
+
+go $GO_VERSION_MIN
+
+require (
+	github.com/pulumi/pulumi/pkg/v3 $PULUMI_VERSION
+	github.com/pulumi/pulumi/sdk/v3 $PULUMI_VERSION
+)
+
+// pkg/v3's own go.mod has this replace; replaces of a dependency do not apply to its users.
+replace github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e
+EOF
+}
+
+build_pulumi() {
+  have pulumi && return 0
+  local d out
+  d=$(wrapper pulumi)
+  out=$(mktemp -d "$root/.out.XXXXXX")
+  (
+    cd "$d"
+    pulumi_wrapper_mod pulumi >go.mod
+    printf '\ntool github.com/pulumi/pulumi/pkg/v3/cmd/pulumi\n' >>go.mod
+    go mod tidy
+    # Without the version the Automation API's minimum-version check refuses the CLI.
+    go build -trimpath \
+      -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
+      -o "$out/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+  )
+  install_into_bin "$out"
+}
+
+build_language_python() {
+  have pulumi-language-python pulumi-language-python-exec pulumi-resource-pulumi-python && return 0
+  local d out repo sdkdir
+  repo=${PULUMI_SOURCE_REPO:-}
+  if [[ -z "$repo" ]]; then
+    for c in /work/.mirror/pulumi+pulumi/repo "$HOME/src/pulumi"; do
+      [[ -d "$c" ]] && repo=$c && break
+    done
+  fi
+  if [[ -z "$repo" ]] || ! git -C "$repo" cat-file -e "$PULUMI_LANGUAGE_PYTHON_COMMIT^{commit}" 2>/dev/null; then
+    log "pulumi-language-python needs a git checkout of pulumi/pulumi holding commit"
+    log "$PULUMI_LANGUAGE_PYTHON_COMMIT: set PULUMI_SOURCE_REPO to it (see toolchain/README.md)"
+    return 1
+  fi
+  d=$(wrapper language-python)
+  out=$(mktemp -d "$root/.out.XXXXXX")
+  (
+    cd "$d"
+    pulumi_wrapper_mod language-python >go.mod
+    git -C "$repo" show "$PULUMI_LANGUAGE_PYTHON_COMMIT:sdk/python/cmd/pulumi-language-python/main.go" >main.go
+    go mod tidy
+    go build -trimpath \
+      -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
+      -o "$out/pulumi-language-python" .
+    # The host runs the program through this script, and the dynamic provider (the verification)
+    # through the other; both are plain files of the sdk/v3 module.
+    sdkdir=$(go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)
+    cp "$sdkdir/python/cmd/pulumi-language-python-exec" "$out/"
+    cp "$sdkdir/python/dist/pulumi-resource-pulumi-python" "$out/"
+  )
+  install_into_bin "$out"
+}
+
+# --- pulumi-kubernetes provider ----------------------------------------------------------------
+build_kubernetes_provider() {
+  have pulumi-resource-kubernetes && return 0
+  local d out moddir
+  d=$(wrapper kubernetes-provider)
+  out=$(mktemp -d "$root/.out.XXXXXX")
+  (
+    cd "$d"
+    moddir=$(go mod download -json \
+      "github.com/pulumi/pulumi-kubernetes/provider/v4@$PULUMI_KUBERNETES_MODULE_VERSION" |
+      python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
+    # The provider embeds schema-embed.json and terraform-mapping-embed.json, which its repository
+    # generates (and gitignores): copy the module, drop the ../sdk replace, generate them.
+    cp -r "$moddir/." .
+    chmod -R u+w .
+    sed -i '/^replace github.com\/pulumi\/pulumi-kubernetes\/sdk\/v4 => /d' go.mod
+    go mod tidy
+    (cd cmd/pulumi-resource-kubernetes && VERSION="$PULUMI_KUBERNETES_VERSION" go run generate.go)
+    go build -trimpath \
+      -ldflags "-s -w -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$PULUMI_KUBERNETES_VERSION" \
+      -o "$out/pulumi-resource-kubernetes" ./cmd/pulumi-resource-kubernetes
+  )
+  install_into_bin "$out"
+}
+
+all=(etcd kube kwok pulumi language-python kubernetes-provider)
+names=("$@")
+[[ ${#names[@]} -gt 0 ]] || names=("${all[@]}")
+log "cache: $bin"
+for n in "${names[@]}"; do
+  case "$n" in
+    etcd) timed etcd build_etcd ;;
+    kube) timed kube build_kube ;;
+    kwok) timed kwok build_kwok && kwok_stages ;;
+    pulumi) timed pulumi build_pulumi ;;
+    language-python) timed language-python build_language_python ;;
+    kubernetes-provider) timed kubernetes-provider build_kubernetes_provider ;;
+    *) log "unknown name: $n (one of: ${all[*]})"; exit 2 ;;
+  esac
+done
+log "done: $(ls "$bin" | tr '\n' ' ')"
