@@ -300,3 +300,36 @@ def test_a_callers_provider_without_credentials_skips_it_loudly() -> None:
     run = run_pulumi(program)
     assert run.of_type(DYNAMIC_TYPE) == []
     assert any("verification skipped" in w for w in run.logged("WARNING"))
+
+
+def test_a_403_fails_at_once_naming_the_permission(api: KubeApi) -> None:
+    """A refused read stays refused until someone changes RBAC: no polling until the timeout."""
+    healthy(api)
+    api.forbidden.add("perconapgclusters")
+    time = FakeTime()
+    with pytest.raises(VerificationError, match=r"403 Forbidden.*'list' permission on perconapg"):
+        run_verify(api, expectations(), time, timeout=600)
+    assert time.sleeps == 0
+
+
+def test_no_answer_is_retried_until_the_timeout() -> None:
+    """A transport error may pass: the verification polls through it, then names it."""
+    credentials = ClusterCredentials(kubeconfig=_unreachable_kubeconfig())
+    time = FakeTime()
+    with (
+        ClusterClient.connect(credentials, sleep=lambda _: None) as client,
+        pytest.raises(VerificationError, match="could not read the cluster: no answer"),
+    ):
+        verify(client, expectations(), timeout=20, poll=5, sleep=time.sleep, clock=time.clock)
+    assert time.sleeps == 4
+
+
+def _unreachable_kubeconfig() -> str:
+    import socket
+
+    from conftest import kubeconfig_text
+
+    with socket.socket() as s:  # a loopback port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return kubeconfig_text(server=f"https://127.0.0.1:{port}")

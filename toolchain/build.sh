@@ -265,19 +265,30 @@ build_kubernetes_provider() {
   install_into_bin "$out"
 }
 
+# What each name builds: it is skipped when all of its binaries are there.
+declare -A provides=(
+  [etcd]="etcd"
+  [kube]="kube-apiserver kube-controller-manager kube-scheduler"
+  [kwok]="kwok"
+  [pulumi]="pulumi"
+  [language-python]="pulumi-language-python pulumi-language-python-exec pulumi-resource-pulumi-python"
+  [kubernetes-provider]="pulumi-resource-kubernetes"
+)
 all=(etcd kube kwok pulumi language-python kubernetes-provider)
 names=("$@")
 [[ ${#names[@]} -gt 0 ]] || names=("${all[@]}")
 log "cache: $bin"
 for n in "${names[@]}"; do
-  case "$n" in
-    etcd) timed etcd build_etcd ;;
-    kube) timed kube build_kube ;;
-    kwok) timed kwok build_kwok && kwok_stages ;;
-    pulumi) timed pulumi build_pulumi ;;
-    language-python) timed language-python build_language_python ;;
-    kubernetes-provider) timed kubernetes-provider build_kubernetes_provider ;;
-    *) log "unknown name: $n (one of: ${all[*]})"; exit 2 ;;
-  esac
+  if [[ -z "${provides[$n]:-}" ]]; then
+    log "unknown name: $n (one of: ${all[*]})"
+    exit 2
+  fi
+  # shellcheck disable=SC2086
+  if have ${provides[$n]}; then
+    log "cached: $n"
+  else
+    timed "$n" "build_${n//-/_}"
+  fi
+  [[ "$n" == kwok ]] && kwok_stages
 done
 log "done: $(ls "$bin" | tr '\n' ' ')"

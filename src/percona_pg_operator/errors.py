@@ -58,7 +58,17 @@ class RenderError(PerconaPgOperatorError):
 
 
 class ClusterError(PerconaPgOperatorError):
-    """The target cluster could not be read. Messages name the object and the permission."""
+    """The target cluster could not be read. Messages name the object and the permission.
+
+    ``status`` is the API server's HTTP status, when it answered; ``retryable`` says whether the
+    same call may succeed later: true only for no answer (transport errors, timeouts), 429 and
+    5xx. A 401, a 403 or a bad kubeconfig stays as it is until someone changes it.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, retryable: bool = False):
+        super().__init__(message)
+        self.status = status
+        self.retryable = retryable
 
 
 class ClusterUnreachableError(ClusterError):

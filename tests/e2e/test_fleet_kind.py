@@ -2,7 +2,7 @@
 must never start), the second wave fails, and the rollout stops.
 
     kind create cluster --name percona-e2e
-    KUBE_CTX=kind-percona-e2e .venv/bin/python -m pytest -m e2e tests/e2e -v
+    KUBE_CTX=kind-percona-e2e .venv/bin/python -m pytest -m kind tests/e2e -v
 
 Skipped, with the reason, without kind, kubectl or the Pulumi CLI (unless
 PERCONA_PG_OPERATOR_E2E_REQUIRED=1, as in the GitHub Actions e2e job).
@@ -24,7 +24,7 @@ CONTEXT = os.environ.get("KUBE_CTX", "kind-percona-e2e")
 KUBECONFIG = os.environ.get("KUBECONFIG")
 REQUIRED = os.environ.get("PERCONA_PG_OPERATOR_E2E_REQUIRED") == "1"
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.kind]
 
 
 def _missing() -> str | None:

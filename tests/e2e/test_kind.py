@@ -5,7 +5,7 @@ refused, `status` reads a real cluster).
 Runnable by anyone with kind, kubectl, helm and the Pulumi CLI:
 
     kind create cluster --name percona-e2e
-    KUBE_CTX=kind-percona-e2e .venv/bin/python -m pytest -m e2e tests/e2e -v
+    KUBE_CTX=kind-percona-e2e .venv/bin/python -m pytest -m kind tests/e2e -v
 
 It uses a local Pulumi backend in a temporary folder and the public Percona chart repository
 (or PERCONA_PG_OPERATOR_CHART_REPO). Skipped, with the reason, where any of that is missing,
@@ -34,7 +34,7 @@ KUBECONFIG = os.environ.get("KUBECONFIG")
 PERCONA_REPO = "https://percona.github.io/percona-helm-charts/"
 REQUIRED = os.environ.get("PERCONA_PG_OPERATOR_E2E_REQUIRED") == "1"
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.kind]
 
 
 def _missing() -> str | None:

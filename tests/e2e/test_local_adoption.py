@@ -5,9 +5,10 @@ Go code) in a namespace Helm created is taken into a stack without a new Helm re
 from __future__ import annotations
 
 import pytest
-from conftest import get, helm_releases, manifest, state_fingerprint
 from localcluster import LocalCluster
 from localcluster.engine import ROOT, Engine
+
+from e2e.support import get, helm_releases, manifest, state_fingerprint
 
 pytestmark = pytest.mark.e2e
 
@@ -37,9 +38,7 @@ def adopted(engine: Engine, local_cluster: LocalCluster) -> Engine:
     helm_install(local_cluster)
     engine.init(STACK)
     adopt = {"release": True, "namespace": True}
-    engine.set_input(
-        STACK, manifest(NAME, NAMESPACE, "2.9.0", createNamespace=True, adopt=adopt)
-    )
+    engine.set_input(STACK, manifest(NAME, NAMESPACE, "2.9.0", createNamespace=True, adopt=adopt))
     engine.up(STACK)
     return engine
 

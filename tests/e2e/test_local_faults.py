@@ -10,9 +10,10 @@ from collections.abc import Iterator
 
 import pytest
 import yaml
-from conftest import helm_releases, manifest, state_fingerprint, wait_for
 from localcluster import LocalCluster
 from localcluster.engine import Engine
+
+from e2e.support import helm_releases, manifest, state_fingerprint, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -39,7 +40,9 @@ def apiserver_down(local_cluster: LocalCluster) -> Iterator[None]:
 
 
 def _replicas(n: int, **spec: object) -> dict[str, object]:
-    return manifest(NAME, NAMESPACE, "2.9.0", createNamespace=True, operator={"replicas": n}, **spec)
+    return manifest(
+        NAME, NAMESPACE, "2.9.0", createNamespace=True, operator={"replicas": n}, **spec
+    )
 
 
 def test_a_preview_without_the_api_server_warns_and_goes_on(
@@ -79,8 +82,10 @@ def test_the_api_server_gone_during_the_verification_fails_it_and_the_next_up_ve
     def stop_once_released() -> None:
         wait_for(
             "revision 2 deployed",
-            lambda: {"revision": 2, "status": "deployed"}
-            in helm_releases(local_cluster, NAMESPACE, NAME),
+            lambda: (
+                {"revision": 2, "status": "deployed"}
+                in helm_releases(local_cluster, NAMESPACE, NAME)
+            ),
             timeout=300,
             poll=0.2,
         )
@@ -140,7 +145,11 @@ def _limited_user(local_cluster: LocalCluster) -> None:
         binding = {
             "kind": "ClusterRoleBinding",
             "metadata": {"name": name},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": name,
+            },
             "subjects": [{"kind": "User", "name": "e2e-limited"}],
         }
         local_cluster.request("POST", f"{rbac}/clusterrolebindings", binding)
@@ -168,8 +177,10 @@ def test_a_403_for_the_verification_fails_at_once_naming_the_permission(
     def revoke_once_released() -> None:
         wait_for(
             "revision 1 deployed",
-            lambda: {"revision": 1, "status": "deployed"}
-            in helm_releases(local_cluster, namespace, name),
+            lambda: (
+                {"revision": 1, "status": "deployed"}
+                in helm_releases(local_cluster, namespace, name)
+            ),
             timeout=300,
             poll=0.2,
         )

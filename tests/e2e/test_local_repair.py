@@ -10,9 +10,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import cli, helm_releases, manifest, target_file, wait_for
 from localcluster import LocalCluster
 from localcluster.engine import Engine
+
+from e2e.support import cli, helm_releases, manifest, target_file, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -24,7 +25,9 @@ UNSCHEDULABLE = {"nodeSelector": {"percona-e2e/never": "true"}}
 
 
 @pytest.fixture(scope="module")
-def killed(engine: Engine, local_cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def killed(
+    engine: Engine, local_cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     engine.init(STACK)
     engine.set_input(STACK, manifest(NAME, NAMESPACE, "2.8.2", createNamespace=True))
     engine.up(STACK)
@@ -44,8 +47,10 @@ def killed(engine: Engine, local_cluster: LocalCluster, tmp_path_factory: pytest
     try:
         wait_for(
             "the upgrade to be under way (revision 2 pending-upgrade)",
-            lambda: {"revision": 2, "status": "pending-upgrade"}
-            in helm_releases(local_cluster, NAMESPACE, NAME),
+            lambda: (
+                {"revision": 2, "status": "pending-upgrade"}
+                in helm_releases(local_cluster, NAMESPACE, NAME)
+            ),
             timeout=300,
         )
     finally:

@@ -338,9 +338,7 @@ class LocalCluster:
     def request(self, method: str, path: str, body: Any = None, timeout: float = 10) -> Any:
         """One admin call to the API server; the decoded JSON answer."""
         data = None if body is None else json.dumps(body).encode()
-        content_type = (
-            "application/merge-patch+json" if method == "PATCH" else "application/json"
-        )
+        content_type = "application/merge-patch+json" if method == "PATCH" else "application/json"
         req = urllib.request.Request(
             self.server + path, data=data, method=method, headers={"Content-Type": content_type}
         )

@@ -65,7 +65,9 @@ class Engine:
 
     def env(self, **extra: str) -> dict[str, str]:
         base = {
-            "PATH": os.pathsep.join([str(self.bin_dir), str(Path(sys.prefix) / "bin"), "/usr/bin", "/bin"]),
+            "PATH": os.pathsep.join(
+                [str(self.bin_dir), str(Path(sys.prefix) / "bin"), "/usr/bin", "/bin"]
+            ),
             "HOME": str(self.workdir / "home"),
             "PULUMI_HOME": str(self.workdir / "home" / ".pulumi"),
             "PULUMI_BACKEND_URL": (self.workdir / "backend").as_uri(),
@@ -86,7 +88,13 @@ class Engine:
         return {**base, **self.extra_env, **extra}
 
     def command(self, *args: str) -> list[str]:
-        return [str(self.bin_dir / "pulumi"), *args, "--non-interactive", "--cwd", str(self.project)]
+        return [
+            str(self.bin_dir / "pulumi"),
+            *args,
+            "--non-interactive",
+            "--cwd",
+            str(self.project),
+        ]
 
     def run(
         self,

@@ -263,24 +263,29 @@ class ClusterClient:
                     raise ClusterPermissionError(
                         f"the API server at {self.server} refused to {what} (403 Forbidden): "
                         f"the credentials need the '{verb}' permission on {resource}{where} "
-                        "(see the README's Permissions section for the whole ClusterRole)"
+                        "(see the README's Permissions section for the whole ClusterRole)",
+                        status=403,
                     ) from None
                 if code == 401:
                     raise ClusterUnreachableError(
                         f"the API server at {self.server} rejected the credentials "
-                        f"(401 Unauthorized) when asked to {what}"
+                        f"(401 Unauthorized) when asked to {what}",
+                        status=401,
                     ) from None
                 if code in _RETRYABLE_STATUS and attempt <= self._retries:
                     continue
                 raise ClusterError(
-                    f"cannot {what} at {self.server}: HTTP {code} {exc.status.reason or ''}"
+                    f"cannot {what} at {self.server}: HTTP {code} {exc.status.reason or ''}",
+                    status=code,
+                    retryable=code in _RETRYABLE_STATUS,
                 ) from None
             except (httpx2.TransportError, httpx2.TimeoutException) as exc:
                 if attempt <= self._retries:
                     continue
                 raise ClusterUnreachableError(
                     f"no answer from the API server at {self.server} ({type(exc).__name__}) "
-                    f"when asked to {what}"
+                    f"when asked to {what}",
+                    retryable=True,
                 ) from None
             except ConfigError as exc:
                 raise ClusterUnreachableError(

@@ -170,7 +170,8 @@ def verify(
         try:
             problems, checked = _problems(client, expect)
         except ClusterError as exc:
-            if clock() >= deadline:
+            # A 401 or 403 stays until someone changes the credentials or RBAC: fail now.
+            if not exc.retryable or clock() >= deadline:
                 raise VerificationError(f"verification could not read the cluster: {exc}") from None
             sleep(poll)
             continue
