@@ -396,10 +396,11 @@ def _handler(api: KubeApi) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *_: Any) -> None:
             pass
 
-        def reply(self, code: int, body: dict[str, Any]) -> None:
-            data = json.dumps(body).encode()
+        def reply(self, code: int, body: dict[str, Any] | str) -> None:
+            text = isinstance(body, str)
+            data = body.encode() if text else json.dumps(body).encode()
             self.send_response(code)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", "text/plain" if text else "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
@@ -453,7 +454,11 @@ def _handler(api: KubeApi) -> type[BaseHTTPRequestHandler]:
             served = plural in _PLURALS.values() and (
                 prefix != "/apis/pgv2.percona.com/v2" or api.crd_installed(plural)
             )
-            if not served:  # an unknown resource, or a custom one whose CRD is not installed
+            if not served and prefix == "/apis/pgv2.percona.com/v2":
+                # A group no CRD serves: the real API server's mux answers in plain text.
+                self.reply(404, "404 page not found\n")
+                return
+            if not served:  # an unknown resource of a group the server has
                 self.reply(404, _status(404, "NotFound", "the server could not find it"))
                 return
             items = [

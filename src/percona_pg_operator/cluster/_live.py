@@ -28,6 +28,7 @@ from lightkube.config.client_adapter import ConnectionParams
 from lightkube.config.kubeconfig import KubeConfig, SingleConfig
 from lightkube.core.exceptions import ConfigError
 from lightkube.generic_resource import create_namespaced_resource
+from lightkube.models.meta_v1 import Status
 from lightkube.resources.apiextensions_v1 import CustomResourceDefinition
 from lightkube.resources.apps_v1 import Deployment
 from lightkube.resources.core_v1 import Event, Namespace, Secret
@@ -254,7 +255,17 @@ class ClusterClient:
                 self._sleep(self._backoff * 2 ** (attempt - 1))
             attempt += 1
             try:
-                return fn()
+                try:
+                    return fn()
+                except httpx2.HTTPStatusError as exc:
+                    # A real API server answers a path it does not serve (a resource whose CRD
+                    # is not installed) with a plain-text "404 page not found", which lightkube
+                    # cannot read as a Status and passes on as httpx's error.
+                    answer = exc.response
+                    raise ApiError(
+                        request=exc.request,
+                        status=Status(code=answer.status_code, reason=answer.reason_phrase),
+                    ) from None
             except ApiError as exc:
                 code = exc.status.code or 0
                 if code == 404 and allow_missing:

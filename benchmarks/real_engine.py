@@ -1,0 +1,161 @@
+"""What this program costs over the plain way, with the real Pulumi engine on the local cluster.
+
+In one run, on one local control plane (tests/localcluster, built by toolchain/build.sh):
+
+- ``pulumi preview`` and ``pulumi up`` with no change: this program (the stack input, the live
+  preflight, the CRDs applied server-side, the Release, the verification) vs a minimal program
+  of the same chart with the same values (a Provider, a Namespace and a ``helm.v3.Release``);
+- a first install: this program's ``pulumi up`` vs Helm's own ``install --wait`` (helm-python-sdk,
+  Helm's Go code in-process), which installs the chart's CRDs too.
+
+    .venv/bin/python benchmarks/real_engine.py [--runs 3] [--version 2.9.0]
+
+Prints the median seconds of each and the ratios. Nothing is timed in the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from localcluster import LocalCluster, toolchain_bin  # noqa: E402
+from localcluster.engine import Engine  # noqa: E402
+
+from percona_pg_operator.chart import build_helm_values  # noqa: E402
+from percona_pg_operator.manifest import parse_document  # noqa: E402
+
+MINIMAL_PROGRAM = '''"""Provider + Namespace + helm.v3.Release: the plain way, for comparison."""
+import json
+import pulumi
+import pulumi_kubernetes as k8s
+
+config = pulumi.Config()
+values = json.loads(config.require("values"))
+provider = k8s.Provider("k8s")
+ns = k8s.core.v1.Namespace(
+    "ns",
+    metadata={"name": config.require("namespace")},
+    opts=pulumi.ResourceOptions(provider=provider),
+)
+k8s.helm.v3.Release(
+    "release",
+    name=config.require("name"),
+    namespace=config.require("namespace"),
+    chart=config.require("chart"),
+    values=values,
+    atomic=True,
+    cleanup_on_fail=True,
+    opts=pulumi.ResourceOptions(provider=provider, depends_on=[ns]),
+)
+'''
+
+
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--version", default="2.9.0")
+    args = parser.parse_args()
+    runs = max(1, min(args.runs, 20))
+    chart = ROOT / "tests" / "fixtures" / "helm-repo" / f"pg-operator-{args.version}.tgz"
+
+    document = {
+        "target": {
+            "apiVersion": "kubernetes.project-planton.org/v1",
+            "kind": "KubernetesPerconaPostgresOperator",
+            "metadata": {"name": "pg-bench"},
+            "spec": {
+                "namespace": "bench",
+                "createNamespace": True,
+                "helm": {"version": args.version},
+            },
+        }
+    }
+    with tempfile.TemporaryDirectory(prefix="real-engine-") as tmp:
+        work = Path(tmp)
+        bin_dir = toolchain_bin()
+        # A first install each on a fresh cluster: Helm installs the chart's CRDs only where
+        # none exist, so neither side may find the other's.
+        first: list[float] = []
+        helm: list[float] = []
+        for i in range(runs):
+            with LocalCluster.started(work / f"helm-{i}", bin_dir) as cluster:
+                helm.append(timed(lambda c=cluster: helm_install(c, chart, "bench")))
+            with LocalCluster.started(work / f"ours-{i}", bin_dir) as cluster:
+                ours = Engine(bin_dir, work / f"ours-engine-{i}", cluster.kubeconfig)
+                ours.init("ours")
+                ours.set_input("ours", document)
+                first.append(timed(lambda e=ours: e.up("ours")))
+
+        with LocalCluster.started(work / "cluster", bin_dir) as cluster:
+            ours = Engine(bin_dir, work / "ours", cluster.kubeconfig)
+            ours.init("ours")
+            ours.set_input("ours", document)
+            ours.up("ours")
+            plain = Engine(bin_dir, work / "plain", cluster.kubeconfig)
+            (plain.project / "__main__.py").write_text(MINIMAL_PROGRAM)
+            (plain.project / "chart.tgz").write_bytes(chart.read_bytes())
+            plain.init("plain")
+            spec = parse_document(document, "benchmark").target.spec
+            settings = {
+                "values": json.dumps(build_helm_values(spec)),
+                "namespace": "bench-plain",
+                "name": "pg-bench",
+                "chart": "chart.tgz",
+            }
+            for key, value in settings.items():
+                plain.run("config", "set", key, "--stack", "plain", input=value)
+            plain.up("plain")
+
+            def preview(engine: Engine, stack: str) -> float:
+                return timed(lambda: engine.preview(stack, "--expect-no-changes"))
+
+            def up(engine: Engine, stack: str) -> float:
+                return timed(lambda: engine.up(stack))
+
+            rows = {
+                "preview, no change": (
+                    [preview(ours, "ours") for _ in range(runs)],
+                    [preview(plain, "plain") for _ in range(runs)],
+                ),
+                "up, no change": (
+                    [up(ours, "ours") for _ in range(runs)],
+                    [up(plain, "plain") for _ in range(runs)],
+                ),
+                "first install vs helm install --wait": (first, helm),
+            }
+    print(f"chart {args.version}, {runs} runs each, median seconds")
+    print(f"{'':40} {'this program':>13} {'plain':>8} {'ratio':>7}")
+    for label, (a, b) in rows.items():
+        ma, mb = statistics.median(a), statistics.median(b)
+        print(f"{label:40} {ma:13.2f} {mb:8.2f} {ma / mb:6.2f}x")
+
+
+def helm_install(cluster: LocalCluster, chart: Path, name: str) -> None:
+    import helm_python
+
+    config = helm_python.Config(kubeconfig_path=str(cluster.kubeconfig), namespace=name)
+    try:
+        config.install(
+            str(chart), name, {}, namespace=name, create_namespace=True, wait="watcher", timeout=300
+        )
+    finally:
+        config.close()
+
+
+if __name__ == "__main__":
+    main()
