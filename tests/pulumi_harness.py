@@ -37,6 +37,8 @@ CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
 CONFIG_GROUP_TYPE = "kubernetes:yaml/v2:ConfigGroup"
 PROVIDER_TYPE = "pulumi:providers:kubernetes"
 STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
+# The engine's built-in invoke the program reads its own last outputs with.
+READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
 DYNAMIC_TYPE = "pulumi-python:dynamic:Resource"
 COMPONENT_TYPE = "percona-pg-operator:index:PerconaPostgresOperator"
 
@@ -75,9 +77,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         self.transforms[(args.typ, args.name)] = list(args.transforms)
         state = dict(args.inputs)
-        if args.typ == STACK_REFERENCE_TYPE:
-            state = {"name": args.name, "outputs": self.previous_outputs, "secretOutputNames": []}
-        elif args.typ == DYNAMIC_TYPE:
+        if args.typ == DYNAMIC_TYPE:
             # What the verification reports once the cluster came through.
             state.update(
                 operatorVersion=self.app_version,
@@ -96,8 +96,11 @@ class RecordingMocks(pulumi.runtime.Mocks):
             }
         return f"{args.name}-id", state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
-        return {}, None
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        if args.token == READ_STACK_OUTPUTS:
+            name = args.args.get("name")
+            return {"name": name, "outputs": self.previous_outputs, "secretOutputNames": []}
+        return {}
 
 
 class RecordingMonitor(MockMonitor):

@@ -83,3 +83,20 @@ def test_an_internal_error_is_one_line_and_the_traceback_comes_on_request(
     monkeypatch.setenv("PERCONA_PG_OPERATOR_DEBUG", "1")
     with pytest.raises(KeyError, match="a bug"):
         run_pulumi(module.run)
+
+
+def test_the_last_outputs_are_read_without_a_resource(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A StackReference to the stack itself would sit in the state with the outputs from before
+    the update, and every `pulumi refresh` would then report it changed (seen on the real
+    engine): the program reads them with the engine's invoke and registers nothing for it."""
+    from pulumi_harness import STACK_REFERENCE_TYPE
+
+    from percona_pg_operator.program import run as program
+
+    monkeypatch.setenv("STACK_INPUT_YAML", yaml.safe_dump(manifest(namespace="pg-ops")))
+    mocks = RecordingMocks(previous_outputs={"namespace": "pg-ops", "chart_version": "2.8.2"})
+    with pytest.raises(Exception, match="2.8.2"):
+        # The stack's last outputs say 2.8.2 runs: the default (newest) chart skips minors.
+        run_pulumi(program, mocks)
+    assert mocks.registrations, "the program ran"
+    assert not [r for r in mocks.registrations if r.type == STACK_REFERENCE_TYPE]

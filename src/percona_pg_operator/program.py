@@ -39,14 +39,30 @@ class ProgramError(pulumi.RunError):
     """A refusal Pulumi shows as a plain message, without a traceback."""
 
 
+# The engine's built-in invoke behind stack references (pkg/resource/deploy/builtins.go,
+# `pulumi:pulumi:readStackOutputs`): the outputs a stack's backend holds, read without
+# registering a resource.
+READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
+
+
 def last_outputs() -> pulumi.Output[StackState]:
-    """What this stack exported on its last update, read back through a StackReference to
-    itself (pulumi/pulumi#3722). A stack never deployed has none."""
+    """What this stack exported on its last update (pulumi/pulumi#3722). A stack never deployed
+    has none.
+
+    Read with the invoke rather than a ``StackReference`` to itself: a StackReference is a
+    resource in the state holding the outputs from before the update that registered it, so
+    every ``pulumi refresh`` after an update that changed an output would report it changed.
+    The three values read are names and a version, never secret.
+    """
     this_stack = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
-    ref = pulumi.StackReference(this_stack)
+    result = pulumi.runtime.invoke_output(READ_STACK_OUTPUTS, {"name": this_stack})
     keys = (outputs.NAMESPACE, outputs.RELEASE_NAME, outputs.CHART_VERSION)
-    values = pulumi.Output.all(*(ref.get_output(key) for key in keys))
-    return values.apply(lambda v: StackState.from_outputs(dict(zip(keys, v, strict=True))))
+
+    def state(read: Any) -> StackState:
+        exported = dict((read or {}).get("outputs") or {})
+        return StackState.from_outputs({key: exported.get(key) for key in keys})
+
+    return pulumi.Output.unsecret(result.apply(state))
 
 
 @dataclass(frozen=True)
