@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import runpy
+from typing import Any
 
 import pytest
 import yaml
@@ -100,3 +101,47 @@ def test_the_last_outputs_are_read_without_a_resource(monkeypatch: pytest.Monkey
         run_pulumi(program, mocks)
     assert mocks.registrations, "the program ran"
     assert not [r for r in mocks.registrations if r.type == STACK_REFERENCE_TYPE]
+
+
+class FlakyBackend(RecordingMocks):
+    """The backend's read of the stack's own checkpoint fails ``failures`` times first."""
+
+    def __init__(self, failures: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.failures = failures
+        self.reads = 0
+
+    def call(self, args: Any) -> dict[str, Any]:
+        if args.token == "pulumi:pulumi:readStackOutputs":
+            self.reads += 1
+            if self.reads <= self.failures:
+                raise RuntimeError("failed to load checkpoint: EOF")
+        return super().call(args)
+
+
+def test_a_read_of_the_last_outputs_is_tried_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    from percona_pg_operator import program
+
+    monkeypatch.setattr(program, "READ_STACK_OUTPUTS_BACKOFF_SECONDS", 0)
+    monkeypatch.setenv("STACK_INPUT_YAML", yaml.safe_dump(manifest(namespace="pg-ops")))
+    mocks = FlakyBackend(2, previous_outputs={"namespace": "pg-ops", "chart_version": "2.9.0"})
+    # The third read says 2.9.0 runs: the guard refuses the irreversible step it now sees.
+    with pytest.raises(Exception, match=r"2\.9\.0 -> 3\.0\.0 is irreversible"):
+        run_pulumi(program.run, mocks)
+    assert mocks.reads == 3
+
+
+def test_a_backend_that_never_answers_stops_with_a_plain_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import pulumi
+
+    from percona_pg_operator import program
+
+    monkeypatch.setattr(program, "READ_STACK_OUTPUTS_BACKOFF_SECONDS", 0)
+    monkeypatch.setenv("STACK_INPUT_YAML", yaml.safe_dump(manifest(namespace="pg-ops")))
+    mocks = FlakyBackend(99)
+    with pytest.raises(pulumi.RunError, match="cannot read this stack's last outputs.*EOF"):
+        run_pulumi(program.run, mocks)
+    assert mocks.reads == program.READ_STACK_OUTPUTS_TRIES
+    assert not [r for r in mocks.registrations if r.custom], "nothing registered"

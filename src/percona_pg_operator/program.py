@@ -10,6 +10,7 @@ purpose: Pulumi mock tests, air-gapped reviews) and says so in one warning.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +46,35 @@ class ProgramError(pulumi.RunError):
 READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
 
 
+# The file backend may be writing this very stack's checkpoint when the program starts, and a
+# read at that moment fails ("failed to load checkpoint: EOF", seen on the real engine): a few
+# bounded tries.
+READ_STACK_OUTPUTS_TRIES = 5
+READ_STACK_OUTPUTS_BACKOFF_SECONDS = 0.4
+
+
+def _invoke_once(token: str, args: dict[str, Any]) -> dict[str, Any]:
+    """One call of an engine invoke, straight to the resource monitor.
+
+    ``pulumi.runtime.invoke`` records every failed call and fails the program when it ends,
+    even when the caller caught the error and tried again, so a bounded retry must sit below it
+    (the SDK's own ``get_resource`` calls the monitor the same way).
+    """
+    from google.protobuf import struct_pb2
+    from pulumi.runtime import rpc, settings
+    from pulumi.runtime.proto import resource_pb2
+
+    request = resource_pb2.ResourceInvokeRequest(tok=token, args=struct_pb2.Struct())
+    request.args.update(args)
+    monitor = settings.get_monitor()
+    if monitor is None:
+        raise RuntimeError("no Pulumi engine to ask")
+    response = monitor.Invoke(request)
+    if response.failures:
+        raise RuntimeError("; ".join(f.reason for f in response.failures))
+    return dict(rpc.deserialize_properties(getattr(response, "return")) or {})
+
+
 def last_outputs() -> pulumi.Output[StackState]:
     """What this stack exported on its last update (pulumi/pulumi#3722). A stack never deployed
     has none.
@@ -55,14 +85,23 @@ def last_outputs() -> pulumi.Output[StackState]:
     The three values read are names and a version, never secret.
     """
     this_stack = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
-    result = pulumi.runtime.invoke_output(READ_STACK_OUTPUTS, {"name": this_stack})
     keys = (outputs.NAMESPACE, outputs.RELEASE_NAME, outputs.CHART_VERSION)
-
-    def state(read: Any) -> StackState:
-        exported = dict((read or {}).get("outputs") or {})
-        return StackState.from_outputs({key: exported.get(key) for key in keys})
-
-    return pulumi.Output.unsecret(result.apply(state))
+    failure: Exception | None = None
+    for attempt in range(READ_STACK_OUTPUTS_TRIES):
+        if attempt:
+            time.sleep(READ_STACK_OUTPUTS_BACKOFF_SECONDS * attempt)
+        try:
+            read = _invoke_once(READ_STACK_OUTPUTS, {"name": this_stack})
+        except Exception as exc:  # the engine's error, as gRPC or the monitor raises it
+            failure = exc
+            continue
+        exported = dict(read.get("outputs") or {})
+        return pulumi.Output.from_input(
+            StackState.from_outputs({key: exported.get(key) for key in keys})
+        )
+    raise PerconaPgOperatorError(
+        f"cannot read this stack's last outputs from its backend: {failure}"
+    )
 
 
 @dataclass(frozen=True)

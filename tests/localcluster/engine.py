@@ -149,8 +149,10 @@ class Engine:
         return dict(json.loads(out))
 
     def export(self, stack: str) -> dict[str, Any]:
-        """The stack's state (``pulumi stack export``), for what the outputs do not say."""
-        return dict(json.loads(self.run("stack", "export", "--stack", stack).stdout))
+        """The stack's state (``pulumi stack export``), for what the outputs do not say; secrets
+        decrypted, since each checkpoint encrypts them anew."""
+        exported = self.run("stack", "export", "--show-secrets", "--stack", stack).stdout
+        return dict(json.loads(exported))
 
     def resources(self, stack: str) -> list[dict[str, Any]]:
         return list(self.export(stack)["deployment"].get("resources", []))
