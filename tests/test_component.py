@@ -318,3 +318,18 @@ def test_adoption_imports_by_the_ids_pulumi_kubernetes_defines() -> None:
 def test_adopting_a_namespace_needs_create_namespace() -> None:
     with pytest.raises(StackInputError, match=r"adopt\.namespace: only applies"):
         build(manifest(adopt={"namespace": True}, **PLAIN_HELM))
+
+
+def test_adopting_a_release_stages_the_package_where_the_import_looks() -> None:
+    """pulumi-kubernetes' Release import records `<name>-<version>.tgz` of the program directory
+    as the chart when it is there, else the bare chart name, which its check refuses: the
+    verified package is put there while adopting, and only then."""
+
+    doc = manifest(adopt={"release": True}, helm={"version": "2.9.0"})
+    run_pulumi(lambda: build(doc))
+    staged = Path("pg-operator-2.9.0.tgz")
+    assert staged.is_file()
+    assert staged.read_bytes() == (FIXTURE_REPO / "pg-operator-2.9.0.tgz").read_bytes()
+    staged.unlink()
+    run_pulumi(lambda: build(manifest(helm={"version": "2.9.0"})))
+    assert not staged.exists()

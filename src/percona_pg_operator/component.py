@@ -160,6 +160,7 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
             spec.helm.version,
             spec.helm.manage_crds,
             spec.helm_values,
+            importing=spec.adopt.release,
         )
         values = build_helm_values(spec)
         # The caller's provider, or the arguments of our own (credentials checked now).

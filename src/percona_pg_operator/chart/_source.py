@@ -57,18 +57,43 @@ def stage_package(package: ChartPackage, project_dir: Path) -> str:
     return relative.as_posix()
 
 
+def stage_for_import(package: ChartPackage, project_dir: Path) -> str:
+    """Copy the verified package to ``<name>-<version>.tgz`` at the top of the project, where
+    pulumi-kubernetes' Release import looks for a release's chart (``importRelease`` and
+    ``searchProgramDirectory`` in provider/pkg/provider/helm_release.go, v4.25.0). Without it
+    the import records the bare chart name as the Release's ``chart``, which the provider's
+    check then refuses ("non-absolute URLs should be in form of repo_name/path_to_chart",
+    seen on the real engine), so an adoption could never pass."""
+    relative = Path(f"{package.name}-{package.version}.tgz")
+    target = project_dir / relative
+    data = package.read_bytes()
+    try:
+        if not (target.is_file() and target.read_bytes() == data):
+            atomic_write(target, data)
+    except OSError as exc:
+        raise ChartRepositoryError(
+            f"cannot stage the verified chart package for the import at {target}: "
+            f"{exc.strerror or type(exc).__name__}"
+        ) from None
+    return relative.as_posix()
+
+
 def resolve_chart(
     repo_url: str,
     version: str,
     manage_crds: bool,
     raw_values: Mapping[str, Any] | None = None,
     project_dir: Path | None = None,
+    importing: bool = False,
 ) -> ChartSource:
     """Fetch (or find in the cache) the verified package, check the raw values against it, load
-    the CRDs the stack manages, and stage the package for the Release. ``manageCrds: false``
-    verifies and stages just the same."""
+    the CRDs the stack manages, and stage the package for the Release (``importing``: also where
+    the Release's import finds it). ``manageCrds: false`` verifies and stages just the same."""
     package = ChartRepository(repo_url).fetch(defaults.CHART_NAME, version)
     check_raw_values(dict(raw_values or {}), package)
     crds = load_managed_crds(package) if manage_crds else None
-    path = stage_package(package, project_dir or Path(os.getcwd()))
+    project = project_dir or Path(os.getcwd())
+    path = stage_package(package, project)
+    if importing:
+        stage_for_import(package, project)
     return ChartSource(package=package, crds=crds, install_path=path)
