@@ -96,7 +96,7 @@ def test_the_last_outputs_are_read_without_a_resource(monkeypatch: pytest.Monkey
 
     monkeypatch.setenv("STACK_INPUT_YAML", yaml.safe_dump(manifest(namespace="pg-ops")))
     mocks = RecordingMocks(previous_outputs={"namespace": "pg-ops", "chart_version": "2.8.2"})
-    with pytest.raises(Exception, match="2.8.2"):
+    with pytest.raises(Exception, match=r"2\.8\.2"):
         # The stack's last outputs say 2.8.2 runs: the default (newest) chart skips minors.
         run_pulumi(program, mocks)
     assert mocks.registrations, "the program ran"
@@ -141,7 +141,7 @@ def test_a_backend_that_never_answers_stops_with_a_plain_message(
     monkeypatch.setattr(program, "READ_STACK_OUTPUTS_BACKOFF_SECONDS", 0)
     monkeypatch.setenv("STACK_INPUT_YAML", yaml.safe_dump(manifest(namespace="pg-ops")))
     mocks = FlakyBackend(99)
-    with pytest.raises(pulumi.RunError, match="cannot read this stack's last outputs.*EOF"):
+    with pytest.raises(pulumi.RunError, match=r"cannot read this stack's last outputs.*EOF"):
         run_pulumi(program.run, mocks)
     assert mocks.reads == program.READ_STACK_OUTPUTS_TRIES
     assert not [r for r in mocks.registrations if r.custom], "nothing registered"

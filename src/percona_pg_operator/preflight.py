@@ -234,7 +234,9 @@ def _release_check(state: ClusterState, name: str, namespace: str) -> Check:
             "release",
             "fail",
             f"release {name} is {release.status} at revision {release.revision}: a run stopped "
-            f"half-way and Helm refuses to change it; {recovery}, then run again",
+            f"half-way and Helm refuses to change it; {recovery} (or percona-pg-operator "
+            "repair MANIFEST --yes), then run again; a killed `pulumi up` also leaves its "
+            "stack locked on a self-managed backend: `pulumi cancel` removes the lock",
         )
     if release.status == "failed" and deployed is None:
         return Check(

@@ -74,6 +74,16 @@ def test_the_next_preview_is_refused_with_the_recovery(killed: Path, engine: Eng
     assert refused.returncode != 0, text
     assert "pending-upgrade" in text
     assert f"helm rollback {NAME} 1 -n {NAMESPACE}" in text
+    assert "percona-pg-operator repair" in text
+    assert "pulumi cancel" in text
+
+
+def test_the_killed_up_left_the_stack_locked(killed: Path, engine: Engine) -> None:
+    """What the engine does after a SIGKILL on a file backend: the lock stays (the refusal
+    above names `pulumi cancel` for it)."""
+    locked = engine.up(STACK, check=False)
+    assert locked.returncode != 0
+    assert "the stack is currently locked" in locked.stdout + locked.stderr
 
 
 def test_repair_rolls_back_through_helm(
@@ -88,6 +98,7 @@ def test_repair_rolls_back_through_helm(
 
 def test_the_next_up_succeeds(killed: Path, engine: Engine, local_cluster: LocalCluster) -> None:
     engine.set_input(STACK, manifest(NAME, NAMESPACE, "2.9.0", createNamespace=True))
+    engine.run("cancel", "--yes", "--stack", STACK)
     engine.up(STACK)
     assert engine.outputs(STACK)["chart_version"] == "2.9.0"
     assert helm_releases(local_cluster, NAMESPACE, NAME)[-1]["status"] == "deployed"
