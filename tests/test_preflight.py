@@ -294,15 +294,27 @@ def program_run(doc: StackInput, mocks: RecordingMocks, preview: bool) -> Any:
         return run_pulumi(run, mocks, preview=preview)
 
 
-def unreachable_input() -> StackInput:
+def unreachable_input(**spec: Any) -> StackInput:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    return stack_input(KubeApi(url=f"http://127.0.0.1:{port}"))
+    return stack_input(KubeApi(url=f"http://127.0.0.1:{port}"), **spec)
+
+
+def test_a_preview_with_managed_crds_stops_when_the_cluster_cannot_be_read() -> None:
+    """pulumi-kubernetes cannot construct the CRDs' ConfigGroup without the cluster (seen on the
+    real engine): the preview stops with the reason, not with the provider's error."""
+    import pulumi
+
+    mocks = RecordingMocks()
+    with pytest.raises(pulumi.RunError, match="the preview stops: the managed CRDs") as info:
+        program_run(unreachable_input(), mocks, preview=True)
+    assert "internal error" not in str(info.value)
+    assert not [r for r in mocks.registrations if r.type in (RELEASE_TYPE, CONFIG_GROUP_TYPE)]
 
 
 def test_preview_goes_on_when_the_cluster_cannot_be_read() -> None:
-    run = program_run(unreachable_input(), RecordingMocks(), preview=True)
+    run = program_run(unreachable_input(helm={"manageCrds": False}), RecordingMocks(), preview=True)
     assert run.of_type(RELEASE_TYPE), "the preview goes on"
     (warning,) = [w for w in run.logged("WARNING") if "preflight" in w]
     assert "cannot read the cluster" in warning and "the preview goes on" in warning
@@ -315,6 +327,7 @@ def test_up_stops_when_the_cluster_cannot_be_read() -> None:
     with pytest.raises(pulumi.RunError, match="preflight: cannot read the cluster") as info:
         program_run(unreachable_input(), mocks, preview=False)
     assert "Traceback" not in str(info.value)
+    assert "internal error" not in str(info.value), "a refusal is not a bug"
     assert not [r for r in mocks.registrations if r.type in (RELEASE_TYPE, CONFIG_GROUP_TYPE)]
 
 

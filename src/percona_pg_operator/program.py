@@ -127,6 +127,17 @@ def read_live(stack_input: StackInput) -> Live | None:
     except ClusterError as exc:
         if not pulumi.runtime.is_dry_run():
             raise ProgramError(f"preflight: cannot read the cluster: {exc}") from None
+        if stack_input.target.spec.helm.manage_crds:
+            # pulumi-kubernetes refuses to construct a yaml/v2 ConfigGroup, preview or not,
+            # while its cluster is unreachable (Construct in provider/pkg/provider/
+            # provider_construct.go, v4.25.0): the preview would fail on the CRDs with the
+            # provider's error, so it stops here with the reason instead.
+            raise ProgramError(
+                f"preflight: cannot read the cluster ({exc}); the preview stops: the managed "
+                "CRDs are applied through pulumi-kubernetes' yaml/v2 ConfigGroup, which cannot "
+                "be previewed without the cluster (with spec.helm.manageCrds: false a preview "
+                "goes on with the stack's state)"
+            ) from None
         pulumi.log.warn(
             f"preflight: cannot read the cluster ({exc}); the preview goes on with the "
             "stack's state, and an update will stop until the cluster can be read"
@@ -195,6 +206,8 @@ def run() -> PerconaPostgresOperator:
         )
         if live is not None and pulumi.runtime.is_dry_run():
             log_release_change(stack_input, live, operator.release)
+    except ProgramError:
+        raise  # a refusal, already in its words
     except PerconaPgOperatorError as exc:
         raise ProgramError(str(exc)) from None
     except Exception as exc:  # a bug, not the input: one line, the traceback on request

@@ -64,5 +64,9 @@ def local_cluster(
 @pytest.fixture(scope="module")
 def engine(
     toolchain: Path, local_cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory
-) -> Engine:
-    return Engine(toolchain, tmp_path_factory.mktemp("engine"), local_cluster.kubeconfig)
+) -> Iterator[Engine]:
+    engine = Engine(toolchain, tmp_path_factory.mktemp("engine"), local_cluster.kubeconfig)
+    try:
+        yield engine
+    finally:
+        engine.reap()

@@ -45,14 +45,39 @@ def _replicas(n: int, **spec: object) -> dict[str, object]:
     )
 
 
-def test_a_preview_without_the_api_server_warns_and_goes_on(
+def test_a_preview_without_the_api_server_stops_with_the_reason_for_managed_crds(
     deployed: Engine, apiserver_down: None
 ) -> None:
+    """pulumi-kubernetes cannot construct the CRDs' yaml/v2 ConfigGroup without the cluster, so
+    this preview cannot go on: it stops with the reason, not the provider's error."""
     preview = deployed.preview(STACK, check=False)
     text = preview.stdout + preview.stderr
+    assert preview.returncode != 0, text
+    assert "preflight: cannot read the cluster" in text, text
+    assert "the preview stops: the managed CRDs" in text
+    assert "internal error" not in text
+
+
+def test_a_preview_without_the_api_server_warns_and_goes_on_without_managed_crds(
+    engine: Engine, local_cluster: LocalCluster
+) -> None:
+    stack = "plain-helm"
+    engine.init(stack)
+    engine.set_input(
+        stack,
+        manifest("pg-plain", "pg-plain", "2.9.0", createNamespace=True, helm={"manageCrds": False}),
+    )
+    engine.up(stack)
+    local_cluster.stop_apiserver()
+    try:
+        preview = engine.preview(stack, check=False)
+    finally:
+        local_cluster.start_apiserver()
+    text = preview.stdout + preview.stderr
+    assert preview.returncode == 0, text
     assert "preflight: cannot read the cluster" in text, text
     assert "the preview goes on with the stack's state" in text
-    assert preview.returncode == 0, text
+    engine.run("destroy", "--yes", "--stack", stack)
 
 
 def test_an_up_without_the_api_server_stops_before_the_release(

@@ -257,6 +257,10 @@ class LocalCluster:
             f"--service-account-private-key-file={self.pki.path('sa.key')}",
             f"--root-ca-file={self.pki.ca}",
             f"--service-cluster-ip-range={SERVICE_RANGE}",
+            # The fake node never fails, but its heartbeats stop while a fault test stops the API
+            # server; KWOK's pod stages never make a pod Ready again once the node controller has
+            # marked it NotReady, so the node must not be judged by a short outage.
+            "--node-monitor-grace-period=1h",
         ]
 
     def _scheduler_args(self) -> list[str]:

@@ -6,8 +6,10 @@ a temporary folder. Nothing reaches the network: no update check, no plugin down
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import shutil
 import subprocess
 import sys
@@ -20,6 +22,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 PASSPHRASE = "e2e-local"
 STACK_INPUT_KEY = "planton-cloud:stack-input"
+# In the environment of every process an Engine starts.
+ENGINE_MARKER = "PERCONA_PG_OPERATOR_E2E_ENGINE"
 ENGINE_BINARIES = (
     "pulumi",
     "pulumi-language-python",
@@ -81,6 +85,8 @@ class Engine:
             "PERCONA_PG_OPERATOR_CHART_REPO": str(ROOT / "tests" / "fixtures" / "helm-repo"),
             "XDG_CACHE_HOME": str(self.workdir / "cache"),
             "NO_COLOR": "1",
+            # Every process of this engine carries it, plugins included: see reap().
+            ENGINE_MARKER: str(self.workdir),
         }
         for key in ("TMPDIR", "LANG", "LC_ALL"):
             if key in os.environ:
@@ -156,3 +162,22 @@ class Engine:
 
     def resources(self, stack: str) -> list[dict[str, Any]]:
         return list(self.export(stack)["deployment"].get("resources", []))
+
+    def reap(self) -> list[int]:
+        """SIGKILL every process this engine started that is still running: a `pulumi` killed
+        with SIGKILL leaves its plugins (the Kubernetes provider, the dynamic-provider host)
+        running, in a process group of their own. Found by the marker in their environment."""
+        mark = f"{ENGINE_MARKER}={self.workdir}".encode()
+        killed = []
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit() or int(proc.name) == os.getpid():
+                continue
+            try:
+                environ = (proc / "environ").read_bytes()
+            except OSError:
+                continue
+            if mark in environ.split(b"\0"):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(int(proc.name), signal.SIGKILL)
+                    killed.append(int(proc.name))
+        return killed
