@@ -227,5 +227,5 @@ def test_a_403_for_the_verification_fails_at_once_naming_the_permission(
     assert revoked, text
     assert up.returncode != 0, text
     assert ended - revoked[0] < 120, "a 403 was retried instead of failing at once"
-    assert "perconapgclusters" in text and "e2e-limited" in text, text
+    assert "perconapgclusters" in text and "'list' permission" in text, text
     assert yaml.safe_load(kubeconfig.read_text())["users"][0]["user"]["token"] not in text
