@@ -353,3 +353,42 @@ def test_a_broken_state_file_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "state.json").write_text("{not json")
     with pytest.raises(FleetError, match="not a rollout state file"):
         rollout(tmp_path, ScriptedRunner(), resume=True).run(plan(tmp_path, 1))
+
+
+# The shape of an Automation API CommandError for a failed `pulumi up`, as the real engine
+# printed it for a release whose operator never became Available (trimmed).
+FAILED_UP = """
+ code: 1
+ stdout: Updating (fleet-b):
+ +  pulumi:pulumi:Stack percona-pg-operator-fleet-b creating (0s)
+Diagnostics:
+  pulumi:pulumi:Stack (percona-pg-operator-fleet-b):
+    warning: using pulumi-resource-kubernetes from $PATH at /opt/bin/pulumi-resource-kubernetes
+    error: update failed
+
+    Traceback (most recent call last):
+    KeyboardInterrupt
+
+  kubernetes:helm.sh/v3:Release (pg-fleet-release):
+    error: {helm_error}
+
+Resources:
+    + 13 created
+    2 errored
+
+ stderr:
+""".format(
+    helm_error="release pg-fleet failed, and has been uninstalled due to atomic being set: "
+    "context deadline exceeded"
+)
+
+
+def test_a_failed_up_is_reported_with_its_reason_not_its_last_line() -> None:
+    from percona_pg_operator.fleet._runner import failure_reason
+
+    assert failure_reason(FAILED_UP) == (
+        "kubernetes:helm.sh/v3:Release (pg-fleet-release): release pg-fleet failed, and has "
+        "been uninstalled due to atomic being set: context deadline exceeded"
+    )
+    assert failure_reason(" code: 1\n stdout: \n stderr: \n") == "see the stack's log"
+    assert len(failure_reason(FAILED_UP.replace("deadline", "x" * 900))) == 500

@@ -127,9 +127,14 @@ class AutomationRunner:
         return Check(not report.refused, report.installed_version, reasons)
 
     def up(self, cluster: FleetCluster, log: Path, cancelled: threading.Event) -> None:
+        from pulumi import automation as auto
+
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("a", encoding="utf-8") as out:
-            self.stack(cluster).up(on_output=lambda line: out.write(line + "\n"), color="never")
+            try:
+                self.stack(cluster).up(on_output=lambda line: out.write(line + "\n"), color="never")
+            except auto.CommandError as exc:
+                raise FleetError(f"pulumi up failed: {failure_reason(str(exc))}") from None
 
     def preview(self, cluster: FleetCluster, log: Path) -> str:
         log.parent.mkdir(parents=True, exist_ok=True)
@@ -160,3 +165,39 @@ def cluster_health(cluster: FleetCluster, operator: bool = True, databases: bool
         if down:
             problems.append("not ready: " + ", ".join(down))
     return Health(not problems, installed, "; ".join(problems))
+
+
+# Diagnostics that only say that something else failed.
+_GENERIC_ERRORS = (
+    "update failed",
+    "an unhandled error occurred",
+    "resource monitor has terminated",
+    "preview failed",
+)
+
+
+def failure_reason(command_error: str, limit: int = 500) -> str:
+    """What made a `pulumi up` fail, from the Automation API's CommandError text: each specific
+    ``error:`` line of the Diagnostics section with the resource it belongs to. The error's last
+    line is its empty ``stderr:`` (seen on the real engine), which says nothing."""
+    reasons: list[str] = []
+    resource = ""
+    in_diagnostics = False
+    for line in command_error.splitlines():
+        stripped = line.strip()
+        if stripped == "Diagnostics:":
+            in_diagnostics = True
+            continue
+        if not in_diagnostics:
+            continue
+        if line and not line.startswith(" "):  # "Resources:", "Duration:": the section ended
+            break
+        if line.startswith("  ") and not line.startswith("   ") and stripped.endswith("):"):
+            resource = stripped.rstrip(":")
+            continue
+        if stripped.startswith("error: "):
+            message = stripped.removeprefix("error: ").strip()
+            if message and not message.lower().startswith(_GENERIC_ERRORS):
+                reasons.append(f"{resource}: {message}" if resource else message)
+    text = "; ".join(dict.fromkeys(reasons)) or "see the stack's log"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
