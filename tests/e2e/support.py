@@ -90,3 +90,15 @@ def state_fingerprint(engine: Engine, stack: str) -> dict[str, Any]:
         r["urn"]: json.dumps([r.get("inputs"), r.get("outputs")], sort_keys=True)
         for r in engine.resources(stack)
     }
+
+
+def wait_for_release(
+    cluster: LocalCluster, namespace: str, name: str, revision: int, status: str
+) -> None:
+    """Until Helm's record of ``revision`` has ``status`` (a scenario's cue to step in)."""
+    wait_for(
+        f"revision {revision} of {namespace}/{name} {status}",
+        lambda: {"revision": revision, "status": status} in helm_releases(cluster, namespace, name),
+        timeout=300,
+        poll=0.2,
+    )

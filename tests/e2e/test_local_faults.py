@@ -13,7 +13,7 @@ import yaml
 from localcluster import LocalCluster
 from localcluster.engine import Engine
 
-from e2e.support import helm_releases, manifest, state_fingerprint, wait_for
+from e2e.support import helm_releases, manifest, state_fingerprint, wait_for_release
 
 pytestmark = pytest.mark.e2e
 
@@ -105,15 +105,7 @@ def test_the_api_server_gone_during_the_verification_fails_it_and_the_next_up_ve
     stopped = threading.Event()
 
     def stop_once_released() -> None:
-        wait_for(
-            "revision 2 deployed",
-            lambda: (
-                {"revision": 2, "status": "deployed"}
-                in helm_releases(local_cluster, NAMESPACE, NAME)
-            ),
-            timeout=300,
-            poll=0.2,
-        )
+        wait_for_release(local_cluster, NAMESPACE, NAME, 2, "deployed")
         local_cluster.stop_apiserver()
         stopped.set()
 
@@ -200,15 +192,7 @@ def test_a_403_for_the_verification_fails_at_once_naming_the_permission(
     revoked: list[float] = []
 
     def revoke_once_released() -> None:
-        wait_for(
-            "revision 1 deployed",
-            lambda: (
-                {"revision": 1, "status": "deployed"}
-                in helm_releases(local_cluster, namespace, name)
-            ),
-            timeout=300,
-            poll=0.2,
-        )
+        wait_for_release(local_cluster, namespace, name, 1, "deployed")
         local_cluster.request(
             "DELETE", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/e2e-db-reader"
         )

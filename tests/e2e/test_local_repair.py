@@ -13,7 +13,7 @@ import pytest
 from localcluster import LocalCluster
 from localcluster.engine import Engine
 
-from e2e.support import cli, helm_releases, manifest, target_file, wait_for
+from e2e.support import cli, helm_releases, manifest, target_file, wait_for_release
 
 pytestmark = pytest.mark.e2e
 
@@ -45,14 +45,7 @@ def killed(
             start_new_session=True,
         )
     try:
-        wait_for(
-            "the upgrade to be under way (revision 2 pending-upgrade)",
-            lambda: (
-                {"revision": 2, "status": "pending-upgrade"}
-                in helm_releases(local_cluster, NAMESPACE, NAME)
-            ),
-            timeout=300,
-        )
+        wait_for_release(local_cluster, NAMESPACE, NAME, 2, "pending-upgrade")
     finally:
         os.killpg(up.pid, signal.SIGKILL)
         up.wait(timeout=30)

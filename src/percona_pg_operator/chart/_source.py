@@ -40,10 +40,9 @@ class ChartSource:
     install_path: str
 
 
-def stage_package(package: ChartPackage, project_dir: Path) -> str:
-    """Copy the verified package into the project (unless the same bytes are there) and return
-    its path relative to the project, with forward slashes on every platform."""
-    relative = STAGING_DIR / f"{package.name}-{package.version}-{package.digest[:12]}.tgz"
+def _stage(package: ChartPackage, project_dir: Path, relative: Path, purpose: str) -> str:
+    """Copy the verified package to ``relative`` in the project (unless the same bytes are
+    there) and return that path with forward slashes on every platform."""
     target = project_dir / relative
     data = package.read_bytes()
     try:
@@ -51,10 +50,16 @@ def stage_package(package: ChartPackage, project_dir: Path) -> str:
             atomic_write(target, data)
     except OSError as exc:
         raise ChartRepositoryError(
-            f"cannot stage the verified chart package at {target}: "
+            f"cannot stage the verified chart package{purpose} at {target}: "
             f"{exc.strerror or type(exc).__name__}"
         ) from None
     return relative.as_posix()
+
+
+def stage_package(package: ChartPackage, project_dir: Path) -> str:
+    """Stage the verified package for the Release; its path relative to the project."""
+    name = f"{package.name}-{package.version}-{package.digest[:12]}.tgz"
+    return _stage(package, project_dir, STAGING_DIR / name, "")
 
 
 def stage_for_import(package: ChartPackage, project_dir: Path) -> str:
@@ -64,18 +69,8 @@ def stage_for_import(package: ChartPackage, project_dir: Path) -> str:
     the import records the bare chart name as the Release's ``chart``, which the provider's
     check then refuses ("non-absolute URLs should be in form of repo_name/path_to_chart",
     seen on the real engine), so an adoption could never pass."""
-    relative = Path(f"{package.name}-{package.version}.tgz")
-    target = project_dir / relative
-    data = package.read_bytes()
-    try:
-        if not (target.is_file() and target.read_bytes() == data):
-            atomic_write(target, data)
-    except OSError as exc:
-        raise ChartRepositoryError(
-            f"cannot stage the verified chart package for the import at {target}: "
-            f"{exc.strerror or type(exc).__name__}"
-        ) from None
-    return relative.as_posix()
+    name = f"{package.name}-{package.version}.tgz"
+    return _stage(package, project_dir, Path(name), " for the import")
 
 
 def resolve_chart(
