@@ -2,7 +2,9 @@
 
 Before anything changes, the preflight reads the live cluster (read only) and refuses an unsafe
 change with its reasons; the upgrade guard works from the version the cluster runs. When the
-cluster cannot be read, a preview warns and goes on with the stack's state, an update stops.
+cluster cannot be read, an update stops, and so does a preview of managed CRDs (their
+ConfigGroup cannot be previewed without the cluster); any other preview warns and goes on with
+the stack's state.
 ``PERCONA_PG_OPERATOR_PREFLIGHT=off`` skips the live checks (for runs with no cluster on
 purpose: Pulumi mock tests, air-gapped reviews) and says so in one warning.
 """
