@@ -6,7 +6,9 @@ In one run, on one local control plane (tests/localcluster, built by toolchain/b
   preflight, the CRDs applied server-side, the Release, the verification) vs a minimal program
   of the same chart with the same values (a Provider, a Namespace and a ``helm.v3.Release``);
 - a first install: this program's ``pulumi up`` vs Helm's own ``install --wait`` (helm-python-sdk,
-  Helm's Go code in-process), which installs the chart's CRDs too.
+  Helm's Go code in-process), which installs the chart's CRDs too;
+- where this program's no-change preview goes: the same stack without the verification, without
+  managed CRDs, and without either.
 
     .venv/bin/python benchmarks/real_engine.py [--runs 3] [--version 2.9.0]
 
@@ -23,6 +25,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
@@ -138,11 +141,35 @@ def main() -> None:
                 ),
                 "first install vs helm install --wait": (first, helm),
             }
+            # Where this program's no-change preview goes: the same stack input without the
+            # verification, without managed CRDs, without either (each its own stack).
+            breakdown: dict[str, float] = {}
+            variants: dict[str, dict[str, Any]] = {
+                "no verification": {"verify": {"enabled": False}},
+                "no managed CRDs": {"helm": {"version": args.version, "manageCrds": False}},
+                "neither": {
+                    "verify": {"enabled": False},
+                    "helm": {"version": args.version, "manageCrds": False},
+                },
+            }
+            for i, (label, extra) in enumerate(variants.items()):
+                variant = json.loads(json.dumps(document))
+                variant["target"]["metadata"]["name"] = f"pg-variant-{i}"
+                variant["target"]["spec"].update(namespace=f"bench-variant-{i}", **extra)
+                ours.init(f"variant{i}")
+                ours.set_input(f"variant{i}", variant)
+                ours.up(f"variant{i}")
+                breakdown[label] = statistics.median(
+                    preview(ours, f"variant{i}") for _ in range(runs)
+                )
     print(f"chart {args.version}, {runs} runs each, median seconds")
     print(f"{'':40} {'this program':>13} {'plain':>8} {'ratio':>7}")
     for label, (a, b) in rows.items():
         ma, mb = statistics.median(a), statistics.median(b)
         print(f"{label:40} {ma:13.2f} {mb:8.2f} {ma / mb:6.2f}x")
+    print("this program's no-change preview without a part, median seconds")
+    for label, seconds in breakdown.items():
+        print(f"{label:40} {seconds:13.2f}")
 
 
 def helm_install(cluster: LocalCluster, chart: Path, name: str) -> None:
