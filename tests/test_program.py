@@ -10,6 +10,8 @@ import yaml
 from conftest import ROOT, manifest
 from pulumi_harness import RELEASE_TYPE, RecordingMocks, run_pulumi
 
+from percona_pg_operator.program import run as program_run
+
 
 def test_pulumi_yaml_names_the_program() -> None:
     project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
@@ -94,13 +96,33 @@ def test_the_last_outputs_are_read_without_a_resource(monkeypatch: pytest.Monkey
 
     from percona_pg_operator.program import run as program
 
-    monkeypatch.setenv("STACK_INPUT_YAML", yaml.safe_dump(manifest(namespace="pg-ops")))
-    mocks = RecordingMocks(previous_outputs={"namespace": "pg-ops", "chart_version": "2.8.2"})
-    with pytest.raises(Exception, match=r"2\.8\.2"):
-        # The stack's last outputs say 2.8.2 runs: the default (newest) chart skips minors.
-        run_pulumi(program, mocks)
-    assert mocks.registrations, "the program ran"
-    assert not [r for r in mocks.registrations if r.type == STACK_REFERENCE_TYPE]
+    doc = manifest(namespace="pg-ops", helm={"version": "2.9.0"})
+    monkeypatch.setenv("STACK_INPUT_YAML", yaml.safe_dump(doc))
+    mocks = RecordingMocks(previous_outputs={"namespace": "pg-ops", "chart_version": "2.9.0"})
+    run = run_pulumi(program, mocks)
+    assert run.of_type(RELEASE_TYPE), "the program ran"
+    assert not run.of_type(STACK_REFERENCE_TYPE)
+
+
+@pytest.mark.parametrize(
+    ("running", "target", "reason"),
+    [
+        ("2.8.2", "3.0.0", r"skips a minor"),
+        ("2.9.0", "3.0.0", r"is irreversible"),
+        ("3.0.0", "2.9.0", r"is a downgrade"),
+    ],
+)
+def test_a_refused_step_registers_nothing_at_all(
+    monkeypatch: pytest.MonkeyPatch, running: str, target: str, reason: str
+) -> None:
+    """Not the provider, not the namespace: a refused `up` must change nothing (seen on the
+    real engine: the guard used to decide only after both were registered)."""
+    doc = manifest(namespace="pg-ops", createNamespace=True, helm={"version": target})
+    monkeypatch.setenv("STACK_INPUT_YAML", yaml.safe_dump(doc))
+    mocks = RecordingMocks(previous_outputs={"namespace": "pg-ops", "chart_version": running})
+    with pytest.raises(Exception, match=reason):
+        run_pulumi(program_run, mocks)
+    assert not [r.type for r in mocks.registrations if r.custom]
 
 
 class FlakyBackend(RecordingMocks):

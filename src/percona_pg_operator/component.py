@@ -176,6 +176,14 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
             config = stack_input.provider_config
             credentials = cluster_credentials(config) if config is not None else None
 
+        # A plain version running now is guarded before anything is registered, so a refused
+        # step registers nothing at all; one known only later (an Output) is guarded when it
+        # resolves, and the CRDs and the Release wait for it.
+        previous = args.previous_chart_version
+        if previous is None or isinstance(previous, str):
+            helm = spec.helm
+            _guard(previous, helm.version, helm.allow_unsafe_upgrade, helm.acknowledge_irreversible)
+
         super().__init__(TYPE_TOKEN, name, {}, opts)
         self.target = target
         self.chart: ChartSource = chart

@@ -77,7 +77,7 @@ def _invoke_once(token: str, args: dict[str, Any]) -> dict[str, Any]:
     return dict(rpc.deserialize_properties(getattr(response, "return")) or {})
 
 
-def last_outputs() -> pulumi.Output[StackState]:
+def last_outputs() -> StackState:
     """What this stack exported on its last update (pulumi/pulumi#3722). A stack never deployed
     has none.
 
@@ -98,9 +98,7 @@ def last_outputs() -> pulumi.Output[StackState]:
             failure = exc
             continue
         exported = dict(read.get("outputs") or {})
-        return pulumi.Output.from_input(
-            StackState.from_outputs({key: exported.get(key) for key in keys})
-        )
+        return StackState.from_outputs({key: exported.get(key) for key in keys})
     raise PerconaPgOperatorError(
         f"cannot read this stack's last outputs from its backend: {failure}"
     )
@@ -147,31 +145,28 @@ def read_live(stack_input: StackInput) -> Live | None:
         return None
 
 
-def previous_chart_version(stack_input: StackInput, live: Live | None) -> pulumi.Output[str | None]:
+def previous_chart_version(stack_input: StackInput, live: Live | None) -> str | None:
     """The chart version running now: the live release's, else the stack's state.
 
-    The preflight's checks run here, once the stack's last outputs are known; a refusal stops
-    the run before any resource changes (the Release and the CRDs wait for this value).
+    The preflight's checks run here, before the component registers anything: a refusal stops
+    the run with nothing registered, so nothing (not even the namespace) changes.
     """
-
-    def decide(stack: StackState) -> str | None:
-        if live is None:
-            if stack.deployed_by_upstream:
-                pulumi.log.info(
-                    "this stack's outputs name a namespace but no chart_version: it was deployed "
-                    "by project-planton's Go module, which installs chart "
-                    f"{stack.running_chart}; the upgrade guard starts from that version"
-                )
-            return stack.running_chart
-        report = evaluate(stack_input, live.state, live.package, stack=stack)
-        for check in report.warnings():
-            pulumi.log.warn(f"preflight {check.name}: {check.reason}")
-        if report.refused:
-            lines = "\n".join(f"  - {c.name}: {c.reason}" for c in report.failures())
-            raise ProgramError(f"the preflight refused the change; nothing was changed:\n{lines}")
-        return report.installed_version
-
-    return last_outputs().apply(decide)
+    stack = last_outputs()
+    if live is None:
+        if stack.deployed_by_upstream:
+            pulumi.log.info(
+                "this stack's outputs name a namespace but no chart_version: it was deployed "
+                "by project-planton's Go module, which installs chart "
+                f"{stack.running_chart}; the upgrade guard starts from that version"
+            )
+        return stack.running_chart
+    report = evaluate(stack_input, live.state, live.package, stack=stack)
+    for check in report.warnings():
+        pulumi.log.warn(f"preflight {check.name}: {check.reason}")
+    if report.refused:
+        lines = "\n".join(f"  - {c.name}: {c.reason}" for c in report.failures())
+        raise ProgramError(f"the preflight refused the change; nothing was changed:\n{lines}")
+    return report.installed_version
 
 
 def log_release_change(stack_input: StackInput, live: Live, release: pulumi.Resource) -> None:
@@ -208,8 +203,8 @@ def run() -> PerconaPostgresOperator:
         )
         if live is not None and pulumi.runtime.is_dry_run():
             log_release_change(stack_input, live, operator.release)
-    except ProgramError:
-        raise  # a refusal, already in its words
+    except pulumi.RunError:
+        raise  # a refusal (the program's or the upgrade guard's), already in its words
     except PerconaPgOperatorError as exc:
         raise ProgramError(str(exc)) from None
     except Exception as exc:  # a bug, not the input: one line, the traceback on request
