@@ -102,3 +102,29 @@ def wait_for_release(
         timeout=300,
         poll=0.2,
     )
+
+
+def percona_pg_cluster(name: str, namespace: str, cr_version: str = "2.9.0") -> dict[str, Any]:
+    """A small PerconaPGCluster (one instance, pgBouncer, one pgBackRest repo) of chart
+    ``cr_version``'s CRD, as a user would apply it."""
+
+    def claim() -> dict[str, Any]:
+        return {
+            "accessModes": ["ReadWriteOnce"],
+            "resources": {"requests": {"storage": "1Gi"}},
+        }
+
+    return {
+        "apiVersion": "pgv2.percona.com/v2",
+        "kind": "PerconaPGCluster",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "crVersion": cr_version,
+            "postgresVersion": 17,
+            "instances": [{"name": "instance1", "replicas": 1, "dataVolumeClaimSpec": claim()}],
+            "proxy": {"pgBouncer": {"replicas": 1}},
+            "backups": {
+                "pgbackrest": {"repos": [{"name": "repo1", "volume": {"volumeClaimSpec": claim()}}]}
+            },
+        },
+    }

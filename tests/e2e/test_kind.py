@@ -26,6 +26,8 @@ from typing import Any
 import pytest
 import yaml
 
+from e2e.support import percona_pg_cluster
+
 ROOT = Path(__file__).resolve().parents[2]
 # Read at import: the suite's autouse fixture clears these for the unit tests.
 CONTEXT = os.environ.get("KUBE_CTX", "kind-percona-e2e")
@@ -276,41 +278,7 @@ def test_adopt_a_helm_cli_install_then_cross_to_3_0_with_verification(
 
     name, namespace = "pg-operator-adopt", "percona-e2e-adopt"
     helm_install(name, namespace)
-    database = {
-        "apiVersion": "pgv2.percona.com/v2",
-        "kind": "PerconaPGCluster",
-        "metadata": {"name": "e2e-db", "namespace": namespace},
-        "spec": {
-            "crVersion": "2.9.0",
-            "postgresVersion": 17,
-            "instances": [
-                {
-                    "name": "instance1",
-                    "replicas": 1,
-                    "dataVolumeClaimSpec": {
-                        "accessModes": ["ReadWriteOnce"],
-                        "resources": {"requests": {"storage": "1Gi"}},
-                    },
-                }
-            ],
-            "proxy": {"pgBouncer": {"replicas": 1}},
-            "backups": {
-                "pgbackrest": {
-                    "repos": [
-                        {
-                            "name": "repo1",
-                            "volume": {
-                                "volumeClaimSpec": {
-                                    "accessModes": ["ReadWriteOnce"],
-                                    "resources": {"requests": {"storage": "1Gi"}},
-                                }
-                            },
-                        }
-                    ]
-                }
-            },
-        },
-    }
+    database = percona_pg_cluster("e2e-db", namespace)
     path = tmp_path / "db.yaml"
     path.write_text(yaml.safe_dump(database))
     subprocess.run(

@@ -20,6 +20,7 @@ from e2e.support import (
     get,
     helm_releases,
     manifest,
+    percona_pg_cluster,
     state_fingerprint,
     target_file,
     wait_for,
@@ -117,26 +118,7 @@ def test_one_minor_at_a_time(stack: Engine, local_cluster: LocalCluster, version
 def _database(local_cluster: LocalCluster) -> None:
     """A PerconaPGCluster made ready. The operator would do that; here the test does, by
     patching its status."""
-    body = {
-        "apiVersion": "pgv2.percona.com/v2",
-        "kind": "PerconaPGCluster",
-        "metadata": {"name": "db1", "namespace": NAMESPACE},
-        "spec": {
-            "crVersion": "2.9.0",
-            "postgresVersion": 17,
-            "instances": [
-                {
-                    "name": "instance1",
-                    "replicas": 1,
-                    "dataVolumeClaimSpec": {
-                        "accessModes": ["ReadWriteOnce"],
-                        "resources": {"requests": {"storage": "1Gi"}},
-                    },
-                }
-            ],
-            "backups": {"pgbackrest": {"repos": [{"name": "repo1"}]}},
-        },
-    }
+    body = percona_pg_cluster("db1", NAMESPACE)
     local_cluster.request("POST", DATABASES, body)
     local_cluster.request("PATCH", f"{DATABASES}/db1/status", {"status": {"state": "ready"}})
 
