@@ -43,6 +43,17 @@ def cli(engine: Engine, *args: str, timeout: float = 300) -> subprocess.Complete
     )
 
 
+def bind_cluster_role(cluster: LocalCluster, user: str, role: str, name: str) -> None:
+    """A ClusterRoleBinding ``name`` that gives the token user ``user`` the ClusterRole ``role``."""
+    binding = {
+        "kind": "ClusterRoleBinding",
+        "metadata": {"name": name},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+        "subjects": [{"kind": "User", "name": user}],
+    }
+    cluster.request("POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", binding)
+
+
 def get(cluster: LocalCluster, path: str) -> Any:
     return cluster.request("GET", path)
 

@@ -13,7 +13,13 @@ import yaml
 from localcluster import LocalCluster
 from localcluster.engine import Engine
 
-from e2e.support import helm_releases, manifest, state_fingerprint, wait_for_release
+from e2e.support import (
+    bind_cluster_role,
+    helm_releases,
+    manifest,
+    state_fingerprint,
+    wait_for_release,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -159,17 +165,7 @@ def _limited_user(local_cluster: LocalCluster) -> None:
     for role in (deployer, reader):
         name = role["metadata"]["name"]
         local_cluster.request("POST", f"{rbac}/clusterroles", {**role, "kind": "ClusterRole"})
-        binding = {
-            "kind": "ClusterRoleBinding",
-            "metadata": {"name": name},
-            "roleRef": {
-                "apiGroup": "rbac.authorization.k8s.io",
-                "kind": "ClusterRole",
-                "name": name,
-            },
-            "subjects": [{"kind": "User", "name": "e2e-limited"}],
-        }
-        local_cluster.request("POST", f"{rbac}/clusterrolebindings", binding)
+        bind_cluster_role(local_cluster, "e2e-limited", name, name)
 
 
 def test_a_403_for_the_verification_fails_at_once_naming_the_permission(

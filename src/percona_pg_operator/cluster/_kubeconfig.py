@@ -40,6 +40,7 @@ from ..manifest import (
     parse_kubeconfig,
     server_url,
 )
+from ._exec import not_installed
 from ._tokens import EXEC_API_VERSION, GKE_KEY_ENV
 
 # kubelogin still speaks v1beta1 (what `kubelogin convert-kubeconfig` writes).
@@ -263,7 +264,4 @@ def require_exec_command(credentials: ClusterCredentials, path: str | None = Non
     """Fail now, naming the command and how to install it, rather than at the first API call."""
     command = credentials.exec_command
     if command and shutil.which(command, path=path) is None:
-        raise CredentialError(
-            f"the kubeconfig's credential command {command!r} is not installed or not on PATH; "
-            f"{INSTALL_HINTS.get(command, 'install it')}"
-        )
+        raise CredentialError(not_installed(command, INSTALL_HINTS.get(command, "install it")))

@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx2
+import msgspec
 from lightkube import ApiError, Client
 from lightkube.config.client_adapter import Client as HttpClient
-from lightkube.config.client_adapter import ConnectionParams
+from lightkube.config.client_adapter import ConnectionParams, verify_cluster
 from lightkube.config.kubeconfig import KubeConfig, SingleConfig
 from lightkube.core.exceptions import ConfigError
 from lightkube.generic_resource import create_namespaced_resource
@@ -35,6 +36,7 @@ from lightkube.resources.core_v1 import Event, Namespace, Secret
 
 from .. import _yaml
 from ..errors import ClusterError, ClusterPermissionError, ClusterUnreachableError
+from ._exec import ExecAuth, ExecPlugin, ExecTokens
 from ._helm import RELEASE_SECRET_TYPE, HelmRelease, release_from_secret
 from ._kubeconfig import ClusterCredentials
 
@@ -146,10 +148,16 @@ def _kubeconfig_paths(environ: Mapping[str, str]) -> list[Path]:
     return [Path(environ.get("HOME", str(Path.home()))) / ".kube" / "config"]
 
 
-def _merged_kubeconfig(paths: Sequence[Path]) -> tuple[dict[str, Any], Path | None]:
-    """kubectl's merge of several kubeconfig files: the first file to set a name wins."""
+def _merged_kubeconfig(
+    paths: Sequence[Path],
+) -> tuple[dict[str, Any], Path | None, dict[str, Path]]:
+    """kubectl's merge of several kubeconfig files: the first file to set a name wins.
+
+    Also: the first file, and for each user the file that defined it (an exec plugin's relative
+    command is relative to that file's folder)."""
     merged: dict[str, Any] = {"clusters": [], "users": [], "contexts": []}
     first: Path | None = None
+    origins: dict[str, Path] = {}
     for path in paths:
         if not path.is_file():
             continue
@@ -161,37 +169,118 @@ def _merged_kubeconfig(paths: Sequence[Path]) -> tuple[dict[str, Any], Path | No
             raise ClusterUnreachableError(f"the kubeconfig {path} is not a kubeconfig")
         first = first or path
         for key in ("clusters", "users", "contexts"):
+            entries = doc.get(key) or []
+            if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+                raise ClusterUnreachableError(
+                    f"the kubeconfig {path}: {key} is not a list of entries"
+                )
             known = {entry.get("name") for entry in merged[key]}
-            merged[key] += [e for e in doc.get(key) or [] if e.get("name") not in known]
+            fresh = [e for e in entries if e.get("name") not in known]
+            merged[key] += fresh
+            if key == "users":
+                origins.update({str(e.get("name")): path for e in fresh})
         merged.setdefault("current-context", doc.get("current-context"))
-    return merged, first
+    return merged, first, origins
 
 
-def single_config(
+def _named(doc: Mapping[str, Any], key: str, name: Any, inner: str) -> dict[str, Any]:
+    for entry in doc.get(key) or []:
+        if isinstance(entry, Mapping) and entry.get("name") == name:
+            value = entry.get(inner)
+            return dict(value) if isinstance(value, Mapping) else {}
+    return {}
+
+
+def _exec_plugin(
+    doc: Mapping[str, Any], context: str, origins: Mapping[str, Path], fallback: Path | None
+) -> ExecPlugin | None:
+    """The chosen context's user's exec plugin, if it has one."""
+    ctx = _named(doc, "contexts", context, "context")
+    user = _named(doc, "users", ctx.get("user"), "user")
+    if "exec" not in user or user["exec"] is None:
+        return None
+    source = origins.get(str(ctx.get("user")), fallback)
+    return ExecPlugin.from_kubeconfig(
+        user["exec"],
+        _named(doc, "clusters", ctx.get("cluster"), "cluster"),
+        source.parent if source is not None else None,
+    )
+
+
+@dataclass(frozen=True)
+class Connection:
+    """The lightkube configuration for exactly what the provider gets, and the user's exec
+    plugin, which this package runs itself (lightkube's runs no ``v1`` plugin)."""
+
+    config: SingleConfig
+    plugin: ExecPlugin | None = None
+
+
+def connection(
     credentials: ClusterCredentials, environ: Mapping[str, str] | None = None
-) -> SingleConfig:
-    """The lightkube configuration for exactly what the provider gets."""
+) -> Connection:
     env = os.environ if environ is None else environ
     try:
         if credentials.kubeconfig is not None:
-            config = KubeConfig.from_dict(_yaml.load(credentials.kubeconfig))
+            doc = _yaml.load(credentials.kubeconfig)
+            if not isinstance(doc, dict):
+                raise ClusterUnreachableError("the kubeconfig is not a mapping")
+            first, origins = None, dict[str, Path]()
         else:
-            merged, first = _merged_kubeconfig(_kubeconfig_paths(env))
+            doc, first, origins = _merged_kubeconfig(_kubeconfig_paths(env))
             if first is None:
                 raise ClusterUnreachableError(
                     "no kubeconfig: set KUBECONFIG, create ~/.kube/config, or give provider_config"
                 )
-            config = KubeConfig.from_dict(merged, fname=first)
-        chosen = config.get(context_name=credentials.context)
-    except ConfigError as exc:
-        raise ClusterUnreachableError(f"the kubeconfig cannot be used: {exc}") from None
+        context = credentials.context or doc.get("current-context")
+        plugin = _exec_plugin(doc, context, origins, first)
+        if plugin is not None:
+            doc = _without_exec(doc, context)
+        chosen = KubeConfig.from_dict(doc, fname=first).get(context_name=credentials.context)
+    except (ConfigError, msgspec.ValidationError, TypeError, ValueError) as exc:
+        raise ClusterUnreachableError(f"the kubeconfig cannot be used: {str(exc)[:300]}") from None
     if chosen is None:
         raise ClusterUnreachableError(
             f"the kubeconfig has no context {credentials.context!r}"
             if credentials.context
             else "the kubeconfig has no current-context"
         )
-    return chosen
+    return Connection(chosen, plugin)
+
+
+def _without_exec(doc: Mapping[str, Any], context: Any) -> dict[str, Any]:
+    """The kubeconfig without the context's user's exec block: it is run here, not by lightkube."""
+    user = _named(doc, "contexts", context, "context").get("user")
+    users = [
+        {**e, "user": {k: v for k, v in e["user"].items() if k != "exec"}}
+        if isinstance(e, Mapping) and e.get("name") == user and isinstance(e.get("user"), Mapping)
+        else e
+        for e in doc.get("users") or []
+    ]
+    return {**doc, "users": users}
+
+
+class _AuthTransport(httpx2.BaseTransport):
+    """Sends each request through an httpx auth flow (here: the exec plugin's bearer token)."""
+
+    def __init__(self, inner: httpx2.BaseTransport, auth: httpx2.Auth) -> None:
+        self._inner = inner
+        self._auth = auth
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        flow = self._auth.sync_auth_flow(request)
+        outgoing = next(flow)
+        while True:
+            response = self._inner.handle_request(outgoing)
+            try:
+                outgoing = flow.send(response)
+            except StopIteration:
+                return response
+            response.read()
+            response.close()
+
+    def close(self) -> None:
+        self._inner.close()
 
 
 class ClusterClient:
@@ -201,6 +290,7 @@ class ClusterClient:
         self,
         config: SingleConfig,
         *,
+        plugin: ExecPlugin | None = None,
         timeout: float = READ_TIMEOUT_SECONDS,
         retries: int = RETRIES,
         backoff: float = BACKOFF_SECONDS,
@@ -211,10 +301,25 @@ class ClusterClient:
         self._retries = retries
         self._backoff = backoff
         self._sleep = sleep
+        self.tokens = ExecTokens(plugin) if plugin is not None else None
         # trust_env=False: no proxy or netrc from the environment between us and the cluster.
-        self._client = Client(config, timeout=timeouts, trust_env=False)
+        self._client = Client(
+            config, timeout=timeouts, trust_env=False, transport=self._transport(config)
+        )
         # lightkube's own HTTP client for the one path it has no resource for: /version.
-        self._http = HttpClient(config, ConnectionParams(timeout=timeouts, trust_env=False))
+        self._http = HttpClient(
+            config,
+            ConnectionParams(timeout=timeouts, trust_env=False, transport=self._transport(config)),
+        )
+
+    def _transport(self, config: SingleConfig) -> httpx2.BaseTransport | None:
+        """With an exec plugin: lightkube's TLS settings, and the plugin's token on each
+        request (lightkube's own exec support runs no ``v1`` plugin)."""
+        if self.tokens is None:
+            return None
+        assert config.user is not None
+        verify = verify_cluster(config.cluster, config.user, config.abs_file, trust_env=False)
+        return _AuthTransport(httpx2.HTTPTransport(verify=verify), ExecAuth(self.tokens))
 
     @classmethod
     def connect(
@@ -223,7 +328,8 @@ class ClusterClient:
         environ: Mapping[str, str] | None = None,
         **kwargs: Any,
     ) -> ClusterClient:
-        return cls(single_config(credentials, environ), **kwargs)
+        found = connection(credentials, environ)
+        return cls(found.config, plugin=found.plugin, **kwargs)
 
     def close(self) -> None:
         self._client.close()

@@ -17,12 +17,14 @@ import base64
 import binascii
 import datetime as dt
 import json
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import CredentialError
 
 EXEC_API_VERSION = "client.authentication.k8s.io/v1"
+EXEC_API_VERSIONS = (EXEC_API_VERSION, "client.authentication.k8s.io/v1beta1")
 # Where the GKE plugin reads the service-account key (base64) unless given --key-file.
 GKE_KEY_ENV = "PERCONA_PG_OPERATOR_GKE_SA_KEY_BASE64"
 
@@ -43,11 +45,22 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def requested_api_version(environ: Mapping[str, str] | None = None) -> str:
+    """The ExecCredential version the client asked for in KUBERNETES_EXEC_INFO (default v1), so
+    a kubeconfig that names v1beta1 gets v1beta1, as client-go requires."""
+    info = (os.environ if environ is None else environ).get("KUBERNETES_EXEC_INFO", "")
+    try:
+        version = json.loads(info).get("apiVersion") if info else None
+    except (ValueError, AttributeError):
+        version = None
+    return version if version in EXEC_API_VERSIONS else EXEC_API_VERSION
+
+
 def exec_credential(token: str, expiry: dt.datetime) -> dict[str, Any]:
     if expiry.tzinfo is None:
         expiry = expiry.replace(tzinfo=dt.UTC)
     return {
-        "apiVersion": EXEC_API_VERSION,
+        "apiVersion": requested_api_version(),
         "kind": "ExecCredential",
         "spec": {},
         "status": {
