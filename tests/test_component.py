@@ -333,3 +333,45 @@ def test_adopting_a_release_stages_the_package_where_the_import_looks() -> None:
     staged.unlink()
     run_pulumi(lambda: build(manifest(helm={"version": "2.9.0"})))
     assert not staged.exists()
+
+
+@pytest.mark.parametrize("as_output", [False, True])
+@pytest.mark.parametrize(
+    ("running", "target", "reason"),
+    [
+        ("2.8.2", "3.0.0", r"skips a minor"),
+        ("2.9.0", "3.0.0", r"is irreversible"),
+        ("3.0.0", "2.9.0", r"is a downgrade"),
+    ],
+)
+def test_a_refused_step_registers_no_resource_at_all(
+    running: str, target: str, reason: str, as_output: bool
+) -> None:
+    """Not the provider, not the namespace, whether the running version is plain or an Output
+    (from a StackReference, say): every child waits on the guard's decision."""
+    import pulumi
+
+    doc = manifest(createNamespace=True, helm={"version": target, "manageCrds": True})
+
+    def program() -> None:
+        previous = pulumi.Output.from_input(running) if as_output else running
+        PerconaPostgresOperator(
+            "pg", PerconaPostgresOperatorArgs(doc, previous_chart_version=previous)
+        )
+
+    mocks = RecordingMocks()
+    with pytest.raises(Exception, match=reason):
+        run_pulumi(program, mocks)
+    assert not [r.type for r in mocks.registrations if r.custom], "a refusal registers nothing"
+
+
+def test_an_allowed_step_from_an_output_registers_everything() -> None:
+    import pulumi
+
+    doc = manifest(namespace="pg-ops", createNamespace=True, helm={"version": "2.9.0"})
+    previous = pulumi.Output.from_input("2.8.2")
+    args = PerconaPostgresOperatorArgs(doc, previous_chart_version=previous)
+    run = run_pulumi(lambda: PerconaPostgresOperator("pg", args))
+    assert run.one(NAMESPACE_TYPE).inputs["metadata"]["name"] == "pg-ops"
+    assert run.one(RELEASE_TYPE).inputs["version"] == "2.9.0"
+    assert run.of_type(PROVIDER_TYPE)

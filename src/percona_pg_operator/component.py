@@ -177,8 +177,10 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
             credentials = cluster_credentials(config) if config is not None else None
 
         # A plain version running now is guarded before anything is registered, so a refused
-        # step registers nothing at all; one known only later (an Output) is guarded when it
-        # resolves, and the CRDs and the Release wait for it.
+        # step registers nothing at all. One known only later (an Output) is guarded when it
+        # resolves, and every child waits for that decision: each has an input derived from
+        # the guarded version, and the SDK sends no registration before its inputs resolve
+        # (so a refusal registers no provider, namespace, CRD or release).
         previous = args.previous_chart_version
         if previous is None or isinstance(previous, str):
             helm = spec.helm
@@ -188,9 +190,14 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
         self.target = target
         self.chart: ChartSource = chart
         aliases = args.upstream_aliases
+        version = self._guarded_version(previous)
+
+        def after_guard(value: Any) -> pulumi.Output[Any]:
+            return version.apply(lambda _: value)
 
         provider: pulumi.ProviderResource
         if isinstance(source, k8s.ProviderArgs):
+            source.enable_server_side_apply = after_guard(True)
             provider = build_provider(
                 f"{name}-provider",
                 source,
@@ -215,7 +222,7 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
             namespace_resource = k8s.core.v1.Namespace(
                 f"{name}-namespace",
                 metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name=spec.namespace, labels=target.namespace_labels()
+                    name=after_guard(spec.namespace), labels=target.namespace_labels()
                 ),
                 opts=pulumi.ResourceOptions(
                     parent=self,
@@ -229,7 +236,6 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
                 ),
             )
 
-        version = self._guarded_version(args.previous_chart_version)
         crd_group = self._crd_group(name, chart.crds, version, provider) if chart.crds else None
         depends_on: list[pulumi.Resource] = [crd_group] if crd_group is not None else []
         if namespace_resource is not None:
