@@ -312,6 +312,30 @@ def test_a_403_fails_at_once_naming_the_permission(api: KubeApi) -> None:
     assert time.sleeps == 0
 
 
+def test_a_401_fails_at_once(api: KubeApi) -> None:
+    """Rejected credentials stay rejected: no polling until the timeout."""
+    healthy(api)
+    kubeconfig = api.kubeconfig()
+    api.token = "rotated"
+    time = FakeTime()
+    with (
+        ClusterClient.connect(ClusterCredentials(kubeconfig=kubeconfig), sleep=lambda _: None) as c,
+        pytest.raises(VerificationError, match=r"rejected the credentials \(401 Unauthorized\)"),
+    ):
+        verify(c, expectations(), timeout=600, poll=5, sleep=time.sleep, clock=time.clock)
+    assert time.sleeps == 0
+
+
+def test_429_and_5xx_are_polled_through(api: KubeApi) -> None:
+    """Throttling and a server error may pass: the client retries, then the verification polls."""
+    healthy(api)
+    api.errors = [429, 503, 500, 502, 504, 503]
+    time = FakeTime()
+    verified = run_verify(api, expectations(), time, timeout=600)
+    assert verified.databases_checked == [f"{NS}/db"]
+    assert time.sleeps >= 1 and not api.errors
+
+
 def test_no_answer_is_retried_until_the_timeout() -> None:
     """A transport error may pass: the verification polls through it, then names it."""
     credentials = ClusterCredentials(kubeconfig=_unreachable_kubeconfig())
