@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from conftest import EXAMPLES, manifest
 
 from percona_pg_operator.cli import cli, main
+from percona_pg_operator.exitcodes import ExitCode
 
 
 def invoke(*args: str) -> tuple[int, str]:
@@ -49,11 +50,11 @@ def test_validate_summary_line() -> None:
         (manifest(namespace="Not_Valid"), "spec.namespace"),
     ],
 )
-def test_validate_bad_manifest_exits_1_naming_field(
+def test_validate_bad_manifest_is_invalid_input_naming_field(
     tmp_path: Path, doc: object, field: str
 ) -> None:
     code, out = invoke("validate", write(tmp_path, doc))
-    assert code == 1
+    assert code == ExitCode.INVALID_INPUT
     assert field in out
     assert "Traceback" not in out
 
@@ -61,13 +62,13 @@ def test_validate_bad_manifest_exits_1_naming_field(
 @pytest.mark.parametrize("content", ["", "{{{", "[1, 2]", "\x00\x01binary"])
 def test_validate_garbage_without_traceback(tmp_path: Path, content: str) -> None:
     code, out = invoke("validate", write(tmp_path, content))
-    assert code == 1
+    assert code == ExitCode.INVALID_INPUT
     assert "Traceback" not in out
 
 
 def test_validate_missing_file(tmp_path: Path) -> None:
     code, out = invoke("validate", str(tmp_path / "absent.yaml"))
-    assert code == 1
+    assert code == ExitCode.INVALID_INPUT
     assert "no such file" in out
 
 
@@ -76,7 +77,7 @@ def test_main_turns_errors_into_exit_codes(
 ) -> None:
     with pytest.raises(SystemExit) as info:
         main(["validate", write(tmp_path, manifest(namespace="BAD"))])
-    assert info.value.code == 1
+    assert info.value.code == ExitCode.INVALID_INPUT
     assert "spec.namespace" in capsys.readouterr().err
 
 
@@ -183,7 +184,7 @@ def test_render_without_helm_engine_says_how_to_install(
 
     monkeypatch.setitem(sys.modules, "helm_python", None)
     code, out = invoke("render", str(EXAMPLES / "basic.yaml"), "--chart-repo", http_repo)
-    assert code == 1
+    assert code == ExitCode.UNAVAILABLE
     assert "pip install 'percona-pg-operator[render]'" in out
 
 
@@ -191,7 +192,7 @@ def test_render_unreachable_repo_is_one_clear_error(tmp_path: Path) -> None:
     code, out = invoke(
         "render", str(EXAMPLES / "basic.yaml"), "--chart-repo", str(tmp_path / "no-repo")
     )
-    assert code == 1
+    assert code == ExitCode.UNAVAILABLE
     assert "index.yaml" in out
     assert "Traceback" not in out
 

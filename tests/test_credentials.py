@@ -29,6 +29,7 @@ from percona_pg_operator.cli import cli
 from percona_pg_operator.cluster import GKE_KEY_ENV, cluster_credentials
 from percona_pg_operator.cluster._tokens import eks_token
 from percona_pg_operator.errors import CredentialError, StackInputError
+from percona_pg_operator.exitcodes import ExitCode
 from percona_pg_operator.manifest import parse_document
 
 CA = base64.b64encode(
@@ -539,7 +540,7 @@ def test_gke_credential_command_refused_exchange(token_server: tuple[TokenServer
     state, uri = token_server
     state.reply = (400, {"error": "invalid_grant", "error_description": "Invalid JWT Signature."})
     result = CliRunner().invoke(cli, ["credentials", "gke"], env={GKE_KEY_ENV: sa_key(uri)})
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.UNREADABLE
     assert "token exchange" in result.output and "invalid_grant" in result.output
     assert SECRET not in result.output and "PRIVATE KEY" not in result.output
     assert "Traceback" not in result.output
@@ -547,7 +548,7 @@ def test_gke_credential_command_refused_exchange(token_server: tuple[TokenServer
 
 def test_gke_credential_command_without_key() -> None:
     result = CliRunner().invoke(cli, ["credentials", "gke"], env={GKE_KEY_ENV: ""})
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.UNREADABLE
     assert GKE_KEY_ENV in result.output
 
 
@@ -685,7 +686,7 @@ def test_eks_without_aws_credentials_is_clear(
     result = CliRunner().invoke(
         cli, ["credentials", "eks", "--cluster-name", "prod", "--region", "us-east-1"]
     )
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.UNREADABLE
     assert "cannot make an EKS token" in result.output
 
 
@@ -718,7 +719,7 @@ def test_errors_never_carry_credentials(config: dict[str, Any], tmp_path: Path) 
     manifest_file = tmp_path / "stack.yaml"
     manifest_file.write_text(yaml.safe_dump({"target": manifest(), "providerConfig": config}))
     result = CliRunner().invoke(cli, ["validate", str(manifest_file)])
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.INVALID_INPUT
     assert SECRET not in result.output
 
 

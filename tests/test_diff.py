@@ -25,6 +25,7 @@ from percona_pg_operator.diff import (
     sensitive_values,
     summary,
 )
+from percona_pg_operator.exitcodes import ExitCode
 from percona_pg_operator.manifest import parse_document
 
 pytestmark = [pytest.mark.chart, pytest.mark.usefixtures("fixture_repo_env")]
@@ -147,7 +148,7 @@ def test_cli_diff_exit_codes_text_and_json(tmp_path: Path) -> None:
     assert same.exit_code == 0 and same.output == "no changes\n"
     debug = write(tmp_path, "debug.yaml", operator={"logLevel": "DEBUG"})
     text = CliRunner().invoke(cli, ["diff", debug, "--against", base])
-    assert text.exit_code == 1
+    assert text.exit_code == ExitCode.CHANGES
     assert text.output.startswith(
         "Deployment percona-postgres-operator/pg-op-pg-operator: changed\n"
     )
@@ -160,9 +161,9 @@ def test_cli_diff_exit_codes_text_and_json(tmp_path: Path) -> None:
     assert change["fields"][0]["old"] == "INFO" and change["fields"][0]["new"] == "DEBUG"
     assert document["summary"] == "1 object(s) change: Deployment/pg-op-pg-operator (env LOG_LEVEL)"
     missing = CliRunner().invoke(cli, ["diff", str(tmp_path / "nope.yaml"), "--against", base])
-    assert missing.exit_code == 2 and "no such file" in missing.output
+    assert missing.exit_code == ExitCode.INVALID_INPUT and "no such file" in missing.output
     neither = CliRunner().invoke(cli, ["diff", base])
-    assert neither.exit_code == 2 and "exactly one of" in neither.output
+    assert neither.exit_code == ExitCode.USAGE and "exactly one of" in neither.output
 
 
 def test_cli_diff_masks_credential_values(tmp_path: Path) -> None:
@@ -171,7 +172,7 @@ def test_cli_diff_masks_credential_values(tmp_path: Path) -> None:
     leaky = write(tmp_path, "leaky.yaml", operator={"podAnnotations": {"example.com/token": token}})
     for output in ("text", "json"):
         result = CliRunner().invoke(cli, ["diff", leaky, "--against", base, "--output", output])
-        assert result.exit_code == 1
+        assert result.exit_code == ExitCode.CHANGES
         assert token not in result.output and MASK in result.output
 
 
@@ -201,7 +202,7 @@ def test_cli_diff_live(api: KubeApi, tmp_path: Path) -> None:
     install(api, FIXTURE_REPO / "pg-operator-2.9.0.tgz", release=RELEASE, namespace=NS)
     path = live_input(api, tmp_path, helm={"version": "3.0.0"})
     result = CliRunner().invoke(cli, ["diff", path, "--live", "--output", "json"])
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == ExitCode.CHANGES, result.output
     changes = {(c["kind"], c["name"]): c["change"] for c in json.loads(result.output)["changes"]}
     moved = ["crunchybridgeclusters", "pgadmins", "pgupgrades", "postgresclusters"]
     for name in moved:

@@ -22,6 +22,7 @@ from percona_pg_operator.cluster import ClusterClient
 from percona_pg_operator.cluster._exec import ExecPlugin, ExecTokens
 from percona_pg_operator.cluster._kubeconfig import ClusterCredentials
 from percona_pg_operator.errors import ClusterUnreachableError
+from percona_pg_operator.exitcodes import ExitCode
 
 V1 = "client.authentication.k8s.io/v1"
 V1BETA1 = "client.authentication.k8s.io/v1beta1"
@@ -290,7 +291,7 @@ def test_aks_without_kubelogin_says_how_to_install_it(
     path.write_text(yaml.safe_dump(document))
     monkeypatch.setenv("PATH", str(tmp_path))  # no kubelogin here
     result = CliRunner().invoke(cli, ["preflight", str(path)])
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == ExitCode.UNREADABLE, result.output
     assert (
         "the kubeconfig's credential command 'kubelogin' is not installed or not on PATH; "
         "install kubelogin: https://azure.github.io/kubelogin/install.html"

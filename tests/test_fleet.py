@@ -16,7 +16,6 @@ from percona_pg_operator.errors import StackInputError
 from percona_pg_operator.fleet import (
     Check,
     FleetCluster,
-    FleetError,
     Health,
     Rollout,
     RolloutState,
@@ -345,13 +344,13 @@ def test_one_wave_only(tmp_path: Path) -> None:
     runner = ScriptedRunner()
     rollout(tmp_path, runner).run(plan(tmp_path, 3), only="rest")
     assert sorted(runner.started) == ["c1", "c2"]
-    with pytest.raises(FleetError, match="no wave 'nope'"):
+    with pytest.raises(StackInputError, match="no wave 'nope'"):
         rollout(tmp_path, runner).run(plan(tmp_path, 3), only="nope")
 
 
 def test_a_broken_state_file_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "state.json").write_text("{not json")
-    with pytest.raises(FleetError, match="not a rollout state file"):
+    with pytest.raises(StackInputError, match="not a rollout state file"):
         rollout(tmp_path, ScriptedRunner(), resume=True).run(plan(tmp_path, 1))
 
 

@@ -15,6 +15,7 @@ from conftest import FIXTURE_REPO, ROOT, manifest
 from kube_api import KubeApi, install, namespace, serve
 
 from percona_pg_operator.cli import cli
+from percona_pg_operator.exitcodes import ExitCode
 from percona_pg_operator.fleet import ClusterRun, RolloutState, pulumi_cli_missing
 
 pytestmark = pytest.mark.usefixtures("fixture_repo_env")
@@ -59,7 +60,7 @@ def test_fleet_plan_shows_waves_versions_and_refusals(api: KubeApi, tmp_path: Pa
     api.add(namespace("ns-c"))
     path = write_fleet(api, tmp_path, ["a", "b", "c"])
     result = CliRunner().invoke(cli, ["fleet", "plan", str(path), "--output", "json"])
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == ExitCode.REFUSED, result.output
     waves = json.loads(result.output)["waves"]
     assert [(w["name"], [c["name"] for c in w["clusters"]]) for w in waves] == [
         ("canary", ["a"]),
@@ -86,7 +87,8 @@ def test_fleet_status_reads_each_cluster_and_the_state_file(api: KubeApi, tmp_pa
     result = CliRunner().invoke(
         cli, ["fleet", "status", str(path), "--state", str(state), "--output", "json"]
     )
-    assert result.exit_code == 0, result.output
+    # b has no operator installed: unhealthy, which the exit code says too.
+    assert result.exit_code == ExitCode.UNHEALTHY, result.output
     rows = {r["name"]: r for r in json.loads(result.output)}
     assert rows["a"]["installed"] == "2.9.0" and rows["a"]["healthy"] is True
     assert rows["a"]["last_result"] == "succeeded"
@@ -98,15 +100,15 @@ def test_fleet_up_without_the_pulumi_cli_says_so(api: KubeApi, tmp_path: Path) -
         pytest.skip("the Pulumi CLI is installed here")
     path = write_fleet(api, tmp_path, ["a"])
     result = CliRunner().invoke(cli, ["fleet", "up", str(path), "--yes"])
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.FAILED
     assert "fleet up needs the Pulumi CLI" in result.output
 
 
-def test_a_bad_fleet_file_is_exit_1_with_every_problem(tmp_path: Path) -> None:
+def test_a_bad_fleet_file_is_invalid_input_with_every_problem(tmp_path: Path) -> None:
     path = tmp_path / "fleet.yaml"
     path.write_text(yaml.safe_dump({"apiVersion": "x", "kind": "PerconaPostgresOperatorFleet"}))
     result = CliRunner().invoke(cli, ["fleet", "plan", str(path)])
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.INVALID_INPUT
     assert "apiVersion" in result.output and "clusters" in result.output
 
 
@@ -140,7 +142,7 @@ def test_fleet_up_reports_lines_json_and_the_exit_code(
     api: KubeApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The command around the rollout, with the scripted runner in place of the Automation API:
-    plain lines when piped, the JSON report, exit 1 when a cluster failed."""
+    plain lines when piped, the JSON report, FAILED when a cluster failed."""
     from test_fleet import ScriptedRunner
 
     target = manifest(helm={"version": "3.0.0", "acknowledgeIrreversible": "3.0"})
@@ -150,7 +152,7 @@ def test_fleet_up_reports_lines_json_and_the_exit_code(
     monkeypatch.chdir(tmp_path)
     report = tmp_path / "report.json"
     result = CliRunner().invoke(cli, ["fleet", "up", str(path), "--yes", "--report", str(report)])
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == ExitCode.FAILED, result.output
     lines = result.output.splitlines()
     assert any(line.startswith("a ") and "2.9.0 -> 3.0.0" in line for line in lines)
     assert "stopped: wave rest: 1 failed, more than its budget of 0" in result.output

@@ -17,6 +17,7 @@ from conftest import kubeconfig_text, manifest
 
 from percona_pg_operator.cli import cli
 from percona_pg_operator.errors import CredentialError, StackInputError, UpgradeGuardError
+from percona_pg_operator.exitcodes import ExitCode
 from percona_pg_operator.manifest import (
     KubernetesProviderConfig,
     load_stack_input,
@@ -206,7 +207,7 @@ def test_credentials_gke_with_a_json_list_key_file(tmp_path: Path) -> None:
     key = tmp_path / "key.json"
     key.write_text(json.dumps(["not", "a", "key"]))
     result = CliRunner().invoke(cli, ["credentials", "gke", "--key-file", str(key)])
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.UNREADABLE
     assert "not a base64 service-account key JSON" in result.output
     assert "Traceback" not in result.output
 
@@ -394,7 +395,7 @@ def test_an_internal_error_is_one_line_and_the_traceback_comes_with_debug(
 
     monkeypatch.setattr("percona_pg_operator.manifest.json_schema", broken)
     quiet = CliRunner().invoke(cli, ["schema"])
-    assert quiet.exit_code == 1
+    assert quiet.exit_code == ExitCode.INTERNAL
     assert "internal error (ZeroDivisionError: oops); this is a bug" in quiet.output
     assert "Traceback" not in quiet.output
     loud = CliRunner().invoke(cli, ["--debug", "schema"])
@@ -612,7 +613,7 @@ def test_validate_checks_raw_values_when_the_chart_is_available(
 ) -> None:
     path = manifest_file(tmp_path, helmValues={"nameOverrde": "x"})
     result = CliRunner().invoke(cli, ["validate", str(path)])
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.INVALID_INPUT
     assert "spec.helmValues.nameOverrde: chart pg-operator 3.0.0 has no value" in result.output
 
 
@@ -697,7 +698,9 @@ def test_validate_offline_uses_only_the_cache(
     # The warm cache holds 3.0.0: checked with no repository at all.
     monkeypatch.setenv("PERCONA_PG_OPERATOR_CHART_REPO", str(FIXTURE_REPO))
     result = CliRunner().invoke(cli, ["validate", "--offline", str(path)])
-    assert result.exit_code == 1 and "has no value 'nameOverrde'" in result.output
+    assert (
+        result.exit_code == ExitCode.INVALID_INPUT and "has no value 'nameOverrde'" in result.output
+    )
     assert ": ok:" not in result.output  # no "ok" line for a file that fails
     # An empty cache: not checked, and said so, with no download attempted.
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty-cache"))

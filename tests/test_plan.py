@@ -18,6 +18,7 @@ from conftest import CHART_VERSIONS, FIXTURE_REPO
 from percona_pg_operator.chart import ChartRepository
 from percona_pg_operator.cli import cli
 from percona_pg_operator.errors import ChartRepositoryError
+from percona_pg_operator.exitcodes import ExitCode
 from percona_pg_operator.plan import upgrade_plan
 
 pytestmark = pytest.mark.chart
@@ -222,7 +223,7 @@ def test_cli_upgrade_plan(monkeypatch: pytest.MonkeyPatch, repository: ChartRepo
         text.output
     )
     bad = CliRunner().invoke(cli, ["upgrade-plan", "--from", "1.0.0"])
-    assert bad.exit_code == 1 and "1.0.0 is not in" in bad.output
+    assert bad.exit_code == ExitCode.UNAVAILABLE and "1.0.0 is not in" in bad.output
 
 
 def test_the_plan_writes_only_to_the_chart_cache(tmp_path: Path) -> None:

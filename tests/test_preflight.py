@@ -20,6 +20,7 @@ from pulumi_harness import RELEASE_TYPE, RecordingMocks, run_pulumi
 
 from percona_pg_operator.cli import cli
 from percona_pg_operator.errors import PreflightRefusedError
+from percona_pg_operator.exitcodes import ExitCode
 from percona_pg_operator.manifest import StackInput, parse_document
 from percona_pg_operator.preflight import Preflight, StackState, run_preflight
 
@@ -408,14 +409,17 @@ def test_cli_preflight_ok_refused_and_unreadable(api: KubeApi, tmp_path: Path) -
     assert "ok    upgrade" in ok.output
     install(api, package("2.9.0"), release=RELEASE, namespace=NS, revisions=("pending-upgrade",))
     refused = CliRunner().invoke(cli, ["preflight", path, "--output", "json"])
-    assert refused.exit_code == 1
+    assert refused.exit_code == ExitCode.REFUSED
     document = json.loads(refused.output)
     assert document["refused"] is True
     assert {c["name"]: c["status"] for c in document["checks"]}["release"] == "fail"
     assert {c["name"]: c["status"] for c in document["checks"]}["owner"] == "warn"
     api.forbidden.add("secrets")
     forbidden = CliRunner().invoke(cli, ["preflight", path])
-    assert forbidden.exit_code == 2 and "'list' permission on secrets" in forbidden.output
+    assert (
+        forbidden.exit_code == ExitCode.UNREADABLE
+        and "'list' permission on secrets" in forbidden.output
+    )
 
 
 def test_cli_preflight_to_another_version(api: KubeApi, tmp_path: Path) -> None:
@@ -431,12 +435,14 @@ def test_cli_preflight_to_another_version(api: KubeApi, tmp_path: Path) -> None:
     }
 
 
-def test_cli_preflight_unreachable_is_exit_2(tmp_path: Path) -> None:
+def test_cli_preflight_unreachable_is_unreadable(tmp_path: Path) -> None:
     doc = unreachable_input().model_dump(by_alias=True, exclude_none=True)
     path = tmp_path / "in.yaml"
     path.write_text(yaml.safe_dump(doc))
     result = CliRunner().invoke(cli, ["preflight", str(path)])
-    assert result.exit_code == 2 and "no answer from the API server" in result.output
+    assert (
+        result.exit_code == ExitCode.UNREADABLE and "no answer from the API server" in result.output
+    )
 
 
 def test_cli_status(api: KubeApi, tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from kube_api import KubeApi, install, namespace, release_secret, serve
 
 from percona_pg_operator.cli import cli
 from percona_pg_operator.cluster import ClusterClient, ClusterCredentials, read_cluster
+from percona_pg_operator.exitcodes import ExitCode
 from percona_pg_operator.repair import RepairPlan, helm_config, plan_repair
 
 pytestmark = pytest.mark.usefixtures("fixture_repo_env")
@@ -142,7 +143,7 @@ def test_repair_asks_and_does_nothing_without_yes_off_a_terminal(
 ) -> None:
     install(api, PACKAGE, release=RELEASE, namespace=NS, revisions=("deployed", "pending-upgrade"))
     result = CliRunner().invoke(cli, ["repair", stack_file(api, tmp_path)])
-    assert result.exit_code == 1 and "--yes" in result.output
+    assert result.exit_code == ExitCode.USAGE and "--yes" in result.output
     assert fake_helm.calls == []
 
 
@@ -152,7 +153,7 @@ def test_repair_reports_when_helm_did_not_fix_it(
     install(api, PACKAGE, release=RELEASE, namespace=NS, revisions=("deployed", "pending-upgrade"))
     fake_helm.outcome_box["value"] = "nothing"  # type: ignore[attr-defined]
     result = CliRunner().invoke(cli, ["repair", stack_file(api, tmp_path), "--yes"])
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.FAILED
     assert "after the rollback release pg-op is pending-upgrade at 2" in result.output
 
 
@@ -168,7 +169,7 @@ def test_helms_own_errors_come_out_as_one_clear_line(api: KubeApi, tmp_path: Pat
     as the repair's error, not a traceback."""
     install(api, PACKAGE, release=RELEASE, namespace=NS, revisions=("deployed", "pending-upgrade"))
     result = CliRunner().invoke(cli, ["repair", stack_file(api, tmp_path), "--yes"])
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.FAILED
     assert "Error: helm could not rollback pg-op: HelmReleaseError" in result.output
     assert "Traceback" not in result.output
 

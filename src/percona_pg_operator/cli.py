@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -20,21 +20,16 @@ from . import defaults
 from .cluster import GKE_KEY_ENV
 from .errors import (
     ChartRepositoryError,
-    ClusterPermissionError,
-    ClusterUnreachableError,
     CredentialError,
     PerconaPgOperatorError,
     StackInputError,
     internal_error_message,
 )
+from .exitcodes import COMMANDS, ExitCode, code_for, help_text
 
 if TYPE_CHECKING:
     from .cluster import ClusterState
     from .manifest import Spec, StackInput
-
-# `preflight` exit codes: ok (warnings allowed), refused, the cluster could not be read.
-EXIT_OK, EXIT_REFUSED, EXIT_UNREADABLE = 0, 1, 2
-_UNREADABLE = (ClusterUnreachableError, ClusterPermissionError, CredentialError)
 
 
 def _summary(path: str, stack_input: StackInput) -> str:
@@ -51,32 +46,94 @@ def _summary(path: str, stack_input: StackInput) -> str:
     )
 
 
-class _Cli(click.Group):
-    """Turns the package's errors into a message and exit code 1: no traceback for bad input.
+def _debug(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.meta["debug"] = True
+
+
+DEBUG_OPTION = click.Option(
+    ["--debug"],
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_debug,
+    help="Show the traceback of an internal error.",
+)
+
+
+def _fail(ctx: click.Context, message: str, code: ExitCode, retryable: bool = False) -> NoReturn:
+    """The one way a command ends on an error: the message on stderr and, with --output json,
+    a JSON document on stdout too (scripts parse stdout); then the table's exit code."""
+    if ctx.params.get("output") == "json":
+        error = {"code": int(code), "name": code.name, "message": message, "retryable": retryable}
+        click.echo(json.dumps({"error": error}, indent=2))
+    click.echo(f"Error: {message}", err=True)
+    raise click.exceptions.Exit(int(code))
+
+
+class _Command(click.Command):
+    """Every command: ``--debug`` (also after the command's name), its exit codes in --help, and
+    the package's errors turned into a message and the table's exit code (exitcodes.py).
 
     Anything else is a bug: one line that says so, and the traceback only with --debug.
     """
 
-    def invoke(self, ctx: click.Context) -> object:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.append(DEBUG_OPTION)
+
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except PerconaPgOperatorError as exc:
-            raise click.ClickException(str(exc)) from None
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            _fail(ctx, str(exc), code_for(exc), exc.retryable)
+        except (click.exceptions.Exit, click.UsageError):
             raise
+        except click.ClickException as exc:
+            # click's other errors (a file it cannot open) are about the command line; exit 1
+            # means "changes" here.
+            _fail(ctx, exc.format_message(), ExitCode.USAGE)
+        except (KeyboardInterrupt, click.Abort):
+            click.echo("\ninterrupted", err=True)
+            raise click.exceptions.Exit(int(ExitCode.INTERRUPTED)) from None
         except Exception as exc:
-            if ctx.params.get("debug"):
+            if ctx.meta.get("debug"):
                 raise
-            raise click.ClickException(
-                internal_error_message(exc, "run the same command with --debug")
-            ) from None
+            _fail(
+                ctx,
+                internal_error_message(exc, "run the same command with --debug"),
+                ExitCode.INTERNAL,
+            )
 
 
-@click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    command_class = _Command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (KeyboardInterrupt, click.Abort):
+            click.echo("\ninterrupted", err=True)
+            raise click.exceptions.Exit(int(ExitCode.INTERRUPTED)) from None
+
+
+_Group.group_class = _Group
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="percona-pg-operator")
-@click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
-def cli(debug: bool) -> None:
-    """Install and upgrade the Percona Operator for PostgreSQL with Pulumi."""
+@click.option(
+    "--debug",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_debug,
+    help="Show the traceback of an internal error.",
+)
+def cli() -> None:
+    """Install and upgrade the Percona Operator for PostgreSQL with Pulumi.
+
+    Every command's --help lists its exit codes; the README has the whole table."""
 
 
 @cli.command()
@@ -102,7 +159,7 @@ def validate(files: Sequence[str], offline: bool) -> None:
             failed += 1
             click.echo(str(exc), err=True)
     if failed:
-        raise SystemExit(1)
+        raise click.exceptions.Exit(int(ExitCode.INVALID_INPUT))
 
 
 def _check_raw_values_if_possible(path: str, spec: Spec, offline: bool) -> None:
@@ -205,23 +262,12 @@ def _console() -> Any:
 )
 @OUTPUT
 def preflight(file: str, to_version: str | None, output: str) -> None:
-    """Read the cluster and run the program's checks: ok / warn / fail, each with its reason.
-
-    Exit 0 when nothing is refused, 1 when a check refuses the change, 2 when the cluster
-    cannot be read (unreachable, credentials invalid, a permission missing).
-    """
+    """Read the cluster and run the program's checks: ok / warn / fail, each with its reason."""
     from .manifest import read_file
     from .preflight import run_preflight
 
     stack_input = read_file(file)
-    try:
-        report = run_preflight(stack_input, target_version=to_version)
-    except _UNREADABLE as exc:
-        if output == "json":
-            click.echo(json.dumps({"error": str(exc), "refused": None, "checks": []}, indent=2))
-        else:
-            click.echo(f"Error: {exc}", err=True)
-        raise SystemExit(EXIT_UNREADABLE) from None
+    report = run_preflight(stack_input, target_version=to_version)
     if output == "json":
         click.echo(json.dumps(report.to_json(), indent=2))
     else:
@@ -242,7 +288,7 @@ def preflight(file: str, to_version: str | None, output: str) -> None:
 
             for line in summary_lines(report.checks):
                 click.echo(line)
-    raise SystemExit(EXIT_REFUSED if report.refused else EXIT_OK)
+    raise click.exceptions.Exit(int(ExitCode.REFUSED if report.refused else ExitCode.OK))
 
 
 def status_json(state: ClusterState, available: list[str], error: str | None) -> dict[str, Any]:
@@ -289,10 +335,7 @@ def status_json(state: ClusterState, available: list[str], error: str | None) ->
 @click.argument("file", type=click.Path(dir_okay=False))
 @OUTPUT
 def status(file: str, output: str) -> None:
-    """What runs now: release, operator, CRDs, databases, and the upgrade path from here.
-
-    Exit 0, or 2 when the cluster cannot be read.
-    """
+    """What runs now: release, operator, CRDs, databases, and the upgrade path from here."""
     from .chart import ChartRepository, chart_repo_url
     from .manifest import read_file
     from .preflight import inspect_cluster, target_package
@@ -304,11 +347,7 @@ def status(file: str, output: str) -> None:
         available, error = repository.versions(defaults.CHART_NAME), None
     except ChartRepositoryError as exc:
         available, error = [], str(exc)
-    try:
-        state = inspect_cluster(stack_input, target_package(stack_input))
-    except _UNREADABLE as exc:
-        click.echo(f"Error: {exc}", err=True)
-        raise SystemExit(EXIT_UNREADABLE) from None
+    state = inspect_cluster(stack_input, target_package(stack_input))
     document = status_json(state, available, error)
     if output == "json":
         click.echo(json.dumps(document, indent=2))
@@ -366,10 +405,6 @@ def _print_status(doc: dict[str, Any]) -> None:
         )
 
 
-# `diff` exit codes, as `kubectl diff`: nothing changes, something changes, an error.
-DIFF_SAME, DIFF_CHANGED, DIFF_ERROR = 0, 1, 2
-
-
 @cli.command()
 @click.argument("new", type=click.Path(dir_okay=False))
 @click.option(
@@ -382,37 +417,29 @@ DIFF_SAME, DIFF_CHANGED, DIFF_ERROR = 0, 1, 2
 @click.option("--chart-repo", help="Chart repository (URL or directory); overrides spec and env.")
 @OUTPUT
 def diff(new: str, against: str | None, live: bool, chart_repo: str | None, output: str) -> None:
-    """Show every object the change adds, removes or changes, with a diff of its YAML.
-
-    Exit 0 when nothing changes, 1 when something does, 2 on an error (as `kubectl diff`).
-    """
+    """Show every object the change adds, removes or changes, with a diff of its YAML."""
     from .chart import build_helm_values
     from .diff import diff_objects, live_objects, rendered_objects, sensitive_values, summary
     from .manifest import read_file
 
     if (against is None) == (not live):
-        click.echo("Error: give exactly one of --against FILE or --live", err=True)
-        raise SystemExit(DIFF_ERROR)
-    try:
-        new_input = read_file(new)
-        after = rendered_objects(new_input, chart_repo)
-        secrets = sensitive_values(build_helm_values(new_input.target.spec))
-        if against is not None:
-            old_input = read_file(against)
-            before = rendered_objects(old_input, chart_repo)
-            secrets |= sensitive_values(build_helm_values(old_input.target.spec))
-        else:
-            from .preflight import inspect_cluster, target_package
+        raise click.UsageError("give exactly one of --against FILE or --live")
+    new_input = read_file(new)
+    after = rendered_objects(new_input, chart_repo)
+    secrets = sensitive_values(build_helm_values(new_input.target.spec))
+    if against is not None:
+        old_input = read_file(against)
+        before = rendered_objects(old_input, chart_repo)
+        secrets |= sensitive_values(build_helm_values(old_input.target.spec))
+    else:
+        from .preflight import inspect_cluster, target_package
 
-            state = inspect_cluster(new_input, target_package(new_input))
-            before = live_objects(new_input, state)
-            running = state.last_deployed or state.release
-            if running is not None:
-                secrets |= sensitive_values(running.values)
-        changes = diff_objects(before, after, secrets)
-    except PerconaPgOperatorError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        raise SystemExit(DIFF_ERROR) from None
+        state = inspect_cluster(new_input, target_package(new_input))
+        before = live_objects(new_input, state)
+        running = state.last_deployed or state.release
+        if running is not None:
+            secrets |= sensitive_values(running.values)
+    changes = diff_objects(before, after, secrets)
     if output == "json":
         document = {"summary": summary(changes), "changes": [c.to_json() for c in changes]}
         click.echo(json.dumps(document, indent=2, default=str))
@@ -420,7 +447,7 @@ def diff(new: str, against: str | None, live: bool, chart_repo: str | None, outp
         from .diff import to_text
 
         click.echo(to_text(changes, colour=sys.stdout.isatty()), nl=False)
-    raise SystemExit(DIFF_CHANGED if changes else DIFF_SAME)
+    raise click.exceptions.Exit(int(ExitCode.CHANGES if changes else ExitCode.OK))
 
 
 @cli.command("upgrade-plan")
@@ -494,21 +521,18 @@ def repair(file: str, yes: bool, timeout: int) -> None:
     stack_input = read_file(file)
     target = stack_input.target
     package = target_package(stack_input)
-    try:
-        plan = plan_repair(
-            inspect_cluster(stack_input, package), target.release_name, target.spec.namespace
-        )
-    except _UNREADABLE as exc:
-        click.echo(f"Error: {exc}", err=True)
-        raise SystemExit(EXIT_UNREADABLE) from None
+    plan = plan_repair(
+        inspect_cluster(stack_input, package), target.release_name, target.spec.namespace
+    )
     click.echo(plan.describe())
     if plan.action == "none":
         return
     if not yes:
         if not sys.stdin.isatty():
-            click.echo("Error: not on a terminal: run again with --yes to do it", err=True)
-            raise SystemExit(1)
-        click.confirm("Do it?", abort=True)
+            raise click.UsageError("not on a terminal: run again with --yes to do it")
+        if not click.confirm("Do it?"):
+            click.echo("not done", err=True)
+            raise click.exceptions.Exit(int(ExitCode.INTERRUPTED))
     credentials = cluster_credentials(stack_input.provider_config)
     execute(plan, credentials, timeout_seconds=timeout)
     click.echo(verify_repair(plan, inspect_cluster(stack_input, package)))
@@ -547,7 +571,7 @@ def _fleet_plan_rows(plan: Any, concurrency: int) -> list[dict[str, Any]]:
 @OUTPUT
 def fleet_plan(fleet_file: str, concurrency: int, output: str) -> None:
     """Run every cluster's preflight and show the waves, each cluster's from -> to, and who would
-    be refused, before anything runs. Exit 1 when any cluster would be refused or is unreadable."""
+    be refused, before anything runs."""
     from .fleet import load_fleet
 
     plan = load_fleet(fleet_file)
@@ -565,7 +589,6 @@ def fleet_plan(fleet_file: str, concurrency: int, output: str) -> None:
             for wave in plan.waves
         ]
     }
-    blocked = [r for r in rows.values() if r["result"] in ("refused", "unreadable")]
     if output == "json":
         click.echo(json.dumps(document, indent=2))
     else:
@@ -581,7 +604,15 @@ def fleet_plan(fleet_file: str, concurrency: int, output: str) -> None:
                 )
                 for reason in row["reasons"]:
                     click.echo(f"      {reason}")
-    raise SystemExit(1 if blocked else 0)
+    results = {r["result"] for r in rows.values()}
+    code = (
+        ExitCode.REFUSED
+        if "refused" in results
+        else ExitCode.UNREADABLE
+        if "unreadable" in results
+        else ExitCode.OK
+    )
+    raise click.exceptions.Exit(int(code))
 
 
 def _runner(plan: Any, remote_url: str | None, remote_branch: str, remote_path: str) -> Any:
@@ -627,7 +658,7 @@ def fleet_preview(
         except Exception as exc:  # one cluster's failure is reported, the others still run
             failed = True
             click.echo(f"{cluster.name:24s} failed: {str(exc).strip().splitlines()[-1:]}")
-    raise SystemExit(1 if failed else 0)
+    raise click.exceptions.Exit(int(ExitCode.FAILED if failed else ExitCode.OK))
 
 
 def _run_line(run: Any) -> str:
@@ -681,7 +712,7 @@ def fleet_up(
 ) -> None:
     """Roll out wave by wave; a live table on a terminal, one line per cluster when piped.
 
-    Exit 1 when any cluster failed or was refused, or the rollout stopped early."""
+    A cluster that failed or was refused, or a rollout that stopped early, is FAILED."""
     from .fleet import Rollout, load_fleet
 
     plan = load_fleet(fleet_file)
@@ -734,7 +765,7 @@ def fleet_up(
         report_file.write_text(document)
     else:
         click.echo(document)
-    raise SystemExit(1 if report.failed else 0)
+    raise click.exceptions.Exit(int(ExitCode.FAILED if report.failed else ExitCode.OK))
 
 
 @fleet.command("status")
@@ -749,12 +780,14 @@ def fleet_status(fleet_file: str, state_file: Path | None, output: str) -> None:
     state = RolloutState.load(state_file or Path(".fleet") / f"{Path(fleet_file).stem}.state.json")
     gate = plan.fleet.rollout.health_gate
     rows = []
+    unreadable = False
     for cluster in plan.clusters:
         try:
             health = cluster_health(cluster, gate.operator_ready, gate.databases_ready)
             installed, healthy, reason = health.installed_version, health.ok, health.reason
         except PerconaPgOperatorError as exc:
             installed, healthy, reason = None, False, str(exc)
+            unreadable = True
         last = state.runs.get(cluster.name)
         rows.append(
             {
@@ -769,13 +802,21 @@ def fleet_status(fleet_file: str, state_file: Path | None, output: str) -> None:
         )
     if output == "json":
         click.echo(json.dumps(rows, indent=2))
-        return
-    for row in rows:
-        health_text = "healthy" if row["healthy"] else f"unhealthy ({row['reason']})"
-        click.echo(
-            f"{row['name']:24s} {row['installed'] or 'none':>8s} (target {row['target']}) "
-            f"{health_text}; last: {row['last_result'] or 'never run'}"
-        )
+    else:
+        for row in rows:
+            health_text = "healthy" if row["healthy"] else f"unhealthy ({row['reason']})"
+            click.echo(
+                f"{row['name']:24s} {row['installed'] or 'none':>8s} (target {row['target']}) "
+                f"{health_text}; last: {row['last_result'] or 'never run'}"
+            )
+    code = (
+        ExitCode.UNREADABLE
+        if unreadable
+        else ExitCode.UNHEALTHY
+        if not all(row["healthy"] for row in rows)
+        else ExitCode.OK
+    )
+    raise click.exceptions.Exit(int(code))
 
 
 @fleet.command("schema")
@@ -822,6 +863,19 @@ def credentials_eks(cluster_name: str, region: str, role_arn: str | None) -> Non
     from .cluster import eks_exec_credential
 
     click.echo(json.dumps(eks_exec_credential(cluster_name, region, role_arn)))
+
+
+def _attach_exit_codes(group: click.Group, prefix: str = "") -> None:
+    """Each command's --help ends with its exit codes (exitcodes.COMMANDS)."""
+    for name, command in group.commands.items():
+        path = f"{prefix}{name}"
+        if isinstance(command, click.Group):
+            _attach_exit_codes(command, f"{path} ")
+        else:
+            command.epilog = help_text(COMMANDS[path])
+
+
+_attach_exit_codes(cli)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -10,7 +10,13 @@ from dataclasses import dataclass
 
 
 class PerconaPgOperatorError(Exception):
-    """Base class of every error this package raises on purpose."""
+    """Base class of every error this package raises on purpose.
+
+    ``retryable``: whether the same call may succeed later without anyone changing anything
+    (no answer from a server, a 429 or 5xx); false for everything the input or a person must fix.
+    """
+
+    retryable: bool = False
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,14 @@ class ClusterUnreachableError(ClusterError):
 
 class ClusterPermissionError(ClusterError):
     """The API server refused a read (403): the message names the verb, resource and namespace."""
+
+
+class RepairError(PerconaPgOperatorError):
+    """The repair could not be done, or did not leave the release as planned."""
+
+
+class FleetError(PerconaPgOperatorError):
+    """A fleet rollout step failed (a stack's update, the Pulumi CLI missing)."""
 
 
 class PreflightRefusedError(PerconaPgOperatorError):

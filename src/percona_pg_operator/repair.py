@@ -14,13 +14,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from .cluster import ClusterCredentials, ClusterState
-from .errors import PerconaPgOperatorError, RenderError
+from .errors import RenderError, RepairError
 
 Action = Literal["rollback", "uninstall", "none"]
-
-
-class RepairError(PerconaPgOperatorError):
-    """The repair could not be done, or did not leave the release as planned."""
 
 
 @dataclass(frozen=True)

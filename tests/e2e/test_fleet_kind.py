@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from percona_pg_operator.exitcodes import ExitCode
+
 ROOT = Path(__file__).resolve().parents[2]
 CONTEXT = os.environ.get("KUBE_CTX", "kind-percona-e2e")
 KUBECONFIG = os.environ.get("KUBECONFIG")
@@ -106,7 +108,7 @@ def test_a_failing_second_wave_stops_the_rollout(tmp_path: Path) -> None:
             check=False,
             timeout=1800,
         )
-        assert done.returncode == 1, done.stdout + done.stderr
+        assert done.returncode == ExitCode.FAILED, done.stdout + done.stderr
         report = json.loads(report_file.read_text())
         results = {c["cluster"]: c["result"] for c in report["clusters"]}
         assert results == {"a": "succeeded", "b": "failed", "c": "not-started"}

@@ -27,6 +27,7 @@ import pytest
 import yaml
 
 from e2e.support import percona_pg_cluster
+from percona_pg_operator.exitcodes import ExitCode
 
 ROOT = Path(__file__).resolve().parents[2]
 # Read at import: the suite's autouse fixture clears these for the unit tests.
@@ -259,7 +260,7 @@ def test_a_stuck_release_is_refused(tmp_path: Path, stack: Any) -> None:
         result = percona_pg_operator(
             "preflight", manifest_file(tmp_path, name, namespace, "2.9.0"), "--output", "json"
         )
-        assert result.returncode == 1, result.stdout + result.stderr
+        assert result.returncode == ExitCode.REFUSED, result.stdout + result.stderr
         release = next(c for c in json.loads(result.stdout)["checks"] if c["name"] == "release")
         assert release["status"] == "fail"
         assert "pending-upgrade" in release["reason"]

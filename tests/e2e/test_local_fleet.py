@@ -1,7 +1,7 @@
 """`fleet up` for real on the local cluster: three stacks in three namespaces, one wave each; the
 second wave's operator can never become Available (a nodeSelector no node matches), so the
-rollout stops there: exit 1, the first succeeded, the second failed with the reason (Helm's atomic
-wait, which sees it before the verification does), the third never started."""
+rollout stops there: exit 7 (FAILED), the first succeeded, the second failed with the reason
+(Helm's atomic wait, which sees it before the verification does), the third never started."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ import pytest
 import yaml
 from localcluster import LocalCluster
 from localcluster.engine import Engine
+
+from percona_pg_operator.exitcodes import ExitCode
 
 pytestmark = pytest.mark.e2e
 
@@ -70,7 +72,7 @@ def test_a_failing_second_wave_stops_the_rollout(
         command, cwd=tmp_path, env=engine.env(), capture_output=True, text=True, timeout=1200,
         check=False,
     )  # fmt: skip
-    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.returncode == ExitCode.FAILED, done.stdout + done.stderr
     report = json.loads(report_file.read_text())
     results = {c["cluster"]: c["result"] for c in report["clusters"]}
     assert results == {"a": "succeeded", "b": "failed", "c": "not-started"}, report

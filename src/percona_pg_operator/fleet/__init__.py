@@ -5,9 +5,10 @@
   :class:`AutomationRunner`, or any other), recording every result in a state file.
 """
 
+from ..errors import FleetError
 from ._load import FleetCluster, FleetPlan, PlannedWave, load_fleet
 from ._model import Fleet
-from ._rollout import Check, ClusterRun, FleetError, Health, Report, Rollout, RolloutState, Runner
+from ._rollout import Check, ClusterRun, Health, Report, Rollout, RolloutState, Runner
 from ._runner import AutomationRunner, RemoteSource, cluster_health, pulumi_cli_missing
 
 __all__ = [

@@ -26,17 +26,13 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from ..chart import atomic_write
-from ..errors import PerconaPgOperatorError
+from ..errors import PerconaPgOperatorError, StackInputError
 from ._load import FleetCluster, PlannedWave
 
 Result = Literal[
     "succeeded", "failed", "refused", "skipped", "cancelled", "not-started", "unhealthy"
 ]
 FAILED: tuple[Result, ...] = ("failed", "refused", "unhealthy", "cancelled")
-
-
-class FleetError(PerconaPgOperatorError):
-    """The rollout cannot run (a bad state file, a wave that does not exist)."""
 
 
 @dataclass
@@ -94,7 +90,9 @@ class RolloutState:
         except FileNotFoundError:
             return cls()
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise FleetError(f"{path}: not a rollout state file ({type(exc).__name__})") from None
+            raise StackInputError(
+                f"{path}: not a rollout state file ({type(exc).__name__})"
+            ) from None
 
     def save(self, path: Path) -> None:
         document = {"runs": {name: asdict(run) for name, run in self.runs.items()}}
@@ -155,7 +153,7 @@ class Rollout:
         state = RolloutState.load(self.state_file) if self.resume else RolloutState()
         names = [w.name for w in waves]
         if only is not None and only not in names:
-            raise FleetError(f"no wave {only!r}; the waves are {', '.join(names)}")
+            raise StackInputError(f"no wave {only!r}; the waves are {', '.join(names)}")
         report = Report([])
         for index, wave in enumerate(waves):
             if only is not None and wave.name != only:

@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from .. import _yaml, defaults
+from ..errors import FleetError
 from ..preflight import StackState, inspect_cluster, run_preflight, target_package
 from ._load import FleetCluster
 from ._model import HealthGate
-from ._rollout import Check, FleetError, Health
+from ._rollout import Check, Health
 
 PROGRAM = "from percona_pg_operator.program import run\n\nrun()\n"
 

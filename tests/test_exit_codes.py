@@ -1,0 +1,154 @@
+"""One exit-code table for the whole command line (exitcodes.py): in the README, in each
+command's --help, and what each kind of ending exits with."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+import yaml
+from click.testing import CliRunner
+from conftest import EXAMPLES, ROOT
+
+from percona_pg_operator.cli import cli
+from percona_pg_operator.errors import (
+    ChartRepositoryError,
+    ClusterPermissionError,
+    ClusterUnreachableError,
+    CredentialError,
+    PreflightRefusedError,
+    StackInputError,
+    UpgradeGuardError,
+    VerificationError,
+)
+from percona_pg_operator.exitcodes import COMMANDS, ExitCode, code_for, markdown_table
+
+
+def commands(group: click.Group = cli, prefix: str = "") -> dict[str, click.Command]:
+    found: dict[str, click.Command] = {}
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            found |= commands(command, f"{prefix}{name} ")
+        else:
+            found[f"{prefix}{name}"] = command
+    return found
+
+
+def test_every_command_has_its_exit_codes_in_the_table() -> None:
+    assert set(commands()) == set(COMMANDS)
+
+
+@pytest.mark.parametrize("path", sorted(COMMANDS))
+def test_each_commands_help_lists_its_exit_codes(path: str) -> None:
+    result = CliRunner().invoke(cli, [*path.split(), "--help"])
+    assert result.exit_code == 0
+    assert "Exit codes:" in result.output
+    for code in (*COMMANDS[path], ExitCode.USAGE, ExitCode.INTERNAL, ExitCode.INTERRUPTED):
+        assert f"  {int(code):>3}  " in result.output, (path, code)
+
+
+def test_the_readme_has_the_table() -> None:
+    assert markdown_table() in (ROOT / "README.md").read_text()
+
+
+def test_no_code_means_two_things() -> None:
+    assert len({int(c) for c in ExitCode}) == len(ExitCode)
+    assert (ExitCode.OK, ExitCode.CHANGES, ExitCode.USAGE) == (0, 1, 2), "what scripts know"
+    assert ExitCode.INTERRUPTED == 130
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (StackInputError("x"), ExitCode.INVALID_INPUT),
+        (UpgradeGuardError("x"), ExitCode.REFUSED),
+        (PreflightRefusedError("x"), ExitCode.REFUSED),
+        (ClusterUnreachableError("x"), ExitCode.UNREADABLE),
+        (ClusterPermissionError("x", status=403), ExitCode.UNREADABLE),
+        (CredentialError("x"), ExitCode.UNREADABLE),
+        (ChartRepositoryError("x"), ExitCode.UNAVAILABLE),
+        (VerificationError("x"), ExitCode.FAILED),
+    ],
+)
+def test_each_error_kind_has_one_code(error: Exception, code: ExitCode) -> None:
+    assert code_for(error) == code
+
+
+def _boom(*_: Any, **__: Any) -> Any:
+    raise ZeroDivisionError("oops")
+
+
+def test_an_internal_error_in_diff_is_not_changes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The README's CI job accepts diff's 1 ("changes"): a bug must never look like that."""
+    monkeypatch.setattr("percona_pg_operator.diff.diff_objects", _boom)
+    base = str(EXAMPLES / "basic.yaml")
+    monkeypatch.setenv("PERCONA_PG_OPERATOR_CHART_REPO", str(ROOT / "tests/fixtures/helm-repo"))
+    result = CliRunner().invoke(cli, ["diff", base, "--against", base])
+    assert result.exit_code == ExitCode.INTERNAL, result.output
+    assert "internal error (ZeroDivisionError: oops)" in result.output
+
+
+def test_debug_works_after_the_command_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The message says "run the same command with --debug": both places work."""
+    monkeypatch.setattr("percona_pg_operator.manifest.json_schema", _boom)
+    for args in (["schema", "--debug"], ["--debug", "schema"]):
+        result = CliRunner().invoke(cli, args)
+        assert isinstance(result.exception, ZeroDivisionError), (args, result.output)
+    quiet = CliRunner().invoke(cli, ["schema"])
+    assert quiet.exit_code == ExitCode.INTERNAL and "run the same command with --debug" in (
+        quiet.output
+    )
+
+
+def test_ctrl_c_is_130(monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*_: Any, **__: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("percona_pg_operator.manifest.json_schema", interrupted)
+    result = CliRunner().invoke(cli, ["schema"])
+    assert result.exit_code == ExitCode.INTERRUPTED
+    assert "interrupted" in result.output
+
+
+def test_a_mistyped_option_is_usage() -> None:
+    result = CliRunner().invoke(cli, ["preflight", "x.yaml", "--outptu", "json"])
+    assert result.exit_code == ExitCode.USAGE
+
+
+def _unreachable(tmp_path: Path) -> str:
+    import socket
+
+    from conftest import kubeconfig_text, manifest
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    document = {
+        "target": manifest(namespace="pgo"),
+        "providerConfig": {
+            "provider": "kubeconfig",
+            "kubeconfig": {"content": kubeconfig_text(f"https://127.0.0.1:{port}")},
+        },
+    }
+    path = tmp_path / "in.yaml"
+    path.write_text(yaml.safe_dump(document))
+    return str(path)
+
+
+@pytest.mark.parametrize("command", ["preflight", "status"])
+def test_json_is_printed_on_an_error_too(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PERCONA_PG_OPERATOR_CHART_REPO", str(ROOT / "tests/fixtures/helm-repo"))
+    result = CliRunner().invoke(cli, [command, _unreachable(tmp_path), "--output", "json"])
+    assert result.exit_code == ExitCode.UNREADABLE, result.output
+    error = json.loads(result.stdout)["error"]
+    assert error["code"] == ExitCode.UNREADABLE and error["name"] == "UNREADABLE"
+    assert "no answer from the API server" in error["message"]
+    assert error["retryable"] is True
+    assert "Error: no answer" in result.stderr
