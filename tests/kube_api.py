@@ -29,7 +29,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -280,6 +280,9 @@ class KubeApi:
     errors: list[int] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # A hostile or broken server: for a request path, the raw answer (status, headers, body)
+    # to send instead of the normal one, or None to answer normally.
+    override: Callable[[str], tuple[int, dict[str, str], bytes] | None] | None = None
 
     def add(self, obj: dict[str, Any]) -> None:
         group_version = obj["apiVersion"]
@@ -417,6 +420,15 @@ def _handler(api: KubeApi) -> type[BaseHTTPRequestHandler]:
                 return
             if self.headers.get("Authorization") != f"Bearer {api.token}":
                 self.reply(401, _status(401, "Unauthorized", "Unauthorized"))
+                return
+            raw = api.override(self.path) if api.override is not None else None
+            if raw is not None:
+                code, headers, body = raw
+                self.send_response(code)
+                for key, value in {"Content-Length": str(len(body)), **headers}.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(body)
                 return
             url = urllib.parse.urlsplit(self.path)
             query = dict(urllib.parse.parse_qsl(url.query))

@@ -252,7 +252,9 @@ OUTPUT = click.option(
 def _console() -> Any:
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=True)
+    # markup=False: text from the cluster (a crVersion "[/]", an event message) is printed as
+    # it is, never read as rich markup; colour comes only from Text styles set here.
+    return Console(highlight=False, soft_wrap=True, markup=False)
 
 
 @cli.command()
@@ -274,14 +276,16 @@ def preflight(file: str, to_version: str | None, output: str) -> None:
         console = _console()
         if console.is_terminal:
             from rich.table import Table
+            from rich.text import Text
 
             table = Table(title=f"preflight: chart {report.target_version}")
             for column in ("status", "check", "reason"):
                 table.add_column(column)
             colour = {"ok": "green", "warn": "yellow", "fail": "red"}
             for check in report.checks:
-                status = f"[{colour[check.status]}]{check.status}[/]"
-                table.add_row(status, check.name, check.reason)
+                table.add_row(
+                    Text(check.status, style=colour[check.status]), check.name, check.reason
+                )
             console.print(table)
         else:
             from .preflight import summary_lines
@@ -672,6 +676,7 @@ def _run_line(run: Any) -> str:
 
 def _runs_table(runs: list[Any]) -> Any:
     from rich.table import Table
+    from rich.text import Text
 
     table = Table("cluster", "wave", "from", "to", "result", "seconds", "error")
     colour = {"succeeded": "green", "skipped": "green", "not-started": "dim"}
@@ -682,7 +687,7 @@ def _runs_table(runs: list[Any]) -> Any:
             run.wave,
             run.from_version or "none",
             run.to_version,
-            f"[{style}]{run.result}[/]",
+            Text(run.result, style=style),
             f"{run.seconds:.1f}" if run.seconds else "",
             run.error,
         )

@@ -41,7 +41,13 @@ from .chart import (
     supported_cr_lines,
     watched_namespaces,
 )
-from .cluster import ClusterClient, ClusterState, cluster_credentials, read_cluster
+from .cluster import (
+    READ_DEADLINE_SECONDS,
+    ClusterClient,
+    ClusterState,
+    cluster_credentials,
+    read_cluster,
+)
 from .errors import PerconaPgOperatorError, PreflightRefusedError, UpgradeGuardError
 from .manifest import Spec, StackInput
 
@@ -155,6 +161,7 @@ def inspect_cluster(
         except PerconaPgOperatorError:
             return []  # a chart this repository does not offer: its CRDs are not compared
 
+    client_options.setdefault("deadline_seconds", READ_DEADLINE_SECONDS)
     with ClusterClient.connect(credentials, environ, **client_options) as client:
         return read_cluster(
             client,

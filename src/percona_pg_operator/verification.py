@@ -18,7 +18,7 @@ from typing import Any
 import pulumi
 import pulumi.dynamic
 
-from .cluster import ClusterClient, ClusterCredentials, Expectations, verify
+from .cluster import READ_DEADLINE_SECONDS, ClusterClient, ClusterCredentials, Expectations, verify
 
 # Inputs that, when they change, mean something new to verify.
 TRIGGERS = (
@@ -50,12 +50,12 @@ def _verify(props: dict[str, Any]) -> dict[str, Any]:
             else [str(x) for x in props["databaseNamespaces"]]
         ),
     )
-    with ClusterClient.connect(credentials) as client:
+    timeout = float(props.get("timeoutSeconds") or 600)
+    # The last poll may start just before the timeout: its reads get one read deadline more.
+    deadline = timeout + READ_DEADLINE_SECONDS
+    with ClusterClient.connect(credentials, deadline_seconds=deadline) as client:
         verified = verify(
-            client,
-            expect,
-            timeout=float(props.get("timeoutSeconds") or 600),
-            poll=float(props.get("pollSeconds") or 5),
+            client, expect, timeout=timeout, poll=float(props.get("pollSeconds") or 5)
         )
     return {
         **props,

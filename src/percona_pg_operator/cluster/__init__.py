@@ -20,7 +20,7 @@ from .._lazy import lazy_exports
 if TYPE_CHECKING:
     from ._helm import HelmRelease
     from ._kubeconfig import ClusterCredentials, cluster_credentials, require_exec_command
-    from ._live import ClusterClient, ClusterState, read_cluster
+    from ._live import READ_DEADLINE_SECONDS, ClusterClient, ClusterState, read_cluster
     from ._provider import build_provider, credentials_provider_args, provider_args
     from ._tokens import GKE_KEY_ENV, eks_exec_credential, gke_exec_credential
     from ._verify import Expectations, Verified, verify
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "HelmRelease": "._helm",
     "ClusterClient": "._live",
+    "READ_DEADLINE_SECONDS": "._live",
     "ClusterState": "._live",
     "read_cluster": "._live",
     "ClusterCredentials": "._kubeconfig",
@@ -46,6 +47,7 @@ _EXPORTS = {
 
 __all__ = [
     "GKE_KEY_ENV",
+    "READ_DEADLINE_SECONDS",
     "ClusterClient",
     "ClusterCredentials",
     "ClusterState",

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-import gzip
 import json
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +22,10 @@ from ..errors import ClusterError
 
 RELEASE_SECRET_TYPE = "helm.sh/release.v1"
 _GZIP_MAGIC = b"\x1f\x8b\x08"
+# A Secret holds at most 1 MiB. A release of this chart inflates to about 2.5 MB (the 1.6 MB of
+# chart files travel base64 in the JSON, with the rendered manifest and the values); even a
+# chart ten times as large stays far below 64 MiB.
+MAX_RELEASE_BYTES = 64 << 20
 # Release statuses (helm/pkg/release/status.go) that mean a run stopped half-way.
 PENDING_STATUSES = ("pending-install", "pending-upgrade", "pending-rollback")
 
@@ -48,14 +52,28 @@ class HelmRelease:
         return self.status in PENDING_STATUSES
 
 
-def decode_release(data: str) -> dict[str, Any]:
+def _gunzip(data: bytes, limit: int) -> bytes:
+    """gzip's content, refused once it passes ``limit`` bytes (a record that inflates without
+    bound, a "zip bomb", stops there instead of filling the memory)."""
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    out = inflater.decompress(data, limit + 1)
+    if len(out) > limit or inflater.unconsumed_tail:
+        raise ClusterError(f"a Helm release record inflates to more than {limit >> 20} MiB")
+    if not inflater.eof:
+        raise EOFError("truncated gzip")
+    return out
+
+
+def decode_release(data: str, limit: int = MAX_RELEASE_BYTES) -> dict[str, Any]:
     """Helm's ``decodeRelease``: the release JSON from the string Helm stored."""
     try:
         raw = base64.b64decode(data, validate=True)
         if raw[:3] == _GZIP_MAGIC:
-            raw = gzip.decompress(raw)
+            raw = _gunzip(raw, limit)
+        elif len(raw) > limit:
+            raise ClusterError(f"a Helm release record is larger than {limit >> 20} MiB")
         release = json.loads(raw)
-    except (binascii.Error, ValueError, OSError, EOFError) as exc:
+    except (binascii.Error, ValueError, OSError, EOFError, zlib.error, RecursionError) as exc:
         reason = type(exc).__name__
         raise ClusterError(f"a Helm release record cannot be decoded ({reason})") from None
     if not isinstance(release, dict):

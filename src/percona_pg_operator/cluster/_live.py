@@ -14,9 +14,11 @@ namespace, anything else ``ClusterError``. Nothing here writes.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -39,14 +41,23 @@ from ..errors import ClusterError, ClusterPermissionError, ClusterUnreachableErr
 from ._exec import ExecAuth, ExecPlugin, ExecTokens
 from ._helm import RELEASE_SECRET_TYPE, HelmRelease, release_from_secret
 from ._kubeconfig import ClusterCredentials
+from ._transport import BoundedTransport, ReadLimitExceeded
 
 CONNECT_TIMEOUT_SECONDS = 5.0
+# One command's (or the program's) whole read of the cluster: every request, page and retry.
+READ_DEADLINE_SECONDS = 120.0
 READ_TIMEOUT_SECONDS = 10.0
 RETRIES = 2
 BACKOFF_SECONDS = 0.5
 _RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 # Lists come in pages of this many objects (the `continue` token fetches the next).
 PAGE_SIZE = 100
+# Helm release Secrets (up to 1 MiB each): 10 a page; Helm keeps 10 revisions by default.
+RELEASE_PAGE_SIZE = 10
+# No list this package makes comes near this; a server that lists more is refused.
+MAX_LIST_ITEMS = 10_000
+# A condition's or an event's message, as stored and printed.
+MAX_TEXT = 1000
 # The CRD version label Percona puts on its CRDs (it does not follow the chart version).
 CRD_VERSION_LABEL = "pgv2.percona.com/version"
 # The chart's Deployment carries this label (templates/deployment.yaml, 2.7.0 to 3.0.0).
@@ -260,29 +271,6 @@ def _without_exec(doc: Mapping[str, Any], context: Any) -> dict[str, Any]:
     return {**doc, "users": users}
 
 
-class _AuthTransport(httpx2.BaseTransport):
-    """Sends each request through an httpx auth flow (here: the exec plugin's bearer token)."""
-
-    def __init__(self, inner: httpx2.BaseTransport, auth: httpx2.Auth) -> None:
-        self._inner = inner
-        self._auth = auth
-
-    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
-        flow = self._auth.sync_auth_flow(request)
-        outgoing = next(flow)
-        while True:
-            response = self._inner.handle_request(outgoing)
-            try:
-                outgoing = flow.send(response)
-            except StopIteration:
-                return response
-            response.read()
-            response.close()
-
-    def close(self) -> None:
-        self._inner.close()
-
-
 class ClusterClient:
     """Read-only access to one cluster, with bounded time and clear errors."""
 
@@ -295,6 +283,8 @@ class ClusterClient:
         retries: int = RETRIES,
         backoff: float = BACKOFF_SECONDS,
         sleep: Callable[[float], None] = time.sleep,
+        deadline_seconds: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.server = config.cluster.server
         timeouts = httpx2.Timeout(timeout, connect=min(CONNECT_TIMEOUT_SECONDS, timeout))
@@ -302,24 +292,22 @@ class ClusterClient:
         self._backoff = backoff
         self._sleep = sleep
         self.tokens = ExecTokens(plugin) if plugin is not None else None
-        # trust_env=False: no proxy or netrc from the environment between us and the cluster.
-        self._client = Client(
-            config, timeout=timeouts, trust_env=False, transport=self._transport(config)
+        assert config.user is not None
+        # lightkube's own TLS settings for this cluster, under the bounds of _transport.py.
+        verify = verify_cluster(config.cluster, config.user, config.abs_file, trust_env=False)
+        self._transport = BoundedTransport(
+            httpx2.HTTPTransport(verify=verify),
+            auth=ExecAuth(self.tokens) if self.tokens is not None else None,
+            clock=clock,
         )
+        if deadline_seconds is not None:
+            self._transport.deadline = clock() + deadline_seconds
+        # trust_env=False: no proxy or netrc from the environment between us and the cluster.
+        self._client = Client(config, timeout=timeouts, trust_env=False, transport=self._transport)
         # lightkube's own HTTP client for the one path it has no resource for: /version.
         self._http = HttpClient(
-            config,
-            ConnectionParams(timeout=timeouts, trust_env=False, transport=self._transport(config)),
+            config, ConnectionParams(timeout=timeouts, trust_env=False, transport=self._transport)
         )
-
-    def _transport(self, config: SingleConfig) -> httpx2.BaseTransport | None:
-        """With an exec plugin: lightkube's TLS settings, and the plugin's token on each
-        request (lightkube's own exec support runs no ``v1`` plugin)."""
-        if self.tokens is None:
-            return None
-        assert config.user is not None
-        verify = verify_cluster(config.cluster, config.user, config.abs_file, trust_env=False)
-        return _AuthTransport(httpx2.HTTPTransport(verify=verify), ExecAuth(self.tokens))
 
     @classmethod
     def connect(
@@ -360,9 +348,22 @@ class ClusterClient:
             if attempt:
                 self._sleep(self._backoff * 2 ** (attempt - 1))
             attempt += 1
+            self._transport.start_read()
             try:
                 try:
                     return fn()
+                except ReadLimitExceeded as exc:
+                    raise ClusterError(
+                        f"the API server at {self.server} {exc} when asked to {what}",
+                        retryable=exc.retryable,
+                    ) from None
+                except (ValueError, TypeError, AttributeError, KeyError) as exc:
+                    # Not Kubernetes JSON (an HTML page from a proxy), or JSON of the wrong shape.
+                    raise ClusterError(
+                        f"the API server at {self.server} answered a request to {what} with "
+                        f"something that cannot be read ({type(exc).__name__}: "
+                        f"{clip(str(exc), 200)})"
+                    ) from None
                 except httpx2.HTTPStatusError as exc:
                     # A real API server answers a path it does not serve (a resource whose CRD
                     # is not installed) with a plain-text "404 page not found", which lightkube
@@ -409,6 +410,19 @@ class ClusterClient:
                     f"the credentials for {self.server} cannot be used: {exc}"
                 ) from None
 
+    @contextlib.contextmanager
+    def _reading(self, kind: str, name: str = "") -> Iterator[None]:
+        """An object of the wrong shape (a string where a list belongs, a number as a name) is
+        a clean error naming the object, never a crash."""
+        try:
+            yield
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            what = f"{kind} {clip(name, 100)}".strip()
+            raise ClusterError(
+                f"the API server at {self.server} answered a {what} that cannot be read "
+                f"({type(exc).__name__})"
+            ) from None
+
     # -- reads -----------------------------------------------------------------------------------
 
     def server_version(self) -> str:
@@ -417,7 +431,10 @@ class ClusterClient:
             if response.status_code >= 400:
                 # Raised as lightkube would, so _call sorts it like every other answer.
                 raise ApiError(request=response.request, response=response)
-            return str(response.json().get("gitVersion") or "")
+            found = response.json()
+            if not isinstance(found, dict):
+                raise TypeError("not an object")
+            return clip(found.get("gitVersion") or "", 100)
 
         return self._call(get, verb="get", resource="/version")
 
@@ -431,7 +448,9 @@ class ClusterClient:
         )
         if found is None:
             return None
-        return dict((found.metadata.labels if found.metadata else None) or {})
+        with self._reading("Namespace", name):
+            labels = (found.metadata.labels if found.metadata else None) or {}
+            return {clip(k, 320): clip(v, 320) for k, v in dict(labels).items()}
 
     def helm_releases(self, namespace: str, release: str) -> list[HelmRelease]:
         """Every stored revision of ``release`` in ``namespace``, oldest first."""
@@ -440,12 +459,24 @@ class ClusterClient:
             namespace=namespace,
             labels={"owner": "helm", "name": release},
             resource="secrets",
+            # Each record may be up to 1 MiB: a few at a time keep each answer small.
+            page_size=RELEASE_PAGE_SIZE,
         )
-        releases = [
-            release_from_secret(secret.data["release"])
-            for secret in secrets
-            if secret.type == RELEASE_SECRET_TYPE and secret.data and "release" in secret.data
-        ]
+        releases = []
+        for secret in secrets:
+            name = secret.metadata.name if secret.metadata else ""
+            with self._reading("Helm release Secret", f"{namespace}/{name}"):
+                if secret.type != RELEASE_SECRET_TYPE or not secret.data:
+                    continue
+                data = secret.data.get("release")
+                if data is None:
+                    continue
+                try:
+                    releases.append(release_from_secret(data))
+                except ClusterError as exc:
+                    raise ClusterError(
+                        f"the Helm release Secret {namespace}/{name}: {exc}"
+                    ) from None
         return sorted(releases, key=lambda r: r.revision)
 
     def operator_deployment(self, namespace: str, release: str) -> OperatorDeployment | None:
@@ -454,27 +485,26 @@ class ClusterClient:
         if not found:
             return None
         deployment = found[0]
-        spec = deployment.spec
-        containers = spec.template.spec.containers if spec and spec.template.spec else []
-        status = deployment.status
-        return OperatorDeployment(
-            name=deployment.metadata.name if deployment.metadata else "",
-            images=[c.image or "" for c in containers],
-            replicas=spec.replicas if spec and spec.replicas is not None else 1,
-            ready_replicas=(status.readyReplicas or 0) if status else 0,
-            updated_replicas=(status.updatedReplicas or 0) if status else 0,
-            generation=(deployment.metadata.generation or 0) if deployment.metadata else 0,
-            observed_generation=(status.observedGeneration or 0) if status else 0,
-            conditions=[
-                {
-                    "type": c.type,
-                    "status": c.status,
-                    "reason": c.reason or "",
-                    "message": c.message or "",
-                }
-                for c in (status.conditions or [] if status else [])
-            ],
-        )
+        name = deployment.metadata.name if deployment.metadata else ""
+        with self._reading("Deployment", f"{namespace}/{name}"):
+            spec = deployment.spec
+            containers = spec.template.spec.containers if spec and spec.template.spec else []
+            status = deployment.status
+            return OperatorDeployment(
+                name=clip(name or "", 253),
+                images=[clip(c.image or "", 500) for c in containers],
+                replicas=_count(spec.replicas if spec and spec.replicas is not None else 1),
+                ready_replicas=_count((status.readyReplicas or 0) if status else 0),
+                updated_replicas=_count((status.updatedReplicas or 0) if status else 0),
+                generation=_count(
+                    (deployment.metadata.generation or 0) if deployment.metadata else 0
+                ),
+                observed_generation=_count((status.observedGeneration or 0) if status else 0),
+                conditions=[
+                    _condition(c.type, c.status, c.reason, c.message)
+                    for c in (status.conditions or [] if status else [])
+                ],
+            )
 
     def events(self, namespace: str, name: str, limit: int = 5) -> list[str]:
         """The newest events about an object, as ``Reason: message``."""
@@ -489,8 +519,11 @@ class ClusterClient:
             stamp = event.lastTimestamp or event.eventTime or event.firstTimestamp
             return str(stamp or "")
 
-        newest = sorted(found, key=when)[-limit:]
-        return [f"{e.reason or e.type}: {e.message or ''}".strip() for e in newest]
+        with self._reading("Event", f"{namespace}/{name}"):
+            newest = sorted(found, key=when)[-limit:]
+            return [
+                clip(f"{e.reason or e.type}: {e.message or ''}".strip(), MAX_TEXT) for e in newest
+            ]
 
     def crds(self, names: Iterable[str]) -> list[CrdState]:
         states = []
@@ -504,25 +537,23 @@ class ClusterClient:
             if crd is None:
                 states.append(CrdState(name=name, exists=False))
                 continue
-            versions = crd.spec.versions
-            conditions = crd.status.conditions if crd.status and crd.status.conditions else []
-            states.append(
-                CrdState(
-                    name=name,
-                    exists=True,
-                    served_versions=[v.name for v in versions if v.served],
-                    storage_version=next((v.name for v in versions if v.storage), ""),
-                    established=any(
-                        c.type == "Established" and c.status == "True" for c in conditions
-                    ),
-                    version_label=str(
-                        ((crd.metadata.labels if crd.metadata else None) or {}).get(
-                            CRD_VERSION_LABEL, ""
-                        )
-                    ),
-                    raw=crd.to_dict(),
+            with self._reading("CustomResourceDefinition", name):
+                versions = crd.spec.versions
+                conditions = crd.status.conditions if crd.status and crd.status.conditions else []
+                labels = (crd.metadata.labels if crd.metadata else None) or {}
+                states.append(
+                    CrdState(
+                        name=name,
+                        exists=True,
+                        served_versions=[clip(v.name, 63) for v in versions if v.served],
+                        storage_version=clip(next((v.name for v in versions if v.storage), ""), 63),
+                        established=any(
+                            c.type == "Established" and c.status == "True" for c in conditions
+                        ),
+                        version_label=clip(labels.get(CRD_VERSION_LABEL, ""), 63),
+                        raw=crd.to_dict(),
+                    )
                 )
-            )
         return states
 
     def databases(self, namespaces: Sequence[str] | None) -> list[DatabaseCluster]:
@@ -537,21 +568,33 @@ class ClusterClient:
             )
         clusters = []
         for obj in found:
-            spec = obj.spec or {}
-            status = obj.status or {}
-            clusters.append(
-                DatabaseCluster(
-                    name=obj.metadata.name,
-                    namespace=obj.metadata.namespace or "",
-                    cr_version=str(spec.get("crVersion") or ""),
-                    state=str(status.get("state") or "unknown"),
-                    conditions=[
-                        {k: str(c.get(k) or "") for k in ("type", "status", "reason", "message")}
-                        for c in status.get("conditions") or []
-                        if isinstance(c, dict)
-                    ],
+            meta = obj.metadata
+            name = meta.name if meta else ""
+            with self._reading(
+                "PerconaPGCluster", f"{(meta.namespace if meta else '') or ''}/{name}"
+            ):
+                spec = obj.spec or {}
+                status = obj.status or {}
+                if not isinstance(spec, dict) or not isinstance(status, dict):
+                    raise TypeError("spec or status is not an object")
+                conditions = status.get("conditions") or []
+                if not isinstance(conditions, list):
+                    raise TypeError("status.conditions is not a list")
+                clusters.append(
+                    DatabaseCluster(
+                        name=clip(name, 253),
+                        namespace=clip(obj.metadata.namespace or "", 63),
+                        cr_version=clip(spec.get("crVersion") or "", 63),
+                        state=clip(status.get("state") or "unknown", 63),
+                        conditions=[
+                            _condition(
+                                c.get("type"), c.get("status"), c.get("reason"), c.get("message")
+                            )
+                            for c in conditions
+                            if isinstance(c, dict)
+                        ],
+                    )
                 )
-            )
         return sorted(clusters, key=lambda c: (c.namespace, c.name))
 
     def _list(
@@ -563,23 +606,55 @@ class ClusterClient:
         labels: Mapping[str, str] | None = None,
         fields: Mapping[str, str] | None = None,
         allow_missing: bool = False,
+        page_size: int = PAGE_SIZE,
     ) -> list[Any]:
-        return self._call(
-            lambda: list(
-                self._client.list(
-                    res,
-                    namespace=namespace,
-                    chunk_size=PAGE_SIZE,
-                    labels=dict(labels) if labels is not None else None,
-                    fields=dict(fields) if fields is not None else None,
+        def listed() -> list[Any]:
+            items = list(
+                itertools.islice(
+                    self._client.list(
+                        res,
+                        namespace=namespace,
+                        chunk_size=page_size,
+                        labels=dict(labels) if labels is not None else None,
+                        fields=dict(fields) if fields is not None else None,
+                    ),
+                    MAX_LIST_ITEMS + 1,
                 )
-            ),
+            )
+            if len(items) > MAX_LIST_ITEMS:
+                raise ReadLimitExceeded(f"listed more than {MAX_LIST_ITEMS} {resource}")
+            return items
+
+        return self._call(
+            listed,
             verb="list",
             resource=resource,
             namespace=None if namespace == "*" else namespace,
             missing=[],
             allow_missing=allow_missing,
         )
+
+
+def clip(value: Any, limit: int = 1000) -> str:
+    """Text from the cluster, bounded before anything prints or stores it."""
+    text = value if isinstance(value, str) else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _count(value: Any) -> int:
+    """A replica count or generation: an integer (not a bool, not a string)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"not an integer: {type(value).__name__}")
+    return value
+
+
+def _condition(kind: Any, status: Any, reason: Any, message: Any) -> dict[str, str]:
+    return {
+        "type": clip(kind or "", 100),
+        "status": clip(status or "", 20),
+        "reason": clip(reason or "", 200),
+        "message": clip(message or "", MAX_TEXT),
+    }
 
 
 def read_cluster(
