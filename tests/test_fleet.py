@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 from conftest import manifest
+from pydantic import ValidationError
 
 from percona_pg_operator.errors import StackInputError
 from percona_pg_operator.fleet import (
@@ -119,7 +120,7 @@ def test_per_cluster_overrides_and_stack_input_files(tmp_path: Path) -> None:
                     "waves": [{"name": "w", "select": {"names": ["c0"]}, "failureBudget": "200%"}]
                 }
             },
-            "failureBudget: must be a count or a percent",
+            "failureBudget: must be a count (0 or more) or a percent from 0% to 100%",
         ),
     ],
 )
@@ -391,3 +392,242 @@ def test_a_failed_up_is_reported_with_its_reason_not_its_last_line() -> None:
     )
     assert failure_reason(" code: 1\n stdout: \n stderr: \n") == "see the stack's log"
     assert len(failure_reason(FAILED_UP.replace("deadline", "x" * 900))) == 500
+
+
+# -- the committed JSON Schema says what the loader accepts -------------------------------------
+
+_BASE_FLEET: dict[str, Any] = {
+    "apiVersion": "fleet.percona-pg-operator.io/v1",
+    "kind": "PerconaPostgresOperatorFleet",
+    "clusters": [{"name": "c0", "stack": "s0"}],
+    "rollout": {"waves": [{"name": "w", "select": {"names": ["c0"]}}]},
+}
+
+
+def _probe(where: str, value: Any) -> dict[str, Any]:
+    import copy
+
+    doc = copy.deepcopy(_BASE_FLEET)
+    target: Any = doc
+    *parents, key = where.split(".")
+    for part in parents:
+        target = target[int(part)] if part.isdigit() else target[part]
+    target[key] = value
+    return doc
+
+
+SCHEMA_PROBES = [
+    *(("rollout.waves.0.failureBudget", v) for v in
+      ("150%", -1, "10%", 3, True, "abc", "0%", "100%", "101%", "07%", 2.5, None)),
+    *(("rollout.waves.0.maxConcurrent", v) for v in (True, 0, 101, "2", 100, 1.0)),
+    *(("rollout.waves.0.soakSeconds", v) for v in (-1, "5", 86401, 0, False)),
+    *(("rollout.waves.0.promotion", v) for v in ("manual", "Manual", 1)),
+    *(("rollout.waves.0.name", v) for v in ("", "Bad Name", "w2", "x" * 64)),
+    *(("clusters.0.stack", v) for v in
+      ("", "a\nb", "..", ".hidden", "org/proj/stack", "a/b/c/d", "ok-1.2_x", " s", "a/../b")),
+    *(("clusters.0.name", v) for v in ("A", "a_b", "a" * 64, "ok", "-a", 7)),
+    *(("clusters.0.labels", v) for v in ({"env": "x" * 64}, {"env": "prod"}, {"env": 1})),
+    *(("clusters.0.stackInputFile", v) for v in ("", 5)),
+    *(("rollout.healthGate", v) for v in ({"operatorReady": "yes"}, {"operatorReady": False})),
+    *(("rollout.waves.0.select", v) for v in
+      ({"names": ["c0"], "labels": {"a": "b"}}, {"names": []}, {"labels": {}}, {},
+       {"labels": {"env": "dev"}})),
+    ("rollout.waves.0.unknown", 1),
+    ("clusters", []),
+    ("kind", "Fleet"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("where", "value"), SCHEMA_PROBES)
+def test_the_schema_and_the_loader_agree(where: str, value: Any) -> None:
+    import jsonschema
+    from conftest import ROOT
+
+    from percona_pg_operator.fleet import Fleet
+
+    schema = json.loads((ROOT / "schema" / "fleet.schema.json").read_text())
+    doc = _probe(where, value)
+    schema_ok = jsonschema.Draft202012Validator(schema).is_valid(doc)
+    try:
+        Fleet.model_validate(doc)
+        loader_ok = True
+    except ValidationError:
+        loader_ok = False
+    assert schema_ok == loader_ok, f"{where}={value!r}: schema {schema_ok}, loader {loader_ok}"
+
+
+@pytest.mark.parametrize(
+    ("waves", "fragment"),
+    [
+        (
+            [
+                {"name": "a", "select": {"names": ["c0"]}},
+                {"name": "b", "select": {"labels": {"env": "none"}}},
+            ],
+            "wave 'b' selects no cluster",
+        ),
+        (
+            [
+                {"name": "a", "select": {"names": ["c0", "c1"]}},
+                {"name": "b", "select": {"names": ["c1"]}},
+            ],
+            "cluster 'c1' is already in wave 'a'",
+        ),
+        (
+            [
+                {"name": "a", "select": {"labels": {"env": "dev"}}},
+                {"name": "b", "select": {"labels": {"env": "dev"}}},
+                {"name": "c", "select": {"names": ["c1"]}},
+            ],
+            "wave 'b' gets no cluster",
+        ),
+    ],
+)
+def test_what_the_schema_cannot_say_the_loader_refuses(
+    tmp_path: Path, waves: list[dict[str, Any]], fragment: str
+) -> None:
+    members = clusters(2, c0={"env": "dev"})
+    with pytest.raises(StackInputError, match=fragment):
+        load_fleet(fleet_file(tmp_path, members, rollout={"waves": waves}))
+
+
+def test_a_relative_kubeconfig_path_is_relative_to_the_fleet_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conftest import kubeconfig_text
+
+    (tmp_path / "kube").mkdir()
+    (tmp_path / "kube" / "c0.yaml").write_text(kubeconfig_text())
+    members = [
+        {
+            "name": "c0",
+            "stack": "s0",
+            "providerConfig": {"provider": "kubeconfig", "kubeconfig": {"path": "kube/c0.yaml"}},
+        }
+    ]
+    path = fleet_file(tmp_path, members)
+    monkeypatch.chdir("/")
+    plan = load_fleet(path)
+    config = plan.clusters[0].stack_input.provider_config
+    assert config is not None and config.kubeconfig is not None
+    assert config.kubeconfig.path == str(tmp_path / "kube" / "c0.yaml")
+
+
+def test_fleet_errors_never_echo_credentials(tmp_path: Path) -> None:
+    secret = "sUp3r-s3cret-token-value"
+    members = [
+        {
+            "name": "c0",
+            "stack": "s0",
+            "providerConfig": {"provider": "kubeconfig", "kubeconfig": {"content": secret}},
+        }
+    ]
+    with pytest.raises(StackInputError) as info:
+        load_fleet(fleet_file(tmp_path, members))
+    assert "providerConfig" in str(info.value)
+    assert secret not in str(info.value)
+
+
+# -- the fleet never loses a result ------------------------------------------------------------
+
+
+class BrokenRunner(ScriptedRunner):
+    """The Automation API failing in the preflight (creating the stack), or the cluster going
+    unreadable for the health gate."""
+
+    def preflight(self, cluster: FleetCluster) -> Check:
+        if self._step(cluster).get("automation_error"):
+            raise RuntimeError("CommandError: code: 255\nstderr: error: could not create stack")
+        return super().preflight(cluster)
+
+    def health(self, cluster: FleetCluster) -> Health:
+        if self._step(cluster).get("unreadable"):
+            from percona_pg_operator.errors import ClusterUnreachableError
+
+            raise ClusterUnreachableError("no answer from the API server at https://x")
+        return super().health(cluster)
+
+
+def test_an_automation_api_error_is_that_clusters_failure(tmp_path: Path) -> None:
+    waves = [{"name": "all", "select": {"names": ["c0", "c1", "c2"]}, "failureBudget": 1}]
+    runner = BrokenRunner({"c1": {"automation_error": True}})
+    report = rollout(tmp_path, runner).run(plan(tmp_path, 3, waves))
+    assert results(report) == {"c0": "succeeded", "c1": "failed", "c2": "succeeded"}
+    failed = next(r for r in report.runs if r.cluster == "c1")
+    assert (
+        "the preflight could not run" in failed.error and "could not create stack" in failed.error
+    )
+
+
+def test_an_unreadable_cluster_at_the_health_gate_is_unhealthy(tmp_path: Path) -> None:
+    runner = BrokenRunner({"c0": {"unreadable": True}})
+    report = rollout(tmp_path, runner).run(plan(tmp_path, 2))
+    assert results(report) == {"c0": "unhealthy", "c1": "not-started"}
+    assert "the health gate failed for c0" in report.stopped
+    assert "no answer from the API server" in report.runs[0].error
+
+
+def test_resume_refuses_another_fleets_state(tmp_path: Path) -> None:
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    first = rollout(tmp_path, ScriptedRunner())
+    first.run(plan(tmp_path / "one", 3))
+    other = load_fleet(fleet_file(tmp_path / "two", clusters(2))).waves  # other clusters
+    runner = ScriptedRunner()
+    with pytest.raises(StackInputError, match="is the state of another rollout"):
+        rollout(tmp_path, runner, resume=True).run(other)
+    assert runner.started == []
+
+
+def test_resume_runs_a_cluster_again_when_its_target_changed(tmp_path: Path) -> None:
+    from percona_pg_operator.fleet._rollout import RolloutState
+
+    waves = plan(tmp_path, 2)
+    rollout(tmp_path, ScriptedRunner()).run(waves)
+    state = RolloutState.load(tmp_path / "state.json")
+    state.runs["c1"].to_version = "2.9.0"  # c1 was rolled out to another version back then
+    state.save(tmp_path / "state.json")
+    runner = ScriptedRunner()
+    rollout(tmp_path, runner, resume=True).run(waves)
+    assert runner.started == ["c1"]
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        ("fifo", "is not a regular file"),
+        ("/dev/zero", "is not a regular file"),
+        ("[" * 100_000 + "]" * 100_000, "not JSON"),
+        ('{"runs": {"c0": {"cluster": 1}}}', "runs.c0.cluster: must be a string"),
+        ('{"runs": {"c0": {"cluster": "c0", "stack": "s", "wave": "w", "from_version": null, '
+         '"to_version": "3.0.0", "result": "won"}}}', "runs.c0.result: must be one of"),
+        ('{"runs": []}', "no runs object"),
+        ("x" * (17 << 20), "is larger than"),
+    ],
+)  # fmt: skip
+def test_a_bad_state_file_is_refused_quickly(tmp_path: Path, content: str, fragment: str) -> None:
+    import os
+
+    from percona_pg_operator.fleet._rollout import RolloutState
+
+    path = tmp_path / "state.json"
+    if content == "fifo":
+        os.mkfifo(path)
+    elif content.startswith("/dev/"):
+        path = Path(content)
+    else:
+        path.write_text(content)
+    started = time.monotonic()
+    with pytest.raises(StackInputError) as info:
+        RolloutState.load(path)
+    assert time.monotonic() - started < 5
+    assert fragment in str(info.value)
+
+
+def test_an_unwritable_state_file_stops_before_anything_runs(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")  # a folder that is a file: unwritable even for root
+    runner = ScriptedRunner()
+    run = Rollout(runner, tmp_path / "a-file" / "state.json", tmp_path / "logs")
+    with pytest.raises(StackInputError, match="cannot be written"):
+        run.run(plan(tmp_path, 2))
+    assert runner.started == []

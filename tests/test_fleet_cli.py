@@ -170,3 +170,116 @@ def test_fleet_up_reports_lines_json_and_the_exit_code(
     )
     assert resumed.exit_code == 0, resumed.output
     assert runner.started == ["b", "c"]
+
+
+@pytest.fixture
+def scripted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The scripted runner in place of the Automation API, run from tmp_path."""
+    from test_fleet import ScriptedRunner
+
+    runner = ScriptedRunner()
+    monkeypatch.setattr("percona_pg_operator.cli._runner", lambda *args: runner)
+    monkeypatch.chdir(tmp_path)
+    return runner
+
+
+def test_fleet_up_piped_prints_only_lines_and_json_on_request(
+    api: KubeApi, tmp_path: Path, scripted: Any
+) -> None:
+    path = write_fleet(api, tmp_path, ["a", "b"])
+    piped = CliRunner().invoke(cli, ["fleet", "up", str(path), "--yes"])
+    assert piped.exit_code == ExitCode.OK, piped.output
+    lines = piped.stdout.splitlines()
+    assert len(lines) == 2 and all(line.split()[0] in ("a", "b") for line in lines), lines
+    as_json = CliRunner().invoke(cli, ["fleet", "up", str(path), "--yes", "--output", "json"])
+    assert as_json.exit_code == ExitCode.OK, as_json.output
+    assert {c["cluster"] for c in json.loads(as_json.stdout)["clusters"]} == {"a", "b"}
+
+
+def test_fleet_up_with_an_unwritable_report_stops_before_anything_runs(
+    api: KubeApi, tmp_path: Path, scripted: Any
+) -> None:
+    path = write_fleet(api, tmp_path, ["a"])
+    (tmp_path / "a-file").write_text("")  # a folder that is a file: unwritable even for root
+    refused = CliRunner().invoke(
+        cli, ["fleet", "up", str(path), "--yes", "--report", str(tmp_path / "a-file" / "r.json")]
+    )
+    assert refused.exit_code == ExitCode.INVALID_INPUT, refused.output
+    assert "the report cannot be written" in refused.output
+    assert scripted.started == []
+
+
+def test_the_report_is_written_even_when_the_rollout_stops_on_an_error(
+    api: KubeApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scripted: Any
+) -> None:
+    from percona_pg_operator.fleet._rollout import RolloutState
+
+    path = write_fleet(api, tmp_path, ["a", "b"])
+    saves: list[int] = []
+    real_save = RolloutState.save
+
+    def disk_full_later(self: RolloutState, where: Path) -> None:
+        saves.append(1)
+        if len(saves) > 3:
+            raise OSError(28, "No space left on device")
+        real_save(self, where)
+
+    monkeypatch.setattr(RolloutState, "save", disk_full_later)
+    report = tmp_path / "report.json"
+    result = CliRunner().invoke(cli, ["fleet", "up", str(path), "--yes", "--report", str(report)])
+    assert result.exit_code == ExitCode.INTERNAL, result.output
+    document = json.loads(report.read_text())
+    assert [c["cluster"] for c in document["clusters"]][:1] == ["a"]
+
+
+def test_fleet_status_a_pending_release_is_never_healthy(api: KubeApi, tmp_path: Path) -> None:
+    api.add(namespace("ns-a"))
+    install(
+        api, PACKAGE, release="pg-op", namespace="ns-a", revisions=("deployed", "pending-upgrade")
+    )
+    path = write_fleet(api, tmp_path, ["a"])
+    result = CliRunner().invoke(cli, ["fleet", "status", str(path), "--output", "json"])
+    assert result.exit_code == ExitCode.UNHEALTHY, result.output
+    (row,) = json.loads(result.output)
+    assert row["healthy"] is False and "pending-upgrade" in row["reason"]
+
+
+def test_fleet_plan_says_what_a_percent_budget_allows(api: KubeApi, tmp_path: Path) -> None:
+    waves = [{"name": "all", "select": {"labels": {"env": "dev"}}, "failureBudget": "50%"}]
+    path = write_fleet(api, tmp_path, ["a", "b", "c"], rollout={"waves": waves})
+    result = CliRunner().invoke(cli, ["fleet", "plan", str(path)])
+    assert "budget 50% = 1 of 3 clusters" in result.output, result.output
+    as_json = CliRunner().invoke(cli, ["fleet", "plan", str(path), "--output", "json"])
+    assert json.loads(as_json.stdout)["waves"][0]["allowed_failures"] == 1
+
+
+def test_the_stack_input_never_reaches_a_command_line(
+    api: KubeApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stand-in `pulumi` on PATH records its arguments and standard input: the stack input
+    (credentials included) goes to `pulumi config set` on standard input only."""
+    import stat
+    import sys
+
+    from percona_pg_operator.fleet import AutomationRunner, load_fleet
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    record = tmp_path / "calls.jsonl"
+    fake = bin_dir / "pulumi"
+    fake.write_text(
+        f"#!{sys.executable}\n"
+        "import json, sys\n"
+        f"open({str(record)!r}, 'a').write(json.dumps({{'argv': sys.argv[1:], "
+        "'stdin': sys.stdin.read()}) + '\\n')\n"
+    )
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    plan = load_fleet(write_fleet(api, tmp_path, ["a"]))
+    runner = AutomationRunner(tmp_path / "workspaces")
+    runner._set_stack_input(tmp_path, "dev-a", "target: {}\nkubeconfig-token: s3cr3t\n")
+    (call,) = [json.loads(line) for line in record.read_text().splitlines()]
+    assert call["argv"][:3] == ["config", "set", "--secret"]
+    assert "s3cr3t" not in " ".join(call["argv"])
+    assert "s3cr3t" in call["stdin"]
+    assert plan.clusters[0].name == "a"

@@ -127,8 +127,8 @@ def load_input(text: str | bytes) -> Any:
     return data
 
 
-def read_input(path: str | os.PathLike[str]) -> str:
-    """The text of a regular file of at most MAX_INPUT_BYTES (no FIFO, device or /dev/zero)."""
+def read_input(path: str | os.PathLike[str], max_bytes: int = MAX_INPUT_BYTES) -> str:
+    """The text of a regular file of at most ``max_bytes`` (no FIFO, device or /dev/zero)."""
     file = Path(path).expanduser()
     try:
         info = file.stat()
@@ -136,16 +136,16 @@ def read_input(path: str | os.PathLike[str]) -> str:
             raise InputError("is a directory, not a file")
         if not stat.S_ISREG(info.st_mode):
             raise InputError("is not a regular file")
-        if info.st_size > MAX_INPUT_BYTES:
-            raise InputError(f"is larger than {MAX_INPUT_BYTES} bytes")
+        if info.st_size > max_bytes:
+            raise InputError(f"is larger than {max_bytes} bytes")
         with file.open("rb") as handle:
-            data = handle.read(MAX_INPUT_BYTES + 1)
+            data = handle.read(max_bytes + 1)
     except FileNotFoundError:
         raise InputError("no such file") from None
     except OSError as exc:
         raise InputError(f"cannot be read ({exc.strerror or type(exc).__name__})") from None
-    if len(data) > MAX_INPUT_BYTES:
-        raise InputError(f"is larger than {MAX_INPUT_BYTES} bytes")
+    if len(data) > max_bytes:
+        raise InputError(f"is larger than {max_bytes} bytes")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

@@ -586,6 +586,8 @@ def fleet_plan(fleet_file: str, concurrency: int, output: str) -> None:
                 "name": wave.name,
                 "max_concurrent": wave.wave.max_concurrent,
                 "failure_budget": wave.wave.failure_budget,
+                "allowed_failures": wave.wave.allowed_failures(len(wave.clusters)),
+                "failure_budget_text": wave.wave.budget_text(len(wave.clusters)),
                 "soak_seconds": wave.wave.soak_seconds,
                 "promotion": wave.wave.promotion,
                 "clusters": [rows[c.name] for c in wave.clusters],
@@ -599,7 +601,8 @@ def fleet_plan(fleet_file: str, concurrency: int, output: str) -> None:
         for wave in document["waves"]:
             click.echo(
                 f"wave {wave['name']} (at most {wave['max_concurrent']} at once, budget "
-                f"{wave['failure_budget']}, soak {wave['soak_seconds']} s, {wave['promotion']})"
+                f"{wave['failure_budget_text']}, soak {wave['soak_seconds']} s, "
+                f"{wave['promotion']})"
             )
             for row in wave["clusters"]:
                 click.echo(
@@ -694,6 +697,24 @@ def _runs_table(runs: list[Any]) -> Any:
     return table
 
 
+def _writable(path: Path, what: str) -> None:
+    """Fail before anything runs when ``path`` cannot be written (the report and the state are
+    written after clusters changed: that is too late to find out)."""
+    from .errors import StackInputError
+
+    existed = path.exists()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise StackInputError(
+            f"{path}: the {what} cannot be written ({exc.strerror or type(exc).__name__})"
+        ) from None
+    if not existed:
+        path.unlink()
+
+
 @fleet.command("up")
 @click.argument("fleet_file", type=click.Path(dir_okay=False))
 @click.option("--resume", is_flag=True, help="Continue from the state file after a stop.")
@@ -701,7 +722,13 @@ def _runs_table(runs: list[Any]) -> Any:
 @click.option("--yes", is_flag=True, help="Promote manual waves without asking.")
 @click.option("--force", is_flag=True, help="Run clusters already at the target and healthy.")
 @click.option("--state", "state_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--report",
+    "report_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the JSON report here (always written, even when the rollout stops).",
+)
+@OUTPUT
 @_remote
 def fleet_up(
     fleet_file: str,
@@ -711,19 +738,25 @@ def fleet_up(
     force: bool,
     state_file: Path | None,
     report_file: Path | None,
+    output: str,
     remote_url: str | None,
     remote_branch: str,
     remote_path: str,
 ) -> None:
-    """Roll out wave by wave; a live table on a terminal, one line per cluster when piped.
+    """Roll out wave by wave. On a terminal a live table, then the final one; piped, one line
+    per cluster as it finishes and nothing else on stdout; with --output json, only the JSON
+    report on stdout (the lines go to stderr).
 
     A cluster that failed or was refused, or a rollout that stopped early, is FAILED."""
     from .fleet import Rollout, load_fleet
 
     plan = load_fleet(fleet_file)
-    runner = _runner(plan, remote_url, remote_branch, remote_path)
     stem = Path(fleet_file).stem
     state = state_file or Path(".fleet") / f"{stem}.state.json"
+    _writable(state, "rollout state file")
+    if report_file is not None:
+        _writable(report_file, "report")
+    runner = _runner(plan, remote_url, remote_branch, remote_path)
 
     def confirm(question: str) -> bool:
         if yes:
@@ -733,7 +766,7 @@ def fleet_up(
     console = _console()
     runs: dict[str, Any] = {}
     live: Any = None
-    if console.is_terminal:
+    if console.is_terminal and output == "text":
         from rich.live import Live
 
         live = Live(console=console, auto_refresh=False)
@@ -741,7 +774,7 @@ def fleet_up(
     def on_event(run: Any) -> None:
         runs[run.cluster] = run
         if live is None:
-            click.echo(_run_line(run))
+            click.echo(_run_line(run), err=output == "json")
         else:
             live.update(_runs_table(list(runs.values())), refresh=True)
 
@@ -754,22 +787,24 @@ def fleet_up(
         confirm=confirm,
         on_event=on_event,
     )
+    try:
+        if live is not None:
+            with live:
+                rollout.run(plan.waves, only=only_wave)
+        else:
+            rollout.run(plan.waves, only=only_wave)
+    finally:
+        # Whatever happened, what is known is written: no result is lost.
+        report = rollout.report
+        document = json.dumps(report.to_json(), indent=2)
+        if report_file is not None:
+            report_file.write_text(document)
     if live is not None:
-        with live:
-            report = rollout.run(plan.waves, only=only_wave)
         console.print(_runs_table(report.runs))
-    else:
-        report = rollout.run(plan.waves, only=only_wave)
-        click.echo("\nreport:")
-        for run in report.runs:
-            click.echo(_run_line(run))
-    if report.stopped:
-        click.echo(f"stopped: {report.stopped}")
-    document = json.dumps(report.to_json(), indent=2)
-    if report_file is not None:
-        report_file.write_text(document)
-    else:
+    if output == "json":
         click.echo(document)
+    if report.stopped:
+        click.echo(f"stopped: {report.stopped}", err=True)
     raise click.exceptions.Exit(int(ExitCode.FAILED if report.failed else ExitCode.OK))
 
 

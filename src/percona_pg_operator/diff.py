@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from . import _yaml
+from ._secrets import is_secret_key
 from .render import KIND_ORDER
 
 if TYPE_CHECKING:
@@ -28,10 +29,6 @@ if TYPE_CHECKING:
     from .manifest import StackInput
 
 MASK = "***"
-# helmValues keys whose values are treated as credentials.
-_CREDENTIAL_KEY = re.compile(
-    r"pass(word|wd)?|secret|token|credential|private_?key|access_?key|api_?key", re.IGNORECASE
-)
 # Set by the API server, never by the stack: not part of a change.
 _SERVER_METADATA = (
     "uid",
@@ -129,7 +126,7 @@ def sensitive_values(helm_values: Mapping[str, Any]) -> set[str]:
     def walk(node: Any, secret: bool) -> None:
         if isinstance(node, Mapping):
             for key, value in node.items():
-                walk(value, secret or bool(_CREDENTIAL_KEY.search(str(key))))
+                walk(value, secret or is_secret_key(str(key)))
         elif isinstance(node, list):
             for item in node:
                 walk(item, secret)

@@ -15,12 +15,12 @@ do not own are checked against the chart version's own values in ``_raw_values``
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .. import defaults
 from .._keys import to_snake
+from .._merge import deep_merge
 from ._versions import CHART_FIELD_MIN_VERSION, parse_version
 
 if TYPE_CHECKING:  # the manifest imports this module to validate itself
@@ -162,16 +162,6 @@ def _typed_values(spec: Spec) -> dict[str, Any]:
     return values
 
 
-def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
-    merged = copy.deepcopy(base)
-    for key, value in top.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
-
-
 def _same_quantity(raw: Any, typed: Any) -> bool:
     """`cpu: "2"` and `cpu: 2000m` are the same quantity, as the API server sees them."""
     from ..manifest import parse_quantity
@@ -251,8 +241,8 @@ def values_problems(spec: Spec) -> list[ValueProblem]:
 
 def build_helm_values(spec: Spec) -> dict[str, Any]:
     """The chart values for this (validated, hence consistent) spec."""
-    merged = _deep_merge(_default_values(spec), spec.helm_values)
-    return _deep_merge(merged, _typed_values(spec))
+    merged = deep_merge(_default_values(spec), spec.helm_values)
+    return deep_merge(merged, _typed_values(spec))
 
 
 def operator_image(values: dict[str, Any], app_version: str) -> str:

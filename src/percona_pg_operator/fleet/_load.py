@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,9 +9,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from .. import _yaml
+from .._merge import deep_merge
 from ..errors import Problem, StackInputError
 from ..manifest import StackInput, parse_document, problems_from_validation, read_file
-from ._model import Cluster, Fleet, Selector, Wave
+from ._model import PATTERN_MESSAGES, Cluster, Fleet, Selector, Wave
 
 DEFAULT_CANARY = "canary"
 DEFAULT_REST = "rest"
@@ -47,31 +47,40 @@ class FleetPlan:
     waves: list[PlannedWave]
 
 
-def _merge(base: Any, top: Any) -> Any:
-    if isinstance(base, dict) and isinstance(top, dict):
-        out = copy.deepcopy(base)
-        for key, value in top.items():
-            out[key] = _merge(out.get(key), value)
-        return out
-    return copy.deepcopy(top)
+def _absolute_kubeconfig(stack_input: StackInput, folder: Path) -> StackInput:
+    """A relative ``provider_config.kubeconfig.path`` is relative to the file that names it,
+    as kubectl reads paths in a kubeconfig: ``fleet plan`` (here) and ``fleet up`` (a stack run
+    from its own workspace folder) then read the same file."""
+    config = stack_input.provider_config
+    block = config.kubeconfig if config is not None else None
+    if config is None or block is None or block.path is None:
+        return stack_input
+    path = Path(block.path).expanduser()
+    if path.is_absolute():
+        return stack_input
+    block = block.model_copy(update={"path": str((folder / path).resolve())})
+    return stack_input.model_copy(
+        update={"provider_config": config.model_copy(update={"kubeconfig": block})}
+    )
 
 
 def _stack_input(cluster: Cluster, fleet: Fleet, folder: Path) -> StackInput:
     if cluster.stack_input_file is not None:
-        path = Path(cluster.stack_input_file)
-        return read_file(path if path.is_absolute() else folder / path)
-    document: dict[str, Any] = {"target": _merge(fleet.manifest, cluster.overrides)}
+        path = Path(cluster.stack_input_file).expanduser()
+        path = path if path.is_absolute() else folder / path
+        return _absolute_kubeconfig(read_file(path), path.parent)
+    document: dict[str, Any] = {"target": deep_merge(fleet.manifest, cluster.overrides)}
     if cluster.provider_config is not None:
         document["providerConfig"] = cluster.provider_config.model_dump(
             by_alias=True, exclude_none=True
         )
-    return parse_document(document, f"cluster {cluster.name}")
+    return _absolute_kubeconfig(parse_document(document, f"cluster {cluster.name}"), folder)
 
 
 def _selected(selector: Selector, cluster: FleetCluster) -> bool:
-    if selector.names:
+    if selector.names is not None:
         return cluster.name in selector.names
-    return all(cluster.labels.get(k) == v for k, v in selector.labels.items())
+    return all(cluster.labels.get(k) == v for k, v in (selector.labels or {}).items())
 
 
 def plan_waves(fleet: Fleet, clusters: list[FleetCluster]) -> list[PlannedWave]:
@@ -88,14 +97,33 @@ def plan_waves(fleet: Fleet, clusters: list[FleetCluster]) -> list[PlannedWave]:
     problems = [
         Problem(f"rollout.waves[{i}].select.names", f"no cluster named {name!r}")
         for i, wave in enumerate(fleet.rollout.waves)
-        for name in wave.select.names
+        for name in wave.select.names or []
         if name not in known
     ]
-    placed: set[str] = set()
+    # By labels, a cluster goes to the first wave that selects it; by name, a cluster named in
+    # two waves is a mistake.
+    placed: dict[str, str] = {}
     planned = []
-    for wave in waves:
-        members = [c for c in clusters if c.name not in placed and _selected(wave.select, c)]
-        placed |= {c.name for c in members}
+    for index, wave in enumerate(waves):
+        where = f"rollout.waves[{index}].select"
+        selected = [c for c in clusters if _selected(wave.select, c)]
+        members = [c for c in selected if c.name not in placed]
+        if fleet.rollout.waves and not selected:
+            problems.append(Problem(where, f"wave {wave.name!r} selects no cluster"))
+        elif fleet.rollout.waves and not members:
+            problems.append(
+                Problem(
+                    where,
+                    f"wave {wave.name!r} gets no cluster: each it selects is in an earlier wave",
+                )
+            )
+        if wave.select.names:
+            problems += [
+                Problem(where, f"cluster {c.name!r} is already in wave {placed[c.name]!r}")
+                for c in selected
+                if c.name in placed
+            ]
+        placed |= {c.name: wave.name for c in members}
         planned.append(PlannedWave(wave, members))
     problems += [
         Problem("rollout.waves", f"cluster {c.name!r} is in no wave")
@@ -117,7 +145,8 @@ def load_fleet(path: str | Path) -> FleetPlan:
     try:
         fleet = Fleet.model_validate(data)
     except ValidationError as exc:
-        raise StackInputError(f"{file}: invalid fleet", problems_from_validation(exc)) from None
+        problems = problems_from_validation(exc, PATTERN_MESSAGES)
+        raise StackInputError(f"{file}: invalid fleet", problems) from None
     clusters, problems = [], []
     for index, cluster in enumerate(fleet.clusters):
         try:

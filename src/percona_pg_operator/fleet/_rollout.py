@@ -16,6 +16,7 @@ file, written atomically after each change, so a stopped rollout resumes where i
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -23,10 +24,11 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, get_args
 
+from .. import _yaml
 from ..chart import atomic_write
-from ..errors import PerconaPgOperatorError, StackInputError
+from ..errors import Problem, StackInputError
 from ._load import FleetCluster, PlannedWave
 
 Result = Literal[
@@ -76,26 +78,93 @@ class Runner(Protocol):
     def health(self, cluster: FleetCluster) -> Health: ...
 
 
+# The state file: far above any fleet's (a few hundred bytes per cluster), far below what would
+# take long to read; read only if it is a regular file.
+MAX_STATE_BYTES = 16 << 20
+_RESULTS: frozenset[str] = frozenset(get_args(Result))
+
+
+def fleet_digest(clusters: list[FleetCluster]) -> str:
+    """Which rollout a state file belongs to: every cluster's name, stack and target version."""
+    identity = sorted((c.name, c.stack, c.target_version) for c in clusters)
+    return hashlib.sha256(json.dumps(identity).encode()).hexdigest()[:16]
+
+
+def _run_from(name: str, data: Any, where: str) -> ClusterRun:
+    """One run of the state file, checked field by field (it is input like any other)."""
+    if not isinstance(data, dict):
+        raise StackInputError(f"{where}: runs.{name} is not an object")
+    texts = ("cluster", "stack", "wave", "to_version", "result")
+    problems = [
+        Problem(f"runs.{name}.{key}", "must be a string")
+        for key in texts
+        if not isinstance(data.get(key), str)
+    ]
+    if not isinstance(data.get("from_version"), str | None):
+        problems.append(Problem(f"runs.{name}.from_version", "must be a string or null"))
+    seconds = data.get("seconds", 0.0)
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        problems.append(Problem(f"runs.{name}.seconds", "must be a number"))
+    if not isinstance(data.get("error", ""), str):
+        problems.append(Problem(f"runs.{name}.error", "must be a string"))
+    if data.get("result") not in _RESULTS and not problems:
+        problems.append(Problem(f"runs.{name}.result", f"must be one of {sorted(_RESULTS)}"))
+    unknown = sorted(set(data) - {*texts, "from_version", "seconds", "error"})
+    problems += [Problem(f"runs.{name}.{key}", "unknown field") for key in unknown[:5]]
+    if problems:
+        raise StackInputError(f"{where}: not a rollout state file", problems)
+    return ClusterRun(
+        cluster=data["cluster"],
+        stack=data["stack"],
+        wave=data["wave"],
+        from_version=data.get("from_version"),
+        to_version=data["to_version"],
+        result=data["result"],
+        seconds=float(seconds),
+        error=data.get("error", ""),
+    )
+
+
 @dataclass
 class RolloutState:
-    """The state file: every cluster's last result."""
+    """The state file: every cluster's last result, and the rollout (fleet digest) it is of."""
 
     runs: dict[str, ClusterRun] = field(default_factory=dict)
+    fleet: str = ""
 
     @classmethod
-    def load(cls, path: Path) -> RolloutState:
+    def load(cls, path: Path, fleet: str | None = None) -> RolloutState:
+        """The state at ``path`` (empty if there is none). With ``fleet``, a state file of
+        another rollout (other clusters, stacks or target versions) is refused."""
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            return cls({name: ClusterRun(**run) for name, run in data["runs"].items()})
-        except FileNotFoundError:
-            return cls()
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            text = _yaml.read_input(path, max_bytes=MAX_STATE_BYTES)
+        except _yaml.InputError as exc:
+            if str(exc) == "no such file":
+                return cls()
+            raise StackInputError(f"{path}: the rollout state file {exc}") from None
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError):
+            raise StackInputError(f"{path}: not a rollout state file (not JSON)") from None
+        if not isinstance(data, dict) or not isinstance(data.get("runs"), dict):
+            raise StackInputError(f"{path}: not a rollout state file (no runs object)")
+        recorded = data.get("fleet", "")
+        if not isinstance(recorded, str):
+            raise StackInputError(f"{path}: not a rollout state file (fleet is not a string)")
+        if fleet is not None and recorded != fleet:
             raise StackInputError(
-                f"{path}: not a rollout state file ({type(exc).__name__})"
-            ) from None
+                f"{path} is the state of another rollout (other clusters, stacks or target "
+                "versions than this fleet file's): run without --resume to start afresh, or give "
+                "this rollout's own --state"
+            )
+        runs = {name: _run_from(str(name), run, str(path)) for name, run in data["runs"].items()}
+        return cls(runs, recorded)
 
     def save(self, path: Path) -> None:
-        document = {"runs": {name: asdict(run) for name, run in self.runs.items()}}
+        document = {
+            "fleet": self.fleet,
+            "runs": {name: asdict(run) for name, run in self.runs.items()},
+        }
         atomic_write(path, json.dumps(document, indent=2).encode())
 
 
@@ -116,6 +185,12 @@ class Report:
 
 
 Event = Callable[[ClusterRun], None]
+
+
+def _reason(exc: BaseException) -> str:
+    """An error as one bounded line for the report: its last non-empty line, or its type."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[-1][:500] if lines else type(exc).__name__
 
 
 def _run(
@@ -149,12 +224,29 @@ class Rollout:
     clock: Callable[[], float] = time.monotonic
     cancelled: threading.Event = field(default_factory=threading.Event)
 
+    report: Report = field(default_factory=lambda: Report([]))
+
     def run(self, waves: list[PlannedWave], only: str | None = None) -> Report:
-        state = RolloutState.load(self.state_file) if self.resume else RolloutState()
+        """Every wave in order (or only one); the report, also kept as ``self.report`` while the
+        rollout runs, so a caller can write what is known even if it stops on an error."""
         names = [w.name for w in waves]
         if only is not None and only not in names:
             raise StackInputError(f"no wave {only!r}; the waves are {', '.join(names)}")
-        report = Report([])
+        digest = fleet_digest([c for w in waves for c in w.clusters])
+        state = (
+            RolloutState.load(self.state_file, fleet=digest)
+            if self.resume
+            else RolloutState(fleet=digest)
+        )
+        state.fleet = digest
+        try:
+            state.save(self.state_file)  # an unwritable state file stops before anything runs
+        except OSError as exc:
+            raise StackInputError(
+                f"{self.state_file}: the rollout state file cannot be written "
+                f"({exc.strerror or type(exc).__name__})"
+            ) from None
+        report = self.report
         for index, wave in enumerate(waves):
             if only is not None and wave.name != only:
                 continue
@@ -209,7 +301,7 @@ class Rollout:
                         pending.pop(0)  # only now: a Ctrl-C above leaves it not started
                         if started is None:
                             continue
-                        if started == "refused":
+                        if started in ("refused", "failed"):
                             failures += 1
                             continue
                         running[pool.submit(self._up, cluster, wave, started)] = cluster
@@ -239,27 +331,47 @@ class Rollout:
     def _start(
         self, cluster: FleetCluster, wave: PlannedWave, state: RolloutState, report: Report
     ) -> str | None:
-        """None: nothing to do; "refused"; else the installed version to start from."""
+        """None: nothing to do; "refused" or "failed" (recorded); else the installed version to
+        start from."""
         previous = state.runs.get(cluster.name)
-        if self.resume and previous is not None and previous.result in ("succeeded", "skipped"):
+        done = previous is not None and previous.result in ("succeeded", "skipped")
+        if (
+            self.resume
+            and previous is not None
+            and done
+            and previous.to_version == cluster.target_version
+        ):
             report.runs.append(previous)
             return None
         target = cluster.target_version
         try:
             check = self.runner.preflight(cluster)
-        except PerconaPgOperatorError as exc:
-            check = Check(False, None, str(exc))
+        except Exception as exc:  # an unreadable cluster, an Automation API error: its failure
+            failed = _run(
+                cluster, wave, "failed", None, f"the preflight could not run: {_reason(exc)}"
+            )
+            self._record(state, report, failed)
+            return "failed"
         if not check.ok:
             refused = _run(cluster, wave, "refused", check.installed_version, check.reason)
             self._record(state, report, refused)
             return "refused"
         if not self.force and check.installed_version == target:
-            health = self.runner.health(cluster)
+            health = self._health(cluster)
             if health.ok:
                 skipped = _run(cluster, wave, "skipped", target, "at the target and healthy")
                 self._record(state, report, skipped)
                 return None
         return check.installed_version or ""
+
+    def _health(self, cluster: FleetCluster) -> Health:
+        """The runner's health check; one that cannot be made is unhealthy, with the reason."""
+        try:
+            return self.runner.health(cluster)
+        except Exception as exc:
+            return Health(
+                False, None, f"the health check could not read the cluster: {_reason(exc)}"
+            )
 
     def _up(self, cluster: FleetCluster, wave: PlannedWave, installed: str) -> ClusterRun:
         start = self.clock()
@@ -268,11 +380,7 @@ class Rollout:
             self.runner.up(cluster, self.log_dir / f"{cluster.name}.log", self.cancelled)
         except Exception as exc:  # the runner's error, whatever it is, is this cluster's result
             run.result = "cancelled" if self.cancelled.is_set() else "failed"
-            run.error = (
-                str(exc).strip().splitlines()[-1][:500]
-                if str(exc).strip()
-                else (type(exc).__name__)
-            )
+            run.error = _reason(exc)
         run.seconds = round(self.clock() - start, 3)
         return run
 
@@ -284,7 +392,7 @@ class Rollout:
             run = state.runs.get(cluster.name)
             if run is None or run.result not in ("succeeded", "skipped"):
                 continue
-            health = self.runner.health(cluster)
+            health = self._health(cluster)
             if not health.ok:
                 run.result = "unhealthy"
                 run.error = health.reason

@@ -13,7 +13,9 @@ workspace (a git source holding this project).
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 import sys
 import threading
 from dataclasses import dataclass
@@ -28,6 +30,7 @@ from ._model import HealthGate
 from ._rollout import Check, Health
 
 PROGRAM = "from percona_pg_operator.program import run\n\nrun()\n"
+CONFIG_SET_TIMEOUT_SECONDS = 120
 
 
 @dataclass(frozen=True)
@@ -111,12 +114,38 @@ class AutomationRunner:
                 work_dir=str(folder),
                 opts=auto.LocalWorkspaceOptions(work_dir=str(folder), env_vars=self.env),
             )
-            stack.set_config(
-                defaults.STACK_INPUT_CONFIG_KEY, auto.ConfigValue(value=document, secret=True)
-            )
+            self._set_stack_input(folder, cluster.stack, document)
         with self._lock:
             self._stacks[cluster.name] = stack
         return stack
+
+    def _set_stack_input(self, folder: Path, stack: str, document: str) -> None:
+        """The stack input into the stack's config as a secret, given on standard input.
+
+        The Automation API's ``set_config`` passes the value as a command-line argument of
+        ``pulumi config set``, which any local user can read in ``/proc/<pid>/cmdline`` (and
+        which is capped at 128 KiB); ``pulumi config set`` reads the value from standard input
+        when none is given, as the project's README tells people to do.
+        """
+        command = [
+            "pulumi", "config", "set", "--secret", "--non-interactive",
+            "--stack", stack, "--cwd", str(folder), defaults.STACK_INPUT_CONFIG_KEY,
+        ]  # fmt: skip
+        try:
+            done = subprocess.run(
+                command,
+                input=document,
+                capture_output=True,
+                text=True,
+                env={**os.environ, **self.env},
+                timeout=CONFIG_SET_TIMEOUT_SECONDS,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise FleetError(f"pulumi config set for stack {stack} failed: {exc}") from None
+        if done.returncode != 0:
+            said = done.stderr.strip().splitlines()[-1:] or [f"exit {done.returncode}"]
+            raise FleetError(f"pulumi config set for stack {stack} failed: {said[0][:300]}")
 
     def _last_outputs(self, cluster: FleetCluster) -> StackState:
         outputs = self.stack(cluster).outputs()
@@ -159,6 +188,11 @@ def cluster_health(cluster: FleetCluster, operator: bool = True, databases: bool
     release = state.release
     installed = release.chart_version if release is not None else None
     problems = []
+    if release is None:
+        problems.append("no release of the operator")
+    elif release.status != "deployed":
+        # pending-install/upgrade/rollback (a run stopped half-way) or failed: never healthy.
+        problems.append(f"the release is {release.status} at revision {release.revision}")
     if operator and (state.deployment is None or not state.deployment.ready):
         problems.append("the operator is not ready")
     if databases:

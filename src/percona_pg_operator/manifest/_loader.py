@@ -16,11 +16,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from .. import _yaml, defaults
+from .._secrets import is_secret_key
 from ..errors import Problem, StackInputError
 from ._spec import StackInput
-
-# Values under these keys are credentials: errors name the field, never the value.
-_SECRET_PATH_PREFIXES = ("provider_config", "providerConfig")
 
 
 def _path(loc: tuple[int | str, ...]) -> str:
@@ -46,8 +44,14 @@ def show_value(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def problems_from_validation(exc: ValidationError) -> list[Problem]:
-    """Turn pydantic's errors into problems naming the full path and the bad value."""
+def problems_from_validation(
+    exc: ValidationError, patterns: Mapping[str, str] | None = None
+) -> list[Problem]:
+    """Turn pydantic's errors into problems naming the full path and the bad value.
+
+    ``patterns`` says in words what a regular expression of the model means. A value anywhere
+    under ``provider_config``, or under a credential-like key, is never shown.
+    """
     problems = []
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
@@ -55,7 +59,9 @@ def problems_from_validation(exc: ValidationError) -> list[Problem]:
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             message = "unknown field (check its spelling)"
-        secret = bool(loc) and str(loc[0]) in _SECRET_PATH_PREFIXES and loc[-1] != "provider"
+        if err["type"] == "string_pattern_mismatch":
+            message = (patterns or {}).get(str(err.get("ctx", {}).get("pattern")), message)
+        secret = loc[-1:] != ("provider",) and any(is_secret_key(part) for part in loc)
         value = None
         if err["type"] not in ("missing", "extra_forbidden") and not secret and "input" in err:
             value = show_value(err.get("input"))
