@@ -159,7 +159,7 @@ def test_concurrent_fetches_leave_one_good_file(server: RepoServer, tmp_path: Pa
     for thread in threads:
         thread.join()
     assert len(results) == 4
-    blobs = list((tmp_path / "charts").iterdir())
+    blobs = list((tmp_path / "charts").glob("*.tgz"))
     assert [b.name for b in blobs] == [f"{DIGESTS['3.0.0']}.tgz"]
     assert hashlib.sha256(blobs[0].read_bytes()).hexdigest() == DIGESTS["3.0.0"]
     assert not [p for p in tmp_path.rglob("*.tmp")]

@@ -160,10 +160,10 @@ def test_what_kubernetes_accepts_is_accepted() -> None:
     [
         ("when: 2026-01-01", "is a date"),
         ("blob: !!binary aGVsbG8=", "is a bytes"),
-        ("s: !!set {a, b}", "is a set"),
+        ("s: !!set {a, b}", "spec.helmValues.s: a YAML set (!!set) is not a list"),
         ("? [1, 2]\n: x", "unhashable"),
-        ("1: one", "Input should be a valid string"),
-        ("m:\n  1: one", "m key is a int, not a string"),
+        ("1: one", "spec.helmValues: the key '1' is not a string: quote it"),
+        ("m:\n  1: one", "spec.helmValues.m: the key '1' is not a string: quote it"),
     ],
 )
 def test_raw_values_must_be_json(text: str, fragment: str) -> None:
@@ -320,19 +320,23 @@ def test_a_digest_true_but_broken_package_is_refused_and_not_cached(
     assert not list((tmp_path / "cache").rglob("*.tgz")), "nothing broken is cached"
 
 
-def test_a_package_whose_crds_do_not_parse_is_a_clear_error(tmp_path: Path) -> None:
+def test_a_package_whose_crds_do_not_parse_is_the_repositorys_and_not_cached(
+    tmp_path: Path,
+) -> None:
     package = tgz(
         {
             "pg-operator/Chart.yaml": b"name: pg-operator\nversion: 3.0.0\n",
             "pg-operator/crds/crd.yaml": b"kind: CustomResourceDefinition\nmetadata: [oops",
         }
     )
-    repo = ChartRepository(str(repo_with(tmp_path, package)), cache_dir=tmp_path / "cache")
-    fetched = repo.fetch("pg-operator", "3.0.0")
-    with pytest.raises(ChartRepositoryError, match="it was removed from the cache") as info:
-        load_managed_crds(fetched)
-    assert str(fetched.path) in str(info.value)
-    assert not fetched.path.exists()
+    repo_dir = repo_with(tmp_path, package)
+    repo = ChartRepository(str(repo_dir), cache_dir=tmp_path / "cache")
+    with pytest.raises(ChartRepositoryError) as info:
+        repo.fetch("pg-operator", "3.0.0")
+    message = str(info.value)
+    assert "pg-operator-3.0.0.tgz" in message and "nothing of it was cached" in message
+    assert "run again" not in message and "cached package" not in message
+    assert not [p for p in (tmp_path / "cache").rglob("*") if p.is_file()], "nothing cached"
 
 
 def test_an_edited_or_emptied_crd_cache_is_rebuilt_not_applied(tmp_path: Path) -> None:

@@ -98,9 +98,22 @@ def check_shape(data: Any) -> None:
                 raise InputError(
                     f"{path or '<root>'}: a string longer than {MAX_STRING} characters"
                 )
+        elif isinstance(node, set | frozenset):
+            raise InputError(f"{path or '<root>'}: a YAML set (!!set) is not a list: write a list")
         elif isinstance(node, dict):
             if len(node) > MAX_ITEMS:
                 raise InputError(f"{path or '<root>'}: more than {MAX_ITEMS} keys")
+            for key in node:
+                if isinstance(key, bool):
+                    raise InputError(
+                        f"{path or '<root>'}: a key was read as the boolean {str(key).lower()} "
+                        "(YAML 1.1 reads unquoted on, off, yes, no, true and false as "
+                        'booleans): quote it, e.g. "on":'
+                    )
+                if not isinstance(key, str):
+                    raise InputError(
+                        f"{path or '<root>'}: the key {_safe_key(key)} is not a string: quote it"
+                    )
             for key, value in node.items():
                 label = str(key) if isinstance(key, str) and len(key) <= 60 else "?"
                 stack.append((value, depth + 1, f"{path}.{label}" if path else label))

@@ -886,7 +886,13 @@ def credentials_gke(key_file: str | None) -> None:
     from .cluster import gke_exec_credential
 
     if key_file is not None:
-        key = base64.b64encode(Path(key_file).read_bytes()).decode()
+        from ._yaml import InputError, read_input
+
+        try:  # a regular file of bounded size: never a FIFO, a device or /dev/zero
+            text = read_input(key_file)
+        except InputError as exc:
+            raise CredentialError(f"--key-file {key_file} {exc}") from None
+        key = base64.b64encode(text.encode()).decode()
     else:
         key = os.environ.get(GKE_KEY_ENV, "")
         if not key:

@@ -181,6 +181,11 @@ def load_managed_crds(package: ChartPackage) -> ManagedCrds:
             f"the cached package {package.path} cannot be read ({exc}); it was removed from "
             "the cache: run again to download and verify it anew"
         ) from None
+    return store_managed_crds(package, crds)
+
+
+def store_managed_crds(package: ChartPackage, crds: ManagedCrds) -> ManagedCrds:
+    """Cache a package's parsed CRDs next to it (a read-only cache: parsed again next time)."""
     payload = {
         "format": _CACHE_FORMAT,
         "digest": package.digest,
@@ -188,6 +193,6 @@ def load_managed_crds(package: ChartPackage) -> ManagedCrds:
         "names": crds.names,
         "manifest": crds.manifest,
     }
-    with contextlib.suppress(OSError):  # a read-only cache: parse again next time
-        atomic_write(cache, json.dumps(payload).encode())
+    with contextlib.suppress(OSError):
+        atomic_write(package.path.with_suffix(".crds.json"), json.dumps(payload).encode())
     return ManagedCrds(names=crds.names, manifest=crds.manifest, cache_base=package.path)

@@ -69,12 +69,9 @@ def chart_repo_url(spec_repo: str | None, environ: Mapping[str, str] | None = No
         return defaults.CHART_REPO_URL
     # Checked as spec.helm.repo is: the URL reaches messages and logs, so it carries no
     # credential, and only schemes this client reads.
-    from ..manifest._formats import url_credential_problem
+    from ..manifest._formats import repo_url_problem
 
-    problem = url_credential_problem(mirror)
-    scheme = urllib.parse.urlsplit(mirror).scheme if "://" in mirror else ""
-    if problem is None and scheme not in ("", "http", "https", "file"):
-        problem = "must be an http(s):// or file:// URL, or a directory"
+    problem = repo_url_problem(mirror)
     if problem is not None:
         raise ChartRepositoryError(f"{defaults.CHART_REPO_ENV} {problem}")
     return mirror
@@ -373,6 +370,16 @@ class ChartRepository:
                 "refusing the package"
             )
         check_package(data, chart, url)  # parsed before it is cached
+        from ._crds import build_managed_crds, store_managed_crds
+
+        try:
+            # Its CRDs too: a package whose CRDs do not parse is the repository's, and refused
+            # before anything of it is cached.
+            crds = build_managed_crds(data, chart, version)
+        except ChartRepositoryError as exc:
+            raise ChartRepositoryError(
+                f"{url}: {exc}; the package is refused and nothing of it was cached"
+            ) from None
         path = self._blob_path(digest)
         try:
             atomic_write(path, data)
@@ -389,6 +396,7 @@ class ChartRepository:
             path=path,
             url=url,
         )
+        store_managed_crds(package, crds)
         pin = {k: v for k, v in asdict(package).items() if k != "path"}
         # No pin (a read-only cache): the next run looks the digest up in the index again.
         with contextlib.suppress(OSError):

@@ -129,6 +129,33 @@ def url_credential_problem(url: str) -> str | None:
     return None
 
 
+REPO_URL_MESSAGE = "must be an http(s):// or file:// URL, or a directory"
+
+
+def repo_url_problem(value: str) -> str | None:
+    """Why a chart repository (spec.helm.repo, or the mirror in the environment) cannot be
+    used, or None: the one rule for both."""
+    from urllib.parse import urlsplit
+
+    if len(value) > 2048 or not value.strip() or value != value.strip():
+        return REPO_URL_MESSAGE
+    scheme = value.split("://", 1)[0].lower() if "://" in value else ""
+    if scheme and scheme not in ("http", "https", "file"):
+        return REPO_URL_MESSAGE
+    if scheme not in ("http", "https"):
+        return None
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # raises ValueError when it is not a number from 0 to 65535
+    except ValueError:
+        return "is not a URL: its port must be a number from 1 to 65535"
+    if port == 0:
+        return "is not a URL: its port must be a number from 1 to 65535"
+    if not parts.hostname:
+        return "is not a URL: it has no host"
+    return url_credential_problem(value)
+
+
 # -- Images ----------------------------------------------------------------------------------
 # The reference grammar of distribution/reference (docker's image names).
 IMAGE_REPOSITORY = re.compile(

@@ -31,7 +31,7 @@ from ._formats import (
     is_label_value,
     is_qualified_name,
     parse_quantity,
-    url_credential_problem,
+    repo_url_problem,
 )
 
 
@@ -171,12 +171,7 @@ class HelmSettings(Model):
     def _repo(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        if len(value) > 2048 or not value.strip() or value != value.strip():
-            raise ValueError("must be an http(s):// or file:// URL, or a directory")
-        scheme = value.split("://", 1)[0].lower() if "://" in value else ""
-        if scheme and scheme not in ("http", "https", "file"):
-            raise ValueError("must be an http(s):// or file:// URL, or a directory")
-        problem = url_credential_problem(value) if scheme in ("http", "https") else None
+        problem = repo_url_problem(value)
         if problem:
             raise ValueError(problem)
         return value
