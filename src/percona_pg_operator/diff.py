@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from . import _yaml
+from ._images import image_version
 from ._secrets import is_secret_key
-from .render import KIND_ORDER
+from .render import install_order
 
 if TYPE_CHECKING:
     from .cluster import ClusterState
@@ -96,9 +97,7 @@ def object_key(obj: Mapping[str, Any]) -> Key:
 
 
 def _order(key: Key) -> tuple[int, str, str]:
-    kind, namespace, name = key
-    rank = KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER)
-    return rank, namespace, name
+    return install_order(*key)
 
 
 def normalize(obj: Mapping[str, Any]) -> dict[str, Any]:
@@ -211,11 +210,6 @@ _CONTAINER = re.compile(r"^spec\.template\.spec\.(?:init)?[cC]ontainers\[(\d+)\]
 _ENV = re.compile(r"^env\[(\d+)\]")
 
 
-def _image_tag(image: Any) -> str:
-    text = str(image)
-    return text.rsplit(":", 1)[-1] if ":" in text.rsplit("/", 1)[-1] else text
-
-
 def describe(change: ObjectChange, limit: int = 3) -> str:
     """The changed fields in a few words: image tags, env names, then other leaves."""
     words: list[str] = []
@@ -227,7 +221,7 @@ def describe(change: ObjectChange, limit: int = 3) -> str:
         match = _CONTAINER.match(fc.path)
         leaf = match[2] if match else fc.path
         if leaf == "image":
-            words.append(f"image {_image_tag(fc.old)} -> {_image_tag(fc.new)}")
+            words.append(f"image {image_version(fc.old)} -> {image_version(fc.new)}")
         elif match and (env := _ENV.match(leaf)):
             containers = (change.after or {}).get("spec", {}).get("template", {}).get("spec", {})
             try:

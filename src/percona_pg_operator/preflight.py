@@ -114,12 +114,14 @@ class Preflight:
     def warnings(self) -> list[Check]:
         return [c for c in self.checks if c.status == "warn"]
 
+    def refusal_message(self) -> str:
+        """The one wording of a refusal (the CLI's, the program's, the fleet's)."""
+        lines = [f"  - {c.name}: {c.reason}" for c in self.failures()]
+        return "the preflight refused the change; nothing was changed:\n" + "\n".join(lines)
+
     def raise_if_refused(self) -> None:
         if self.refused:
-            lines = [f"  - {c.name}: {c.reason}" for c in self.failures()]
-            raise PreflightRefusedError(
-                "the preflight refused the change; nothing was changed:\n" + "\n".join(lines)
-            )
+            raise PreflightRefusedError(self.refusal_message())
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -164,8 +164,7 @@ def previous_chart_version(stack_input: StackInput, live: Live | None) -> str | 
     for check in report.warnings():
         pulumi.log.warn(f"preflight {check.name}: {check.reason}")
     if report.refused:
-        lines = "\n".join(f"  - {c.name}: {c.reason}" for c in report.failures())
-        raise ProgramError(f"the preflight refused the change; nothing was changed:\n{lines}")
+        raise ProgramError(report.refusal_message())
     return report.installed_version
 
 

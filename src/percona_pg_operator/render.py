@@ -63,12 +63,13 @@ class RenderedObject:
         return self.text or _yaml.dump(self.object)
 
 
-def _helm() -> Any:
+def helm_engine(purpose: str = "rendering") -> Any:
+    """The in-process Helm engine (helm-python-sdk), or the one message saying how to get it."""
     try:
         import helm_python
     except ImportError:
         raise RenderError(
-            f"rendering needs the in-process Helm engine (helm-python-sdk): {INSTALL_HINT}"
+            f"{purpose} needs the in-process Helm engine (helm-python-sdk): {INSTALL_HINT}"
         ) from None
     return helm_python
 
@@ -81,12 +82,18 @@ def namespace_manifest(target: KubernetesPerconaPostgresOperator) -> dict[str, A
     }
 
 
-def _sort_key(obj: dict[str, Any]) -> tuple[int, str, str]:
-    """Helm's install order by kind, then namespace and name."""
-    kind = str(obj.get("kind", ""))
+def install_order(kind: str, namespace: str, name: str) -> tuple[int, str, str]:
+    """Helm's install order by kind, then namespace and name: the one order of render and
+    diff."""
     rank = KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER)
+    return rank, namespace, name
+
+
+def _sort_key(obj: dict[str, Any]) -> tuple[int, str, str]:
     meta = obj.get("metadata") or {}
-    return rank, str(meta.get("namespace", "")), str(meta.get("name", ""))
+    return install_order(
+        str(obj.get("kind", "")), str(meta.get("namespace") or ""), str(meta.get("name", ""))
+    )
 
 
 def render_stack(
@@ -99,7 +106,7 @@ def render_stack(
     """Everything the stack would apply, in a stable order."""
     target = stack_input.target
     spec = target.spec
-    _helm()  # fail early, before any download, when the engine is not installed
+    helm_engine()  # fail early, before any download, when the engine is not installed
     repo = chart_repo or chart_repo_url(spec.helm.repo, environ)
     package = ChartRepository(repo, progress=progress).fetch(defaults.CHART_NAME, spec.helm.version)
     check_raw_values(spec.helm_values, package)
@@ -123,7 +130,7 @@ def render_chart(
     package: ChartPackage, values: dict[str, Any], *, release: str, namespace: str
 ) -> list[dict[str, Any]]:
     """The chart's templates rendered by the real Helm engine, as objects, in install order."""
-    helm = _helm()
+    helm = helm_engine()
     try:
         chart = helm.Chart.load_archive(package.read_bytes())
         rendered = chart.render(values, name=release, namespace=namespace, is_install=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from .cluster import ClusterCredentials, ClusterState
-from .errors import RenderError, RepairError
+from .errors import RepairError
 
 Action = Literal["rollback", "uninstall", "none"]
 
@@ -68,13 +68,9 @@ def plan_repair(state: ClusterState, release: str, namespace: str) -> RepairPlan
 
 def helm_config(credentials: ClusterCredentials, namespace: str) -> Any:
     """Helm's own client for the cluster the stack's credentials point at."""
-    try:
-        import helm_python
-    except ImportError:
-        raise RenderError(
-            "repair runs Helm in-process (helm-python-sdk): "
-            "pip install 'percona-pg-operator[render]'"
-        ) from None
+    from .render import helm_engine
+
+    helm_python = helm_engine("repair")
     return helm_python.Config(
         kubeconfig_content=credentials.kubeconfig,
         kube_context=credentials.context,

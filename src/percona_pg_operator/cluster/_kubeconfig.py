@@ -205,11 +205,22 @@ def in_cluster_kubeconfig(
     )
 
 
-def _ambient_kubeconfig_exists(environ: Mapping[str, str]) -> bool:
+def kubeconfig_paths(environ: Mapping[str, str]) -> list[Path]:
+    """The ambient kubeconfig files, as kubectl finds them: ``KUBECONFIG`` (a list, ``~``
+    expanded), else ``~/.kube/config``. The one reading of KUBECONFIG."""
     paths = environ.get("KUBECONFIG", "")
+    home = Path(environ.get("HOME") or str(Path.home()))
     if paths:
-        return any(Path(p).is_file() for p in paths.split(os.pathsep) if p)
-    return (Path(environ.get("HOME", str(Path.home()))) / ".kube" / "config").is_file()
+        return [
+            home / p[2:] if p.startswith("~/") else Path(p).expanduser()
+            for p in paths.split(os.pathsep)
+            if p
+        ]
+    return [home / ".kube" / "config"]
+
+
+def _ambient_kubeconfig_exists(environ: Mapping[str, str]) -> bool:
+    return any(path.is_file() for path in kubeconfig_paths(environ))
 
 
 def cluster_credentials(

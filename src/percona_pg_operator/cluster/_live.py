@@ -40,7 +40,7 @@ from .. import _yaml
 from ..errors import ClusterError, ClusterPermissionError, ClusterUnreachableError
 from ._exec import ExecAuth, ExecPlugin, ExecTokens
 from ._helm import RELEASE_SECRET_TYPE, HelmRelease, release_from_secret
-from ._kubeconfig import ClusterCredentials
+from ._kubeconfig import ClusterCredentials, kubeconfig_paths
 from ._transport import BoundedTransport, ReadLimitExceeded
 
 CONNECT_TIMEOUT_SECONDS = 5.0
@@ -152,13 +152,6 @@ class ClusterState:
         return max(good, key=lambda r: r.revision) if good else None
 
 
-def _kubeconfig_paths(environ: Mapping[str, str]) -> list[Path]:
-    paths = environ.get("KUBECONFIG", "")
-    if paths:
-        return [Path(p).expanduser() for p in paths.split(os.pathsep) if p]
-    return [Path(environ.get("HOME", str(Path.home()))) / ".kube" / "config"]
-
-
 def _merged_kubeconfig(
     paths: Sequence[Path],
 ) -> tuple[dict[str, Any], Path | None, dict[str, Path]]:
@@ -238,7 +231,7 @@ def connection(
                 raise ClusterUnreachableError("the kubeconfig is not a mapping")
             first, origins = None, dict[str, Path]()
         else:
-            doc, first, origins = _merged_kubeconfig(_kubeconfig_paths(env))
+            doc, first, origins = _merged_kubeconfig(kubeconfig_paths(env))
             if first is None:
                 raise ClusterUnreachableError(
                     "no kubeconfig: set KUBECONFIG, create ~/.kube/config, or give provider_config"

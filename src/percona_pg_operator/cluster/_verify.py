@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from .._images import image_tag
 from ..errors import ClusterError, VerificationError
 from ._live import ClusterClient, DatabaseCluster, OperatorDeployment
 
@@ -58,13 +59,6 @@ class _Problem:
     name: str
     what: str
     conditions: list[dict[str, str]] = field(default_factory=list)
-
-
-def image_tag(image: str) -> str:
-    """The tag of an image reference (``repo:2.9.0@sha256:...`` -> ``2.9.0``), or ''."""
-    reference = image.split("@", 1)[0]
-    last = reference.rsplit("/", 1)[-1]
-    return last.split(":", 1)[1] if ":" in last else ""
 
 
 def _deployment_problems(
