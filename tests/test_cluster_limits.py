@@ -127,6 +127,19 @@ def test_the_read_deadline_stops_a_slow_server(api: KubeApi) -> None:
     assert info.value.retryable
 
 
+def release_record(data: str) -> dict[str, Any]:
+    """Helm's Secret for revision 1 of the release, holding ``data`` as its record."""
+    labels = {"owner": "helm", "name": RELEASE, "status": "deployed", "version": "1"}
+    name = f"sh.helm.release.v1.{RELEASE}.v1"
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "helm.sh/release.v1",
+        "metadata": {"name": name, "namespace": NS, "labels": labels},
+        "data": {"release": data},
+    }
+
+
 def _release_bomb() -> str:
     """A Helm release record under 1 MiB that inflates far beyond MAX_RELEASE_BYTES."""
     inflated = b'{"name": "pg", "pad": "' + b"0" * (MAX_RELEASE_BYTES + (16 << 20)) + b'"}'
@@ -138,19 +151,7 @@ def test_a_helm_record_that_inflates_without_bound_stops(api: KubeApi) -> None:
     api.add(namespace(NS))
     data = _release_bomb()
     assert len(data) < 1 << 20
-    api.add(
-        {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "type": "helm.sh/release.v1",
-            "metadata": {
-                "name": f"sh.helm.release.v1.{RELEASE}.v1",
-                "namespace": NS,
-                "labels": {"owner": "helm", "name": RELEASE, "status": "deployed", "version": "1"},
-            },
-            "data": {"release": data},
-        }
-    )
+    api.add(release_record(data))
     tracemalloc.start()
     try:
         with pytest.raises(ClusterError, match=r"inflates to more than 64 MiB") as info:
@@ -256,3 +257,41 @@ def test_markup_from_the_cluster_is_printed_as_it_is(
     result = CliRunner().invoke(cli, ["status", str(path)])
     assert result.exit_code == ExitCode.OK, result.output
     assert "[/]" in result.output and "[bold red]ready" in result.output
+
+
+def _record(release: Any) -> str:
+    helm = base64.b64encode(gzip.compress(json.dumps(release).encode())).decode()
+    return base64.b64encode(helm.encode()).decode()
+
+
+@pytest.mark.parametrize(
+    ("release", "fragment"),
+    [
+        ({"name": "pg", "info": "deployed"}, "info or chart metadata is not an object"),
+        ({"name": "pg", "chart": ["pg-operator"]}, "info or chart metadata is not an object"),
+        ({"name": "pg", "config": ["a", "b"]}, "config (its values) is not an object"),
+        (["not", "an", "object"], "is not a JSON object"),
+    ],
+)
+def test_a_helm_record_of_the_wrong_shape_is_named(
+    api: KubeApi, release: Any, fragment: str
+) -> None:
+    api.add(namespace(NS))
+    api.add(release_record(_record(release)))
+    with pytest.raises(ClusterError) as info:
+        read(api)
+    assert fragment in str(info.value) and f"{NS}/sh.helm.release.v1.{RELEASE}.v1" in str(
+        info.value
+    )
+
+
+def test_a_helm_records_text_is_bounded(api: KubeApi) -> None:
+    api.add(namespace(NS))
+    release = {
+        "name": "pg",
+        "version": 1,
+        "info": {"status": "deployed", "description": "d" * 50_000},
+    }
+    api.add(release_record(_record(release)))
+    state = read(api)
+    assert len(state.releases[0].description) == 1000

@@ -89,21 +89,33 @@ def release_from_secret(secret_data_release: str) -> HelmRelease:
         raise ClusterError("a Helm release Secret's data.release is not base64") from None
     release = decode_release(helm_string)
     info = release.get("info") or {}
-    metadata = (release.get("chart") or {}).get("metadata") or {}
+    chart = release.get("chart") or {}
+    metadata = (chart.get("metadata") or {}) if isinstance(chart, dict) else None
     try:
         revision = int(release.get("version") or 0)
     except (TypeError, ValueError):
         revision = 0
+    if not isinstance(info, dict) or not isinstance(metadata, dict):
+        raise ClusterError("a Helm release record's info or chart metadata is not an object")
+    config = release.get("config") or {}
+    if not isinstance(config, dict):
+        raise ClusterError("a Helm release record's config (its values) is not an object")
+
+    def text(value: Any, limit: int = 253) -> str:
+        # Bounded before anything prints it: a record is input from the cluster.
+        found = "" if value is None else str(value)
+        return found if len(found) <= limit else found[: limit - 1] + "…"
+
     return HelmRelease(
-        name=str(release.get("name") or ""),
-        namespace=str(release.get("namespace") or ""),
+        name=text(release.get("name")),
+        namespace=text(release.get("namespace"), 63),
         revision=revision,
-        status=str(info.get("status") or "unknown"),
-        chart_name=str(metadata.get("name") or ""),
-        chart_version=str(metadata.get("version") or ""),
-        app_version=str(metadata.get("appVersion") or ""),
-        description=str(info.get("description") or ""),
-        last_deployed=str(info.get("last_deployed") or ""),
+        status=text(info.get("status") or "unknown", 63),
+        chart_name=text(metadata.get("name")),
+        chart_version=text(metadata.get("version"), 100),
+        app_version=text(metadata.get("appVersion"), 100),
+        description=text(info.get("description"), 1000),
+        last_deployed=text(info.get("last_deployed"), 100),
         manifest=str(release.get("manifest") or ""),
-        values=dict(release.get("config") or {}),
+        values=dict(config),
     )
