@@ -552,10 +552,16 @@ def _tls_context() -> ssl.SSLContext:
     return context
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up mid-answer (as the bounded reads do on purpose) is no error
+        of the server's."""
+
+
 @contextmanager
 def serve(api: KubeApi | None = None, tls: bool = True) -> Iterator[KubeApi]:
     api = api or KubeApi()
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(api))
+    httpd = _QuietServer(("127.0.0.1", 0), _handler(api))
     scheme = "https" if tls else "http"
     if tls:
         httpd.socket = _tls_context().wrap_socket(httpd.socket, server_side=True)
