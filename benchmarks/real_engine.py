@@ -33,8 +33,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from localcluster import LocalCluster, toolchain_bin  # noqa: E402
 from localcluster.engine import Engine  # noqa: E402
 
-from percona_pg_operator.chart import build_helm_values  # noqa: E402
-from percona_pg_operator.manifest import parse_document  # noqa: E402
+from percona_pg_operator.manifest import build_helm_values, parse_document  # noqa: E402
 
 MINIMAL_PROGRAM = '''"""Provider + Namespace + helm.v3.Release: the plain way, for comparison."""
 import json

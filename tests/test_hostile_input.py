@@ -18,11 +18,11 @@ from conftest import kubeconfig_text, manifest
 from percona_pg_operator.cli import cli
 from percona_pg_operator.errors import CredentialError, StackInputError, UpgradeGuardError
 from percona_pg_operator.exitcodes import ExitCode
+from percona_pg_operator.formats import parse_quantity
 from percona_pg_operator.manifest import (
     KubernetesProviderConfig,
     load_stack_input,
     parse_document,
-    parse_quantity,
     parse_yaml,
     read_file,
 )
@@ -180,7 +180,7 @@ def test_raw_values_must_be_json(text: str, fragment: str) -> None:
 
 @pytest.mark.parametrize("previous", [3, 2.9, ["2.9.0"], {"v": 1}])
 def test_a_non_string_previous_version_is_a_clean_refusal(previous: Any) -> None:
-    from percona_pg_operator.chart import check_transition
+    from percona_pg_operator.versions import check_transition
 
     with pytest.raises(UpgradeGuardError, match="is not a chart version"):
         check_transition(previous, "3.0.0")
@@ -489,7 +489,7 @@ def test_a_toleration_with_an_empty_effect_matches_all_and_is_accepted() -> None
 
 
 def test_typed_affinity_passes_through_exactly_as_written() -> None:
-    from percona_pg_operator.chart import build_helm_values
+    from percona_pg_operator.manifest import build_helm_values
 
     affinity = {
         "podAntiAffinity": {

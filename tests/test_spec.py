@@ -10,7 +10,8 @@ import yaml
 from conftest import EXAMPLES, kubeconfig_text, manifest
 
 from percona_pg_operator.errors import StackInputError
-from percona_pg_operator.manifest import StackInput, parse_document, parse_quantity, read_file
+from percona_pg_operator.formats import parse_quantity
+from percona_pg_operator.manifest import StackInput, parse_document, read_file
 
 
 def problems(doc: dict[str, Any]) -> list[tuple[str, str | None]]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from percona_pg_operator.chart import check_transition
 from percona_pg_operator.errors import UpgradeGuardError
+from percona_pg_operator.versions import check_transition
 
 
 @pytest.mark.parametrize(

@@ -299,7 +299,7 @@ def status_json(state: ClusterState, available: list[str], error: str | None) ->
     """The `status` document; its keys are listed in the README."""
     from dataclasses import asdict
 
-    from .chart import upgrade_steps
+    from .versions import upgrade_steps
 
     release = state.release
     installed = release.chart_version if release is not None else None
@@ -422,9 +422,8 @@ def _print_status(doc: dict[str, Any]) -> None:
 @OUTPUT
 def diff(new: str, against: str | None, live: bool, chart_repo: str | None, output: str) -> None:
     """Show every object the change adds, removes or changes, with a diff of its YAML."""
-    from .chart import build_helm_values
     from .diff import diff_objects, live_objects, rendered_objects, sensitive_values, summary
-    from .manifest import read_file
+    from .manifest import build_helm_values, read_file
 
     if (against is None) == (not live):
         raise click.UsageError("give exactly one of --against FILE or --live")

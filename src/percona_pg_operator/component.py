@@ -19,17 +19,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from . import outputs
-from .chart import (
-    ChartSource,
-    ManagedCrds,
-    build_helm_values,
-    chart_repo_url,
-    check_transition,
-    crosses_api_group_move,
-    database_namespaces,
-    operator_image,
-    resolve_chart,
-)
+from .chart import ChartSource, ManagedCrds, chart_repo_url, resolve_chart
 from .cluster import (
     ClusterCredentials,
     build_provider,
@@ -37,8 +27,16 @@ from .cluster import (
     credentials_provider_args,
 )
 from .errors import UpgradeGuardError
-from .manifest import KubernetesPerconaPostgresOperator, StackInput, parse_document
+from .manifest import (
+    KubernetesPerconaPostgresOperator,
+    StackInput,
+    build_helm_values,
+    database_namespaces,
+    operator_image,
+    parse_document,
+)
 from .verification import OperatorVerification
+from .versions import check_transition, crosses_api_group_move
 
 TYPE_TOKEN = "percona-pg-operator:index:PerconaPostgresOperator"
 CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"

@@ -332,7 +332,7 @@ def live_objects(stack_input: StackInput, state: ClusterState) -> list[dict[str,
 def release_change(stack_input: StackInput, state: ClusterState) -> list[ObjectChange] | None:
     """What this update changes inside the release, or None when its version and values are
     what runs (or nothing runs yet)."""
-    from .chart import build_helm_values
+    from .manifest import build_helm_values
 
     spec = stack_input.target.spec
     running = state.last_deployed or state.release

@@ -19,17 +19,10 @@ import itertools
 from typing import Any
 
 from . import defaults
-from .chart import (
-    ChartPackage,
-    ChartRepository,
-    load_managed_crds,
-    parse_version,
-    supported_cr_lines,
-    upgrade_steps,
-)
-from .chart._versions import IRREVERSIBLE_STEPS
+from .chart import ChartPackage, ChartRepository, load_managed_crds
 from .errors import ChartRepositoryError
 from .render import render_chart
+from .versions import IRREVERSIBLE_STEPS, parse_version, supported_cr_lines, upgrade_steps
 
 # Rendering with the chart's defaults needs a release and a namespace; their names do not change
 # what is compared (rules, images).

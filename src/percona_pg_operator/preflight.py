@@ -29,18 +29,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from . import defaults, outputs
-from .chart import (
-    ChartPackage,
-    ChartRepository,
-    chart_repo_url,
-    check_transition,
-    database_namespaces,
-    kube_version_satisfies,
-    load_managed_crds,
-    parse_version,
-    supported_cr_lines,
-    watched_namespaces,
-)
+from .chart import ChartPackage, ChartRepository, chart_repo_url, load_managed_crds
 from .cluster import (
     READ_DEADLINE_SECONDS,
     ClusterClient,
@@ -49,7 +38,8 @@ from .cluster import (
     read_cluster,
 )
 from .errors import PerconaPgOperatorError, PreflightRefusedError, UpgradeGuardError
-from .manifest import Spec, StackInput
+from .manifest import Spec, StackInput, database_namespaces, watched_namespaces
+from .versions import check_transition, kube_version_satisfies, parse_version, supported_cr_lines
 
 # The switch for runs with no cluster on purpose (Pulumi mock tests, air-gapped reviews).
 PREFLIGHT_ENV = "PERCONA_PG_OPERATOR_PREFLIGHT"

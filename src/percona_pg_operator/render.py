@@ -17,13 +17,12 @@ from .chart import (
     ChartPackage,
     ChartRepository,
     Progress,
-    build_helm_values,
     chart_repo_url,
     check_raw_values,
     load_managed_crds,
 )
 from .errors import RenderError
-from .manifest import KubernetesPerconaPostgresOperator, StackInput
+from .manifest import KubernetesPerconaPostgresOperator, StackInput, build_helm_values
 
 # The order Helm installs kinds in (a subset), so the output reads top-down like an install.
 # https://github.com/helm/helm/blob/main/pkg/release/util/kind_sorter.go

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ChartRepositoryError, Problem, StackInputError
+from ..manifest._values import ValueProblem
 from ._repository import ChartPackage
-from ._values import ValueProblem
 
 _VALUES_PATH = re.compile(r"\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)")
 

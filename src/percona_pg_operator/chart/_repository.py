@@ -69,7 +69,7 @@ def chart_repo_url(spec_repo: str | None, environ: Mapping[str, str] | None = No
         return defaults.CHART_REPO_URL
     # Checked as spec.helm.repo is: the URL reaches messages and logs, so it carries no
     # credential, and only schemes this client reads.
-    from ..manifest._formats import repo_url_problem
+    from ..formats import repo_url_problem
 
     problem = repo_url_problem(mirror)
     if problem is not None:

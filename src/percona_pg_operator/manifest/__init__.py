@@ -16,7 +16,6 @@ from ._credentials import (
     parse_kubeconfig,
     server_url,
 )
-from ._formats import go_duration_seconds, parse_quantity
 from ._loader import (
     load_stack_input,
     parse_document,
@@ -28,6 +27,13 @@ from ._loader import (
 )
 from ._schema import json_schema
 from ._spec import KubernetesPerconaPostgresOperator, Spec, StackInput
+from ._values import (
+    ValueProblem,
+    build_helm_values,
+    database_namespaces,
+    operator_image,
+    watched_namespaces,
+)
 
 __all__ = [
     "AwsEksCredential",
@@ -40,16 +46,19 @@ __all__ = [
     "Model",
     "Spec",
     "StackInput",
-    "go_duration_seconds",
+    "ValueProblem",
+    "build_helm_values",
+    "database_namespaces",
     "json_schema",
     "load_stack_input",
+    "operator_image",
     "parse_document",
     "parse_kubeconfig",
-    "parse_quantity",
     "parse_yaml",
     "problems_from_validation",
     "pulumi_config_value",
     "read_file",
     "server_url",
     "show_value",
+    "watched_namespaces",
 ]

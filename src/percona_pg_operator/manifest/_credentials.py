@@ -17,9 +17,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from .. import _yaml
+from ..formats import url_credential_problem
 from ._base import Model as _Model
 from ._enums import EXTRA_PROVIDER_KINDS, KUBERNETES_PROVIDER, proto_enum
-from ._formats import url_credential_problem
 
 
 class Model(_Model):

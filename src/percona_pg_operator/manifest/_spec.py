@@ -13,11 +13,7 @@ from pydantic import BeforeValidator, Field, ValidationError, field_validator, m
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .. import defaults
-from ..chart import values_problems
-from ._base import Model
-from ._credentials import KubernetesProviderConfig
-from ._enums import KUBERNETES_CLUSTER_KIND, proto_enum
-from ._formats import (
+from ..formats import (
     FEATURE_GATE,
     IMAGE_DIGEST,
     IMAGE_REPOSITORY,
@@ -33,6 +29,10 @@ from ._formats import (
     parse_quantity,
     repo_url_problem,
 )
+from ._base import Model
+from ._credentials import KubernetesProviderConfig
+from ._enums import KUBERNETES_CLUSTER_KIND, proto_enum
+from ._values import values_problems
 
 
 def _quantity(value: str) -> str:

@@ -21,11 +21,10 @@ from typing import TYPE_CHECKING, Any
 from .. import defaults
 from .._keys import to_snake
 from .._merge import deep_merge
-from ._versions import CHART_FIELD_MIN_VERSION, parse_version
+from ..versions import CHART_FIELD_MIN_VERSION, parse_version
 
-if TYPE_CHECKING:  # the manifest imports this module to validate itself
-    from ..manifest import Spec
-    from ..manifest._spec import CpuMemory
+if TYPE_CHECKING:  # the spec runs values_problems() to validate itself
+    from ._spec import CpuMemory, Spec
 
 # Which typed spec field owns each top-level chart value: raw helmValues may not set these.
 VALUE_OWNERS = {
@@ -164,7 +163,7 @@ def _typed_values(spec: Spec) -> dict[str, Any]:
 
 def _same_quantity(raw: Any, typed: Any) -> bool:
     """`cpu: "2"` and `cpu: 2000m` are the same quantity, as the API server sees them."""
-    from ..manifest import parse_quantity
+    from ..formats import parse_quantity
 
     try:
         return bool(parse_quantity(str(raw)) == parse_quantity(str(typed)))

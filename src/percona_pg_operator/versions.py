@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from ..errors import UpgradeGuardError
+from .errors import UpgradeGuardError
 
 # The last minor line of each major, from which the next major's x.0 is the supported step.
 LAST_MINOR_OF_MAJOR = {2: 9}
