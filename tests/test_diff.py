@@ -16,7 +16,9 @@ from kube_api import KubeApi, install, namespace, serve
 from pulumi_harness import RecordingMocks, run_pulumi
 
 from percona_pg_operator.cli import cli
-from percona_pg_operator.diff import (
+from percona_pg_operator.exitcodes import ExitCode
+from percona_pg_operator.manifest import parse_document
+from percona_pg_operator.review.diff import (
     MASK,
     diff_objects,
     field_changes,
@@ -25,8 +27,6 @@ from percona_pg_operator.diff import (
     sensitive_values,
     summary,
 )
-from percona_pg_operator.exitcodes import ExitCode
-from percona_pg_operator.manifest import parse_document
 
 pytestmark = [pytest.mark.chart, pytest.mark.usefixtures("fixture_repo_env")]
 
@@ -242,7 +242,7 @@ def test_preview_logs_what_changes_inside_the_release(api: KubeApi) -> None:
 
 def test_no_summary_when_version_and_values_are_what_runs(api: KubeApi) -> None:
     from percona_pg_operator.cluster._live import ClusterState
-    from percona_pg_operator.diff import release_change
+    from percona_pg_operator.review.diff import release_change
 
     state = ClusterState(
         server="s", server_version="v1", namespace_exists=True, namespace_labels={},

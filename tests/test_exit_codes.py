@@ -85,7 +85,7 @@ def test_an_internal_error_in_diff_is_not_changes(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """The README's CI job accepts diff's 1 ("changes"): a bug must never look like that."""
-    monkeypatch.setattr("percona_pg_operator.diff.diff_objects", _boom)
+    monkeypatch.setattr("percona_pg_operator.review.diff.diff_objects", _boom)
     base = str(EXAMPLES / "basic.yaml")
     monkeypatch.setenv("PERCONA_PG_OPERATOR_CHART_REPO", str(ROOT / "tests/fixtures/helm-repo"))
     result = CliRunner().invoke(cli, ["diff", base, "--against", base])

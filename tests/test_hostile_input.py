@@ -531,7 +531,7 @@ def test_a_kubeconfig_server_with_a_credential_is_refused() -> None:
 # -- raw helmValues against the chart version's own values ------------------------------------
 
 from percona_pg_operator.chart import raw_values_problems  # noqa: E402
-from percona_pg_operator.render import render_stack  # noqa: E402
+from percona_pg_operator.review.render import render_stack  # noqa: E402
 
 
 @pytest.fixture

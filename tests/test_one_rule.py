@@ -14,8 +14,8 @@ from conftest import kubeconfig_text
 from percona_pg_operator._images import image_tag, image_version
 from percona_pg_operator.cluster._kubeconfig import ClusterCredentials, cluster_credentials
 from percona_pg_operator.cluster._live import connection
-from percona_pg_operator.diff import describe, diff_objects
 from percona_pg_operator.errors import RenderError
+from percona_pg_operator.review.diff import describe, diff_objects
 
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 
@@ -53,7 +53,7 @@ def test_the_diff_shows_a_digest_as_the_verification_reads_it() -> None:
 
 
 def test_render_and_diff_use_one_install_order() -> None:
-    from percona_pg_operator.render import install_order
+    from percona_pg_operator.review.render import install_order
 
     objects = [
         {"apiVersion": "v1", "kind": kind, "metadata": {"name": name, "namespace": "pgo"}}
@@ -82,7 +82,7 @@ def test_a_tilde_in_kubeconfig_means_the_same_everywhere(tmp_path: Path) -> None
 def test_one_install_hint_for_the_helm_engine(
     monkeypatch: pytest.MonkeyPatch, purpose: str
 ) -> None:
-    from percona_pg_operator.render import INSTALL_HINT, helm_engine
+    from percona_pg_operator.chart import INSTALL_HINT, helm_engine
     from percona_pg_operator.repair import helm_config
 
     monkeypatch.setitem(sys.modules, "helm_python", None)

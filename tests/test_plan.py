@@ -19,7 +19,7 @@ from percona_pg_operator.chart import ChartRepository
 from percona_pg_operator.cli import cli
 from percona_pg_operator.errors import ChartRepositoryError
 from percona_pg_operator.exitcodes import ExitCode
-from percona_pg_operator.plan import upgrade_plan
+from percona_pg_operator.review.plan import upgrade_plan
 
 pytestmark = pytest.mark.chart
 PAIRS = [(a, b) for a, b in itertools.combinations(CHART_VERSIONS, 2)]

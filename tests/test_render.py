@@ -16,7 +16,7 @@ from pod_security import violations
 
 from percona_pg_operator.errors import StackInputError
 from percona_pg_operator.manifest import StackInput, parse_document, read_file
-from percona_pg_operator.render import RenderedObject, render_stack
+from percona_pg_operator.review.render import RenderedObject, render_stack
 
 pytestmark = [pytest.mark.chart, pytest.mark.usefixtures("fixture_repo_env")]
 

@@ -215,7 +215,7 @@ class _Progress:
 def render(file: str, chart_repo: str | None, output_dir: Path | None) -> None:
     """Render everything the stack would apply, as Kubernetes YAML, without a cluster."""
     from .manifest import read_file
-    from .render import render_stack, to_yaml, write_objects
+    from .review.render import render_stack, to_yaml, write_objects
 
     stack_input = read_file(file)
     progress = _Progress() if sys.stderr.isatty() else None
@@ -422,8 +422,8 @@ def _print_status(doc: dict[str, Any]) -> None:
 @OUTPUT
 def diff(new: str, against: str | None, live: bool, chart_repo: str | None, output: str) -> None:
     """Show every object the change adds, removes or changes, with a diff of its YAML."""
-    from .diff import diff_objects, live_objects, rendered_objects, sensitive_values, summary
     from .manifest import build_helm_values, read_file
+    from .review.diff import diff_objects, live_objects, rendered_objects, sensitive_values, summary
 
     if (against is None) == (not live):
         raise click.UsageError("give exactly one of --against FILE or --live")
@@ -447,7 +447,7 @@ def diff(new: str, against: str | None, live: bool, chart_repo: str | None, outp
         document = {"summary": summary(changes), "changes": [c.to_json() for c in changes]}
         click.echo(json.dumps(document, indent=2, default=str))
     else:
-        from .diff import to_text
+        from .review.diff import to_text
 
         click.echo(to_text(changes, colour=sys.stdout.isatty()), nl=False)
     raise click.exceptions.Exit(int(ExitCode.CHANGES if changes else ExitCode.OK))
@@ -463,7 +463,7 @@ def upgrade_plan(
 ) -> None:
     """The supported path between two chart versions, and what each step changes."""
     from .chart import ChartRepository, chart_repo_url
-    from .plan import upgrade_plan as build_plan
+    from .review.plan import upgrade_plan as build_plan
 
     plan = build_plan(ChartRepository(chart_repo or chart_repo_url(None)), from_version, to_version)
     if output == "json":

@@ -22,7 +22,6 @@ from . import outputs
 from .chart import ChartPackage
 from .cluster import ClusterState
 from .component import PerconaPostgresOperator, PerconaPostgresOperatorArgs
-from .diff import release_change, summary, to_text
 from .errors import ClusterError, PerconaPgOperatorError, RenderError, internal_error_message
 from .manifest import StackInput, load_stack_input, pulumi_config_value
 from .preflight import (
@@ -33,6 +32,7 @@ from .preflight import (
     preflight_enabled,
     target_package,
 )
+from .review.diff import release_change, summary, to_text
 
 # Set to see the traceback of an internal error in `pulumi up` instead of its one-line summary.
 DEBUG_ENV = "PERCONA_PG_OPERATOR_DEBUG"

@@ -68,7 +68,7 @@ def plan_repair(state: ClusterState, release: str, namespace: str) -> RepairPlan
 
 def helm_config(credentials: ClusterCredentials, namespace: str) -> Any:
     """Helm's own client for the cluster the stack's credentials point at."""
-    from .render import helm_engine
+    from .chart import helm_engine
 
     helm_python = helm_engine("repair")
     return helm_python.Config(

@@ -9,6 +9,7 @@ The values a spec turns into live in ``manifest`` (``build_helm_values``); the v
 """
 
 from ._crds import PATCH_FORCE_ANNOTATION, ManagedCrds, build_managed_crds, load_managed_crds
+from ._engine import INSTALL_HINT, helm_engine
 from ._raw_values import check_raw_values, raw_values_problems
 from ._repository import (
     ChartPackage,
@@ -21,6 +22,7 @@ from ._repository import (
 from ._source import ChartSource, resolve_chart
 
 __all__ = [
+    "INSTALL_HINT",
     "PATCH_FORCE_ANNOTATION",
     "ChartPackage",
     "ChartRepository",
@@ -32,6 +34,7 @@ __all__ = [
     "cache_root",
     "chart_repo_url",
     "check_raw_values",
+    "helm_engine",
     "load_managed_crds",
     "raw_values_problems",
     "resolve_chart",

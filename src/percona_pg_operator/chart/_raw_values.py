@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ChartRepositoryError, Problem, StackInputError
-from ..manifest._values import ValueProblem
+from ..manifest import ValueProblem, show_value
 from ._repository import ChartPackage
 
 _VALUES_PATH = re.compile(r"\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)")
@@ -144,7 +144,6 @@ def check_raw_values(raw: dict[str, Any], package: ChartPackage) -> None:
     problems = raw_values_problems(raw, package)
     if not problems:
         return
-    from ..manifest import show_value  # the manifest imports this package to validate itself
 
     raise StackInputError(
         f"spec.helmValues does not fit chart pg-operator {package.version}",

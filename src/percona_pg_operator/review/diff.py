@@ -20,14 +20,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from . import _yaml
-from ._images import image_version
-from ._secrets import is_secret_key
+from .. import _yaml
+from .._images import image_version
+from .._secrets import is_secret_key
 from .render import install_order
 
 if TYPE_CHECKING:
-    from .cluster import ClusterState
-    from .manifest import StackInput
+    from ..cluster import ClusterState
+    from ..manifest import StackInput
 
 MASK = "***"
 # Set by the API server, never by the stack: not part of a change.
@@ -332,7 +332,7 @@ def live_objects(stack_input: StackInput, state: ClusterState) -> list[dict[str,
 def release_change(stack_input: StackInput, state: ClusterState) -> list[ObjectChange] | None:
     """What this update changes inside the release, or None when its version and values are
     what runs (or nothing runs yet)."""
-    from .manifest import build_helm_values
+    from ..manifest import build_helm_values
 
     spec = stack_input.target.spec
     running = state.last_deployed or state.release

@@ -18,11 +18,11 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from . import defaults
-from .chart import ChartPackage, ChartRepository, load_managed_crds
-from .errors import ChartRepositoryError
+from .. import defaults
+from ..chart import ChartPackage, ChartRepository, load_managed_crds
+from ..errors import ChartRepositoryError
+from ..versions import IRREVERSIBLE_STEPS, parse_version, supported_cr_lines, upgrade_steps
 from .render import render_chart
-from .versions import IRREVERSIBLE_STEPS, parse_version, supported_cr_lines, upgrade_steps
 
 # Rendering with the chart's defaults needs a release and a namespace; their names do not change
 # what is compared (rules, images).

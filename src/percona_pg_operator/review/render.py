@@ -12,17 +12,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import _yaml, defaults
-from .chart import (
+from .. import _yaml, defaults
+from ..chart import (
     ChartPackage,
     ChartRepository,
     Progress,
     chart_repo_url,
     check_raw_values,
+    helm_engine,
     load_managed_crds,
 )
-from .errors import RenderError
-from .manifest import KubernetesPerconaPostgresOperator, StackInput, build_helm_values
+from ..errors import RenderError
+from ..manifest import KubernetesPerconaPostgresOperator, StackInput, build_helm_values
 
 # The order Helm installs kinds in (a subset), so the output reads top-down like an install.
 # https://github.com/helm/helm/blob/main/pkg/release/util/kind_sorter.go
@@ -39,7 +40,6 @@ KIND_ORDER = [
     "Service",
     "Deployment",
 ]
-INSTALL_HINT = "pip install 'percona-pg-operator[render]'"
 
 
 @dataclass(frozen=True)
@@ -60,17 +60,6 @@ class RenderedObject:
     @property
     def yaml(self) -> str:
         return self.text or _yaml.dump(self.object)
-
-
-def helm_engine(purpose: str = "rendering") -> Any:
-    """The in-process Helm engine (helm-python-sdk), or the one message saying how to get it."""
-    try:
-        import helm_python
-    except ImportError:
-        raise RenderError(
-            f"{purpose} needs the in-process Helm engine (helm-python-sdk): {INSTALL_HINT}"
-        ) from None
-    return helm_python
 
 
 def namespace_manifest(target: KubernetesPerconaPostgresOperator) -> dict[str, Any]:
