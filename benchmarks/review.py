@@ -83,8 +83,8 @@ def main() -> None:
 def preview_overhead(runs: int) -> list[float]:
     from kube_api import install, namespace, serve
 
+    from percona_pg_operator.cluster.read import inspect_cluster, target_package
     from percona_pg_operator.manifest import parse_document
-    from percona_pg_operator.preflight import inspect_cluster, target_package
     from percona_pg_operator.review.diff import release_change, summary, to_text
 
     times = []

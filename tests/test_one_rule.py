@@ -83,7 +83,7 @@ def test_one_install_hint_for_the_helm_engine(
     monkeypatch: pytest.MonkeyPatch, purpose: str
 ) -> None:
     from percona_pg_operator.chart import INSTALL_HINT, helm_engine
-    from percona_pg_operator.repair import helm_config
+    from percona_pg_operator.cluster.repair import helm_config
 
     monkeypatch.setitem(sys.modules, "helm_python", None)
     with pytest.raises(RenderError) as info:

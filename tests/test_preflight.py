@@ -18,11 +18,11 @@ from conftest import FIXTURE_REPO, manifest
 from kube_api import KubeApi, cluster_crd, install, namespace, percona_pg_cluster, serve
 from pulumi_harness import RELEASE_TYPE, RecordingMocks, run_pulumi
 
+from percona_pg_operator.checks.preflight import Preflight, StackState, run_preflight
 from percona_pg_operator.cli import cli
 from percona_pg_operator.errors import PreflightRefusedError
 from percona_pg_operator.exitcodes import ExitCode
 from percona_pg_operator.manifest import StackInput, parse_document
-from percona_pg_operator.preflight import Preflight, StackState, run_preflight
 
 NS, RELEASE = "pgo", "pg-op"
 pytestmark = pytest.mark.usefixtures("fixture_repo_env")

@@ -14,8 +14,8 @@ from kube_api import KubeApi, install, namespace, release_secret, serve
 
 from percona_pg_operator.cli import cli
 from percona_pg_operator.cluster import ClusterClient, ClusterCredentials, read_cluster
+from percona_pg_operator.cluster.repair import RepairPlan, helm_config, plan_repair
 from percona_pg_operator.exitcodes import ExitCode
-from percona_pg_operator.repair import RepairPlan, helm_config, plan_repair
 
 pytestmark = pytest.mark.usefixtures("fixture_repo_env")
 NS, RELEASE = "pgo", "pg-op"
@@ -97,7 +97,7 @@ def fake_helm(api: KubeApi, monkeypatch: pytest.MonkeyPatch) -> type[FakeHelm]:
     FakeHelm.calls = []
     outcome = {"value": "ok"}
     monkeypatch.setattr(
-        "percona_pg_operator.repair.helm_config",
+        "percona_pg_operator.cluster.repair.helm_config",
         lambda credentials, ns: FakeHelm(api, outcome["value"]),
     )
     FakeHelm.outcome_box = outcome  # type: ignore[attr-defined]

@@ -23,7 +23,8 @@ from kube_api import (
 )
 from pulumi_harness import DYNAMIC_TYPE, RELEASE_TYPE, RecordingMocks, run_pulumi
 
-from percona_pg_operator.cluster import ClusterClient, ClusterCredentials, Expectations, verify
+from percona_pg_operator.checks.verification import Expectations, verify
+from percona_pg_operator.cluster import ClusterClient, ClusterCredentials
 from percona_pg_operator.errors import VerificationError
 from percona_pg_operator.verification import VerificationProvider
 

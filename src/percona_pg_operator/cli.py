@@ -265,8 +265,8 @@ def _console() -> Any:
 @OUTPUT
 def preflight(file: str, to_version: str | None, output: str) -> None:
     """Read the cluster and run the program's checks: ok / warn / fail, each with its reason."""
+    from .checks.preflight import run_preflight
     from .manifest import read_file
-    from .preflight import run_preflight
 
     stack_input = read_file(file)
     report = run_preflight(stack_input, target_version=to_version)
@@ -288,7 +288,7 @@ def preflight(file: str, to_version: str | None, output: str) -> None:
                 )
             console.print(table)
         else:
-            from .preflight import summary_lines
+            from .checks.preflight import summary_lines
 
             for line in summary_lines(report.checks):
                 click.echo(line)
@@ -341,8 +341,8 @@ def status_json(state: ClusterState, available: list[str], error: str | None) ->
 def status(file: str, output: str) -> None:
     """What runs now: release, operator, CRDs, databases, and the upgrade path from here."""
     from .chart import ChartRepository, chart_repo_url
+    from .cluster.read import inspect_cluster, target_package
     from .manifest import read_file
-    from .preflight import inspect_cluster, target_package
 
     stack_input = read_file(file)
     spec = stack_input.target.spec
@@ -435,7 +435,7 @@ def diff(new: str, against: str | None, live: bool, chart_repo: str | None, outp
         before = rendered_objects(old_input, chart_repo)
         secrets |= sensitive_values(build_helm_values(old_input.target.spec))
     else:
-        from .preflight import inspect_cluster, target_package
+        from .cluster.read import inspect_cluster, target_package
 
         state = inspect_cluster(new_input, target_package(new_input))
         before = live_objects(new_input, state)
@@ -517,9 +517,9 @@ def repair(file: str, yes: bool, timeout: int) -> None:
     """Repair a release a killed run left pending: roll back to the last deployed revision, or
     uninstall a first install that never deployed (CRDs and databases stay)."""
     from .cluster import cluster_credentials
+    from .cluster.read import inspect_cluster, target_package
+    from .cluster.repair import execute, plan_repair, verify_repair
     from .manifest import read_file
-    from .preflight import inspect_cluster, target_package
-    from .repair import execute, plan_repair, verify_repair
 
     stack_input = read_file(file)
     target = stack_input.target
@@ -550,7 +550,7 @@ def _fleet_plan_rows(plan: Any, concurrency: int) -> list[dict[str, Any]]:
     """Every cluster's preflight, run in parallel (the stack's state is not read here)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from .preflight import run_preflight
+    from .checks.preflight import run_preflight
 
     def check(cluster: Any) -> dict[str, Any]:
         row: dict[str, Any] = {"name": cluster.name, "stack": cluster.stack}

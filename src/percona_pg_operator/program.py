@@ -20,18 +20,12 @@ import pulumi
 
 from . import outputs
 from .chart import ChartPackage
+from .checks.preflight import PREFLIGHT_ENV, StackState, evaluate, preflight_enabled
 from .cluster import ClusterState
+from .cluster.read import inspect_cluster, target_package
 from .component import PerconaPostgresOperator, PerconaPostgresOperatorArgs
 from .errors import ClusterError, PerconaPgOperatorError, RenderError, internal_error_message
 from .manifest import StackInput, load_stack_input, pulumi_config_value
-from .preflight import (
-    PREFLIGHT_ENV,
-    StackState,
-    evaluate,
-    inspect_cluster,
-    preflight_enabled,
-    target_package,
-)
 from .review.diff import release_change, summary, to_text
 
 # Set to see the traceback of an internal error in `pulumi up` instead of its one-line summary.

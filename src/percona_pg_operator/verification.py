@@ -18,7 +18,8 @@ from typing import Any
 import pulumi
 import pulumi.dynamic
 
-from .cluster import READ_DEADLINE_SECONDS, ClusterClient, ClusterCredentials, Expectations, verify
+from .checks.verification import Expectations, verify
+from .cluster import READ_DEADLINE_SECONDS, ClusterClient, ClusterCredentials
 
 # Inputs that, when they change, mean something new to verify.
 TRIGGERS = (

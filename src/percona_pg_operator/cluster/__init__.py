@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from ._live import READ_DEADLINE_SECONDS, ClusterClient, ClusterState, read_cluster
     from ._provider import build_provider, credentials_provider_args, provider_args
     from ._tokens import GKE_KEY_ENV, eks_exec_credential, gke_exec_credential
-    from ._verify import Expectations, Verified, verify
 
 _EXPORTS = {
     "HelmRelease": "._helm",
@@ -39,9 +38,6 @@ _EXPORTS = {
     "credentials_provider_args": "._provider",
     "GKE_KEY_ENV": "._tokens",
     "eks_exec_credential": "._tokens",
-    "Expectations": "._verify",
-    "Verified": "._verify",
-    "verify": "._verify",
     "gke_exec_credential": "._tokens",
 }
 
@@ -51,9 +47,7 @@ __all__ = [
     "ClusterClient",
     "ClusterCredentials",
     "ClusterState",
-    "Expectations",
     "HelmRelease",
-    "Verified",
     "build_provider",
     "cluster_credentials",
     "credentials_provider_args",
@@ -62,7 +56,6 @@ __all__ = [
     "provider_args",
     "read_cluster",
     "require_exec_command",
-    "verify",
 ]
 
 

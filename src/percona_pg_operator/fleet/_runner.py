@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import _yaml, defaults
+from ..checks.preflight import StackState, run_preflight
+from ..cluster.read import inspect_cluster, target_package
 from ..errors import FleetError
-from ..preflight import StackState, inspect_cluster, run_preflight, target_package
 from ._load import FleetCluster
 from ._model import HealthGate
 from ._rollout import Check, Health

@@ -26,8 +26,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from .._images import image_tag
+from ..cluster._live import ClusterClient, DatabaseCluster, OperatorDeployment
 from ..errors import ClusterError, VerificationError
-from ._live import ClusterClient, DatabaseCluster, OperatorDeployment
 
 MIGRATION_CONDITION = "APIGroupMigration"
 

@@ -28,18 +28,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from . import defaults, outputs
-from .chart import ChartPackage, ChartRepository, chart_repo_url, load_managed_crds
-from .cluster import (
-    READ_DEADLINE_SECONDS,
-    ClusterClient,
+from .. import defaults, outputs
+from ..chart import ChartPackage
+from ..cluster import (
     ClusterState,
-    cluster_credentials,
-    read_cluster,
 )
-from .errors import PerconaPgOperatorError, PreflightRefusedError, UpgradeGuardError
-from .manifest import Spec, StackInput, database_namespaces, watched_namespaces
-from .versions import check_transition, kube_version_satisfies, parse_version, supported_cr_lines
+from ..cluster.read import inspect_cluster, target_package
+from ..errors import PreflightRefusedError, UpgradeGuardError
+from ..manifest import Spec, StackInput, watched_namespaces
+from ..versions import check_transition, kube_version_satisfies, parse_version, supported_cr_lines
 
 # The switch for runs with no cluster on purpose (Pulumi mock tests, air-gapped reviews).
 PREFLIGHT_ENV = "PERCONA_PG_OPERATOR_PREFLIGHT"
@@ -128,41 +125,6 @@ def preflight_enabled(environ: Mapping[str, str] | None = None) -> bool:
     if value not in ("on", "off"):
         raise PreflightRefusedError(f"env {PREFLIGHT_ENV} must be on or off, not {value!r}")
     return value == "on"
-
-
-def target_package(stack_input: StackInput, version: str | None = None) -> ChartPackage:
-    spec = stack_input.target.spec
-    repository = ChartRepository(chart_repo_url(spec.helm.repo))
-    return repository.fetch(defaults.CHART_NAME, version or spec.helm.version)
-
-
-def inspect_cluster(
-    stack_input: StackInput,
-    package: ChartPackage,
-    environ: Mapping[str, str] | None = None,
-    **client_options: Any,
-) -> ClusterState:
-    """Read what the checks need, with the credentials the Pulumi provider gets."""
-    target = stack_input.target
-    credentials = cluster_credentials(stack_input.provider_config, environ)
-    repository = ChartRepository(chart_repo_url(target.spec.helm.repo))
-
-    def running_crd_names(version: str) -> list[str]:
-        try:
-            return load_managed_crds(repository.fetch(defaults.CHART_NAME, version)).names
-        except PerconaPgOperatorError:
-            return []  # a chart this repository does not offer: its CRDs are not compared
-
-    client_options.setdefault("deadline_seconds", READ_DEADLINE_SECONDS)
-    with ClusterClient.connect(credentials, environ, **client_options) as client:
-        return read_cluster(
-            client,
-            namespace=target.spec.namespace,
-            release=target.release_name,
-            crd_names=load_managed_crds(package).names,
-            database_namespaces=database_namespaces(target.spec),
-            running_crd_names=running_crd_names,
-        )
 
 
 def run_preflight(

@@ -13,8 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .cluster import ClusterCredentials, ClusterState
-from .errors import RepairError
+from ..errors import RepairError
+from ._kubeconfig import ClusterCredentials
+from ._live import ClusterState
 
 Action = Literal["rollback", "uninstall", "none"]
 
@@ -68,7 +69,7 @@ def plan_repair(state: ClusterState, release: str, namespace: str) -> RepairPlan
 
 def helm_config(credentials: ClusterCredentials, namespace: str) -> Any:
     """Helm's own client for the cluster the stack's credentials point at."""
-    from .chart import helm_engine
+    from ..chart import helm_engine
 
     helm_python = helm_engine("repair")
     return helm_python.Config(

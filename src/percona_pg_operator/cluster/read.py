@@ -1,0 +1,49 @@
+"""One read of the cluster for a stack: what the preflight, ``status``, ``diff --live``,
+``repair`` and the fleet's health gate look at, with the credentials the provider gets."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .. import defaults
+from ..chart import ChartPackage, ChartRepository, chart_repo_url, load_managed_crds
+from ..errors import PerconaPgOperatorError
+from ..manifest import StackInput, database_namespaces
+from ._kubeconfig import cluster_credentials
+from ._live import READ_DEADLINE_SECONDS, ClusterClient, ClusterState, read_cluster
+
+
+def target_package(stack_input: StackInput, version: str | None = None) -> ChartPackage:
+    spec = stack_input.target.spec
+    repository = ChartRepository(chart_repo_url(spec.helm.repo))
+    return repository.fetch(defaults.CHART_NAME, version or spec.helm.version)
+
+
+def inspect_cluster(
+    stack_input: StackInput,
+    package: ChartPackage,
+    environ: Mapping[str, str] | None = None,
+    **client_options: Any,
+) -> ClusterState:
+    """Read what the checks need, with the credentials the Pulumi provider gets."""
+    target = stack_input.target
+    credentials = cluster_credentials(stack_input.provider_config, environ)
+    repository = ChartRepository(chart_repo_url(target.spec.helm.repo))
+
+    def running_crd_names(version: str) -> list[str]:
+        try:
+            return load_managed_crds(repository.fetch(defaults.CHART_NAME, version)).names
+        except PerconaPgOperatorError:
+            return []  # a chart this repository does not offer: its CRDs are not compared
+
+    client_options.setdefault("deadline_seconds", READ_DEADLINE_SECONDS)
+    with ClusterClient.connect(credentials, environ, **client_options) as client:
+        return read_cluster(
+            client,
+            namespace=target.spec.namespace,
+            release=target.release_name,
+            crd_names=load_managed_crds(package).names,
+            database_namespaces=database_namespaces(target.spec),
+            running_crd_names=running_crd_names,
+        )
