@@ -279,7 +279,7 @@ def test_args_form_takes_previous_version_and_plain_manifests_work() -> None:
 
 
 def test_release_ignores_only_what_refresh_reads_back() -> None:
-    from percona_pg_operator.component import RELEASE_IGNORE_CHANGES
+    from percona_pg_operator.deploy.component import RELEASE_IGNORE_CHANGES
 
     assert RELEASE_IGNORE_CHANGES == ["description", "resourceNames"]
     run = run_pulumi(lambda: build(manifest(**PLAIN_HELM)))
@@ -291,7 +291,7 @@ def test_adoption_imports_by_the_ids_pulumi_kubernetes_defines() -> None:
     """Release: <namespace>/<name>; Namespace: <name>. The import run takes the live values and
     the Release's own flags (ignored inputs are copied from what Pulumi reads), so it changes
     nothing; without adoption, nothing is imported."""
-    from percona_pg_operator.component import (
+    from percona_pg_operator.deploy.component import (
         ADOPT_NAMESPACE_IGNORE_CHANGES,
         ADOPT_RELEASE_IGNORE_CHANGES,
         RELEASE_IGNORE_CHANGES,

@@ -165,7 +165,7 @@ def test_operator_version_is_the_verified_image_else_the_chart_app_version(
 
 def run_program_with(doc: dict[str, Any], mocks: RecordingMocks) -> Any:
     """The real program (stack input from env, previous version from its own stack outputs)."""
-    from percona_pg_operator.program import run as run_program
+    from percona_pg_operator.deploy.program import run as run_program
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("STACK_INPUT_YAML", yaml.safe_dump(doc))

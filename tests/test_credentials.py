@@ -726,7 +726,7 @@ def test_errors_never_carry_credentials(config: dict[str, Any], tmp_path: Path) 
 def test_mocked_program_and_outputs_hold_no_credential(
     bin_path: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from percona_pg_operator.program import run as program
+    from percona_pg_operator.deploy.program import run as program
 
     doc = {
         "target": manifest(helm={"manageCrds": False}),

@@ -217,7 +217,7 @@ def test_cli_diff_live(api: KubeApi, tmp_path: Path) -> None:
 
 
 def test_preview_logs_what_changes_inside_the_release(api: KubeApi) -> None:
-    from percona_pg_operator.program import run
+    from percona_pg_operator.deploy.program import run
 
     api.add(namespace(NS))
     install(api, FIXTURE_REPO / "pg-operator-2.9.0.tgz", release=RELEASE, namespace=NS)

@@ -285,7 +285,7 @@ def test_the_real_charts_declare_no_kube_version(api: KubeApi) -> None:
 
 
 def program_run(doc: StackInput, mocks: RecordingMocks, preview: bool) -> Any:
-    from percona_pg_operator.program import run
+    from percona_pg_operator.deploy.program import run
 
     with pytest.MonkeyPatch.context() as env:
         env.setenv(
@@ -369,7 +369,7 @@ def test_the_program_passes_the_live_version_to_the_guard(api: KubeApi) -> None:
 
 
 def test_preflight_off_says_so_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    from percona_pg_operator.program import run
+    from percona_pg_operator.deploy.program import run
 
     monkeypatch.setenv("STACK_INPUT_YAML", yaml.safe_dump(manifest(helm={"manageCrds": False})))
     result = run_pulumi(run)
@@ -383,7 +383,7 @@ def test_preflight_off_says_so_once(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_bad_switch_value_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
     import pulumi
 
-    from percona_pg_operator.program import run
+    from percona_pg_operator.deploy.program import run
 
     monkeypatch.setenv("STACK_INPUT_YAML", yaml.safe_dump(manifest(helm={"manageCrds": False})))
     monkeypatch.setenv("PERCONA_PG_OPERATOR_PREFLIGHT", "maybe")

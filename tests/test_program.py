@@ -10,7 +10,7 @@ import yaml
 from conftest import ROOT, manifest
 from pulumi_harness import RELEASE_TYPE, RecordingMocks, run_pulumi
 
-from percona_pg_operator.program import run as program_run
+from percona_pg_operator.deploy.program import run as program_run
 
 
 def test_pulumi_yaml_names_the_program() -> None:
@@ -40,7 +40,7 @@ def test_program_reads_pulumi_config_first(monkeypatch: pytest.MonkeyPatch) -> N
             manifest(namespace="from-config", helm={"manageCrds": False})
         )
     }
-    from percona_pg_operator.program import run as program
+    from percona_pg_operator.deploy.program import run as program
 
     run = run_pulumi(program, config=config)
     assert run.stack_outputs["namespace"] == "from-config"
@@ -49,7 +49,7 @@ def test_program_reads_pulumi_config_first(monkeypatch: pytest.MonkeyPatch) -> N
 def test_bad_stack_input_stops_with_a_plain_message(monkeypatch: pytest.MonkeyPatch) -> None:
     import pulumi
 
-    from percona_pg_operator.program import run as program
+    from percona_pg_operator.deploy.program import run as program
 
     monkeypatch.setenv("STACK_INPUT_YAML", yaml.safe_dump(manifest(namespace="Bad_NS")))
     with pytest.raises(pulumi.RunError, match=r"spec\.namespace"):
@@ -59,7 +59,7 @@ def test_bad_stack_input_stops_with_a_plain_message(monkeypatch: pytest.MonkeyPa
 def test_no_stack_input_names_the_sources() -> None:
     import pulumi
 
-    from percona_pg_operator.program import run as program
+    from percona_pg_operator.deploy.program import run as program
 
     with pytest.raises(pulumi.RunError, match="STACK_INPUT_YAML_FILE"):
         run_pulumi(program)
@@ -74,7 +74,7 @@ def test_an_internal_error_is_one_line_and_the_traceback_comes_on_request(
 ) -> None:
     import pulumi
 
-    from percona_pg_operator import program as module
+    from percona_pg_operator.deploy import program as module
 
     monkeypatch.setenv("STACK_INPUT_YAML", yaml.safe_dump(manifest()))
     monkeypatch.setattr(module, "read_live", _broken_read_live)
@@ -94,7 +94,7 @@ def test_the_last_outputs_are_read_without_a_resource(monkeypatch: pytest.Monkey
     engine): the program reads them with the engine's invoke and registers nothing for it."""
     from pulumi_harness import STACK_REFERENCE_TYPE
 
-    from percona_pg_operator.program import run as program
+    from percona_pg_operator.deploy.program import run as program
 
     doc = manifest(namespace="pg-ops", helm={"version": "2.9.0"})
     monkeypatch.setenv("STACK_INPUT_YAML", yaml.safe_dump(doc))
@@ -142,7 +142,7 @@ class FlakyBackend(RecordingMocks):
 
 
 def test_a_read_of_the_last_outputs_is_tried_again(monkeypatch: pytest.MonkeyPatch) -> None:
-    from percona_pg_operator import program
+    from percona_pg_operator.deploy import program
 
     monkeypatch.setattr(program, "READ_STACK_OUTPUTS_BACKOFF_SECONDS", 0)
     monkeypatch.setenv("STACK_INPUT_YAML", yaml.safe_dump(manifest(namespace="pg-ops")))
@@ -158,7 +158,7 @@ def test_a_backend_that_never_answers_stops_with_a_plain_message(
 ) -> None:
     import pulumi
 
-    from percona_pg_operator import program
+    from percona_pg_operator.deploy import program
 
     monkeypatch.setattr(program, "READ_STACK_OUTPUTS_BACKOFF_SECONDS", 0)
     monkeypatch.setenv("STACK_INPUT_YAML", yaml.safe_dump(manifest(namespace="pg-ops")))

@@ -35,7 +35,7 @@ pytestmark = pytest.mark.usefixtures("fixture_repo_env")
 
 def deploy(path: Path, mocks: RecordingMocks | None = None) -> Run:
     """The stack program, reading the stack input the way project-planton's modules do."""
-    from percona_pg_operator.program import run
+    from percona_pg_operator.deploy.program import run
 
     with pytest.MonkeyPatch.context() as env:
         env.setenv("STACK_INPUT_YAML_FILE", str(path))
@@ -157,7 +157,7 @@ def test_a_stack_upstream_deployed_starts_the_guard_at_its_chart() -> None:
     doc = yaml.safe_load((UPSTREAM / "cli-stack-input.yaml").read_text())
     doc["target"]["spec"]["helm"] = {"version": "2.7.0"}
     with pytest.MonkeyPatch.context() as env:
-        from percona_pg_operator.program import run as program
+        from percona_pg_operator.deploy.program import run as program
 
         env.setenv("STACK_INPUT_YAML", yaml.safe_dump(doc))
         run = run_pulumi(

@@ -25,8 +25,8 @@ from pulumi_harness import DYNAMIC_TYPE, RELEASE_TYPE, RecordingMocks, run_pulum
 
 from percona_pg_operator.checks.verification import Expectations, verify
 from percona_pg_operator.cluster import ClusterClient, ClusterCredentials
+from percona_pg_operator.deploy.verification import VerificationProvider
 from percona_pg_operator.errors import VerificationError
-from percona_pg_operator.verification import VerificationProvider
 
 NS, RELEASE = "pgo", "pg-op"
 PACKAGE = FIXTURE_REPO / "pg-operator-3.0.0.tgz"
@@ -358,3 +358,25 @@ def _unreachable_kubeconfig() -> str:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     return kubeconfig_text(server=f"https://127.0.0.1:{port}")
+
+
+def test_stored_state_finds_the_verification_provider_where_it_was() -> None:
+    """Pulumi pickles a dynamic provider by reference to its module: stacks deployed so far
+    name ``percona_pg_operator.verification.VerificationProvider``, and refresh or delete their
+    verification by loading it from there."""
+    import pickle
+
+    import percona_pg_operator.verification as stored_path
+
+    assert stored_path.VerificationProvider is VerificationProvider
+    pickled = pickle.dumps(VerificationProvider(), protocol=0)  # text: names as written
+    assert b"percona_pg_operator.deploy.verification" in pickled
+    # The name a state written before the move carries still loads:
+    assert (
+        pickle.loads(
+            pickled.replace(
+                b"percona_pg_operator.deploy.verification", b"percona_pg_operator.verification"
+            )
+        ).__class__
+        is VerificationProvider
+    )

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from ._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from .component import PerconaPostgresOperator, PerconaPostgresOperatorArgs
+    from .deploy.component import PerconaPostgresOperator, PerconaPostgresOperatorArgs
     from .errors import (
         ChartRepositoryError,
         CredentialError,
@@ -31,8 +31,8 @@ if TYPE_CHECKING:
     )
 
 _EXPORTS = {
-    "PerconaPostgresOperator": ".component",
-    "PerconaPostgresOperatorArgs": ".component",
+    "PerconaPostgresOperator": ".deploy.component",
+    "PerconaPostgresOperatorArgs": ".deploy.component",
     "ChartRepositoryError": ".errors",
     "CredentialError": ".errors",
     "PerconaPgOperatorError": ".errors",

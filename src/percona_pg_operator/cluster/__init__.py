@@ -1,7 +1,7 @@
 """The target cluster: credentials, kubeconfigs with exec plugins, the Kubernetes provider.
 
 - :func:`cluster_credentials` turns a ``provider_config`` into a kubeconfig and a stable
-  cluster identity; :func:`build_provider` makes the Pulumi Kubernetes provider from it.
+  cluster identity (the deploy layer builds the Pulumi Kubernetes provider from it).
 - :class:`ClusterClient` reads the cluster (read only) with the same credentials, and
   :func:`read_cluster` gathers what the preflight and ``status`` look at.
 - :func:`gke_exec_credential` and :func:`eks_exec_credential` are the exec credential plugins'
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from ._helm import HelmRelease
     from ._kubeconfig import ClusterCredentials, cluster_credentials, require_exec_command
     from ._live import READ_DEADLINE_SECONDS, ClusterClient, ClusterState, read_cluster
-    from ._provider import build_provider, credentials_provider_args, provider_args
     from ._tokens import GKE_KEY_ENV, eks_exec_credential, gke_exec_credential
 
 _EXPORTS = {
@@ -33,9 +32,6 @@ _EXPORTS = {
     "ClusterCredentials": "._kubeconfig",
     "cluster_credentials": "._kubeconfig",
     "require_exec_command": "._kubeconfig",
-    "build_provider": "._provider",
-    "provider_args": "._provider",
-    "credentials_provider_args": "._provider",
     "GKE_KEY_ENV": "._tokens",
     "eks_exec_credential": "._tokens",
     "gke_exec_credential": "._tokens",
@@ -48,12 +44,9 @@ __all__ = [
     "ClusterCredentials",
     "ClusterState",
     "HelmRelease",
-    "build_provider",
     "cluster_credentials",
-    "credentials_provider_args",
     "eks_exec_credential",
     "gke_exec_credential",
-    "provider_args",
     "read_cluster",
     "require_exec_command",
 ]

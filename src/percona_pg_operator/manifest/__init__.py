@@ -21,7 +21,6 @@ from ._loader import (
     parse_document,
     parse_yaml,
     problems_from_validation,
-    pulumi_config_value,
     read_file,
     show_value,
 )
@@ -56,7 +55,6 @@ __all__ = [
     "parse_kubeconfig",
     "parse_yaml",
     "problems_from_validation",
-    "pulumi_config_value",
     "read_file",
     "server_url",
     "show_value",

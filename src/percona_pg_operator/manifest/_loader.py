@@ -112,15 +112,6 @@ def read_file(path: str | os.PathLike[str]) -> StackInput:
     return parse_yaml(text, str(file))
 
 
-def pulumi_config_value() -> str | None:
-    """The stack input from Pulumi config, when running inside a Pulumi program."""
-    import pulumi
-
-    namespace, key = defaults.STACK_INPUT_CONFIG_KEY.split(":", 1)
-    value: str | None = pulumi.Config(namespace).get(key)
-    return value
-
-
 def load_stack_input(
     config_value: Callable[[], str | None] | None = None,
     environ: Mapping[str, str] | None = None,

@@ -18,16 +18,11 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from . import outputs
-from .chart import ChartSource, ManagedCrds, chart_repo_url, resolve_chart
-from .cluster import (
-    ClusterCredentials,
-    build_provider,
-    cluster_credentials,
-    credentials_provider_args,
-)
-from .errors import UpgradeGuardError
-from .manifest import (
+from .. import outputs
+from ..chart import ChartSource, ManagedCrds, chart_repo_url, resolve_chart
+from ..cluster import ClusterCredentials, cluster_credentials
+from ..errors import UpgradeGuardError
+from ..manifest import (
     KubernetesPerconaPostgresOperator,
     StackInput,
     build_helm_values,
@@ -35,8 +30,9 @@ from .manifest import (
     operator_image,
     parse_document,
 )
+from ..versions import check_transition, crosses_api_group_move
+from .provider import build_provider, credentials_provider_args
 from .verification import OperatorVerification
-from .versions import check_transition, crosses_api_group_move
 
 TYPE_TOKEN = "percona-pg-operator:index:PerconaPostgresOperator"
 CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"

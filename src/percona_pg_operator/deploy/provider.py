@@ -12,8 +12,8 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_kubernetes as k8s
 
+from ..cluster._kubeconfig import ClusterCredentials, cluster_credentials, require_exec_command
 from ..manifest import KubernetesProviderConfig
-from ._kubeconfig import ClusterCredentials, cluster_credentials, require_exec_command
 
 
 def provider_args(
