@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from conftest import EXAMPLES, manifest
 
 from percona_pg_operator.cli import cli, main
-from percona_pg_operator.exitcodes import ExitCode
+from percona_pg_operator.cli.exitcodes import ExitCode
 
 
 def invoke(*args: str) -> tuple[int, str]:
@@ -198,7 +198,7 @@ def test_render_unreachable_repo_is_one_clear_error(tmp_path: Path) -> None:
 
 
 def test_progress_indicator(capsys: pytest.CaptureFixture[str]) -> None:
-    from percona_pg_operator.cli import _Progress
+    from percona_pg_operator.cli._base import _Progress
 
     progress = _Progress()
     progress("https://example.com/charts/pg-operator-3.0.0.tgz", 50, 200)

@@ -30,11 +30,11 @@ from kube_api import (
 )
 
 from percona_pg_operator.cli import cli
+from percona_pg_operator.cli.exitcodes import ExitCode
 from percona_pg_operator.cluster import ClusterClient, read_cluster
 from percona_pg_operator.cluster._helm import MAX_RELEASE_BYTES
 from percona_pg_operator.cluster._kubeconfig import ClusterCredentials
 from percona_pg_operator.errors import ClusterError
-from percona_pg_operator.exitcodes import ExitCode
 
 PACKAGE = FIXTURE_REPO / "pg-operator-2.9.0.tgz"
 NS, RELEASE = "pgo", "pg"

@@ -16,7 +16,7 @@ from kube_api import KubeApi, install, namespace, serve
 from pulumi_harness import RecordingMocks, run_pulumi
 
 from percona_pg_operator.cli import cli
-from percona_pg_operator.exitcodes import ExitCode
+from percona_pg_operator.cli.exitcodes import ExitCode
 from percona_pg_operator.manifest import parse_document
 from percona_pg_operator.review.diff import (
     MASK,

@@ -18,11 +18,11 @@ import pytest
 import yaml
 from kube_api import KubeApi, serve
 
+from percona_pg_operator.cli.exitcodes import ExitCode
 from percona_pg_operator.cluster import ClusterClient
 from percona_pg_operator.cluster._exec import ExecPlugin, ExecTokens
 from percona_pg_operator.cluster._kubeconfig import ClusterCredentials
 from percona_pg_operator.errors import ClusterUnreachableError
-from percona_pg_operator.exitcodes import ExitCode
 
 V1 = "client.authentication.k8s.io/v1"
 V1BETA1 = "client.authentication.k8s.io/v1beta1"

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from conftest import EXAMPLES, ROOT
 
 from percona_pg_operator.cli import cli
+from percona_pg_operator.cli.exitcodes import COMMANDS, ExitCode, code_for, markdown_table
 from percona_pg_operator.errors import (
     ChartRepositoryError,
     ClusterPermissionError,
@@ -24,7 +25,6 @@ from percona_pg_operator.errors import (
     UpgradeGuardError,
     VerificationError,
 )
-from percona_pg_operator.exitcodes import COMMANDS, ExitCode, code_for, markdown_table
 
 
 def commands(group: click.Group = cli, prefix: str = "") -> dict[str, click.Command]:

@@ -15,7 +15,7 @@ from conftest import FIXTURE_REPO, ROOT, manifest
 from kube_api import KubeApi, install, namespace, serve
 
 from percona_pg_operator.cli import cli
-from percona_pg_operator.exitcodes import ExitCode
+from percona_pg_operator.cli.exitcodes import ExitCode
 from percona_pg_operator.fleet import ClusterRun, RolloutState, pulumi_cli_missing
 
 pytestmark = pytest.mark.usefixtures("fixture_repo_env")
@@ -148,7 +148,7 @@ def test_fleet_up_reports_lines_json_and_the_exit_code(
     target = manifest(helm={"version": "3.0.0", "acknowledgeIrreversible": "3.0"})
     path = write_fleet(api, tmp_path, ["a", "b", "c"], manifest=target)
     runner = ScriptedRunner({"b": {"fail": True}})
-    monkeypatch.setattr("percona_pg_operator.cli._runner", lambda *args: runner)
+    monkeypatch.setattr("percona_pg_operator.cli._fleet._runner", lambda *args: runner)
     monkeypatch.chdir(tmp_path)
     report = tmp_path / "report.json"
     result = CliRunner().invoke(cli, ["fleet", "up", str(path), "--yes", "--report", str(report)])
@@ -178,7 +178,7 @@ def scripted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     from test_fleet import ScriptedRunner
 
     runner = ScriptedRunner()
-    monkeypatch.setattr("percona_pg_operator.cli._runner", lambda *args: runner)
+    monkeypatch.setattr("percona_pg_operator.cli._fleet._runner", lambda *args: runner)
     monkeypatch.chdir(tmp_path)
     return runner
 

@@ -16,8 +16,8 @@ from click.testing import CliRunner
 from conftest import kubeconfig_text, manifest
 
 from percona_pg_operator.cli import cli
+from percona_pg_operator.cli.exitcodes import ExitCode
 from percona_pg_operator.errors import CredentialError, StackInputError, UpgradeGuardError
-from percona_pg_operator.exitcodes import ExitCode
 from percona_pg_operator.formats import parse_quantity
 from percona_pg_operator.manifest import (
     KubernetesProviderConfig,

@@ -15,8 +15,8 @@ from conftest import manifest
 
 from percona_pg_operator.chart import chart_repo_url
 from percona_pg_operator.cli import cli
+from percona_pg_operator.cli.exitcodes import ExitCode
 from percona_pg_operator.errors import ChartRepositoryError, StackInputError
-from percona_pg_operator.exitcodes import ExitCode
 from percona_pg_operator.manifest import load_stack_input, parse_document
 
 

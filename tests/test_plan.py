@@ -17,8 +17,8 @@ from conftest import CHART_VERSIONS, FIXTURE_REPO
 
 from percona_pg_operator.chart import ChartRepository
 from percona_pg_operator.cli import cli
+from percona_pg_operator.cli.exitcodes import ExitCode
 from percona_pg_operator.errors import ChartRepositoryError
-from percona_pg_operator.exitcodes import ExitCode
 from percona_pg_operator.review.plan import upgrade_plan
 
 pytestmark = pytest.mark.chart

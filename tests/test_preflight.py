@@ -20,8 +20,8 @@ from pulumi_harness import RELEASE_TYPE, RecordingMocks, run_pulumi
 
 from percona_pg_operator.checks.preflight import Preflight, StackState, run_preflight
 from percona_pg_operator.cli import cli
+from percona_pg_operator.cli.exitcodes import ExitCode
 from percona_pg_operator.errors import PreflightRefusedError
-from percona_pg_operator.exitcodes import ExitCode
 from percona_pg_operator.manifest import StackInput, parse_document
 
 NS, RELEASE = "pgo", "pg-op"

@@ -13,9 +13,9 @@ from conftest import FIXTURE_REPO, manifest
 from kube_api import KubeApi, install, namespace, release_secret, serve
 
 from percona_pg_operator.cli import cli
+from percona_pg_operator.cli.exitcodes import ExitCode
 from percona_pg_operator.cluster import ClusterClient, ClusterCredentials, read_cluster
 from percona_pg_operator.cluster.repair import RepairPlan, helm_config, plan_repair
-from percona_pg_operator.exitcodes import ExitCode
 
 pytestmark = pytest.mark.usefixtures("fixture_repo_env")
 NS, RELEASE = "pgo", "pg-op"

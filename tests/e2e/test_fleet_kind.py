@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from percona_pg_operator.exitcodes import ExitCode
+from percona_pg_operator.cli.exitcodes import ExitCode
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTEXT = os.environ.get("KUBE_CTX", "kind-percona-e2e")

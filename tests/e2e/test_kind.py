@@ -27,7 +27,7 @@ import pytest
 import yaml
 
 from e2e.support import percona_pg_cluster
-from percona_pg_operator.exitcodes import ExitCode
+from percona_pg_operator.cli.exitcodes import ExitCode
 
 ROOT = Path(__file__).resolve().parents[2]
 # Read at import: the suite's autouse fixture clears these for the unit tests.

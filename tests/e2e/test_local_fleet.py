@@ -15,7 +15,7 @@ import yaml
 from localcluster import LocalCluster
 from localcluster.engine import Engine
 
-from percona_pg_operator.exitcodes import ExitCode
+from percona_pg_operator.cli.exitcodes import ExitCode
 
 pytestmark = pytest.mark.e2e
 

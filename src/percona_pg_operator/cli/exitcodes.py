@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import IntEnum
 
-from .errors import (
+from ..errors import (
     ChartRepositoryError,
     ClusterError,
     CredentialError,

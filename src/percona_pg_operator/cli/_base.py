@@ -1,0 +1,144 @@
+"""The command group, its error handling and the output helpers every command uses.
+
+One place turns errors into messages and exit codes (:class:`_Command`, from the table in
+``exitcodes.py``). Commands import what they need when they run: ``credentials gke|eks`` is the
+kubeconfigs' exec plugin, started on every token refresh, and must not load pydantic or the
+models.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, NoReturn
+
+import click
+
+from ..errors import (
+    PerconaPgOperatorError,
+    internal_error_message,
+)
+from .exitcodes import ExitCode, code_for
+
+
+def _debug(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.meta["debug"] = True
+
+
+DEBUG_OPTION = click.Option(
+    ["--debug"],
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_debug,
+    help="Show the traceback of an internal error.",
+)
+
+
+def _fail(ctx: click.Context, message: str, code: ExitCode, retryable: bool = False) -> NoReturn:
+    """The one way a command ends on an error: the message on stderr and, with --output json,
+    a JSON document on stdout too (scripts parse stdout); then the table's exit code."""
+    if ctx.params.get("output") == "json":
+        error = {"code": int(code), "name": code.name, "message": message, "retryable": retryable}
+        click.echo(json.dumps({"error": error}, indent=2))
+    click.echo(f"Error: {message}", err=True)
+    raise click.exceptions.Exit(int(code))
+
+
+class _Command(click.Command):
+    """Every command: ``--debug`` (also after the command's name), its exit codes in --help, and
+    the package's errors turned into a message and the table's exit code (exitcodes.py).
+
+    Anything else is a bug: one line that says so, and the traceback only with --debug.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.append(DEBUG_OPTION)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PerconaPgOperatorError as exc:
+            _fail(ctx, str(exc), code_for(exc), exc.retryable)
+        except (click.exceptions.Exit, click.UsageError):
+            raise
+        except click.ClickException as exc:
+            # click's other errors (a file it cannot open) are about the command line; exit 1
+            # means "changes" here.
+            _fail(ctx, exc.format_message(), ExitCode.USAGE)
+        except (KeyboardInterrupt, click.Abort):
+            click.echo("\ninterrupted", err=True)
+            raise click.exceptions.Exit(int(ExitCode.INTERRUPTED)) from None
+        except Exception as exc:
+            if ctx.meta.get("debug"):
+                raise
+            _fail(
+                ctx,
+                internal_error_message(exc, "run the same command with --debug"),
+                ExitCode.INTERNAL,
+            )
+
+
+class _Group(click.Group):
+    command_class = _Command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (KeyboardInterrupt, click.Abort):
+            click.echo("\ninterrupted", err=True)
+            raise click.exceptions.Exit(int(ExitCode.INTERRUPTED)) from None
+
+
+_Group.group_class = _Group
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="percona-pg-operator")
+@click.option(
+    "--debug",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_debug,
+    help="Show the traceback of an internal error.",
+)
+def cli() -> None:
+    """Install and upgrade the Percona Operator for PostgreSQL with Pulumi.
+
+    Every command's --help lists its exit codes; the README has the whole table."""
+
+
+class _Progress:
+    """A one-line download indicator on a terminal's stderr."""
+
+    def __init__(self) -> None:
+        self.active = False
+
+    def __call__(self, url: str, done: int, total: int | None) -> None:
+        name = url.rsplit("/", 1)[-1]
+        amount = f"{done * 100 // total}%" if total else f"{done // 1024} KiB"
+        click.echo(f"\rdownloading {name} {amount}", err=True, nl=False)
+        self.active = True
+
+    def finish(self) -> None:
+        if self.active:
+            click.echo("", err=True)
+
+
+OUTPUT = click.option(
+    "--output",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="A table on a terminal (plain lines when piped), or JSON.",
+)
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    # markup=False: text from the cluster (a crVersion "[/]", an event message) is printed as
+    # it is, never read as rich markup; colour comes only from Text styles set here.
+    return Console(highlight=False, soft_wrap=True, markup=False)

@@ -1,0 +1,309 @@
+"""The commands that read a cluster: preflight, status, diff, upgrade-plan, repair."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from .. import defaults
+from ..errors import (
+    ChartRepositoryError,
+)
+from ._base import OUTPUT, _console, cli
+from .exitcodes import ExitCode
+
+if TYPE_CHECKING:
+    from ..cluster import ClusterState
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "--to", "to_version", help="Check a step to this chart version instead of the spec's."
+)
+@OUTPUT
+def preflight(file: str, to_version: str | None, output: str) -> None:
+    """Read the cluster and run the program's checks: ok / warn / fail, each with its reason."""
+    from ..checks.preflight import run_preflight
+    from ..manifest import read_file
+
+    stack_input = read_file(file)
+    report = run_preflight(stack_input, target_version=to_version)
+    if output == "json":
+        click.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        console = _console()
+        if console.is_terminal:
+            from rich.table import Table
+            from rich.text import Text
+
+            table = Table(title=f"preflight: chart {report.target_version}")
+            for column in ("status", "check", "reason"):
+                table.add_column(column)
+            colour = {"ok": "green", "warn": "yellow", "fail": "red"}
+            for check in report.checks:
+                table.add_row(
+                    Text(check.status, style=colour[check.status]), check.name, check.reason
+                )
+            console.print(table)
+        else:
+            from ..checks.preflight import summary_lines
+
+            for line in summary_lines(report.checks):
+                click.echo(line)
+    raise click.exceptions.Exit(int(ExitCode.REFUSED if report.refused else ExitCode.OK))
+
+
+def status_json(state: ClusterState, available: list[str], error: str | None) -> dict[str, Any]:
+    """The `status` document; its keys are listed in the README."""
+    from dataclasses import asdict
+
+    from ..versions import upgrade_steps
+
+    release = state.release
+    installed = release.chart_version if release is not None else None
+    return {
+        "cluster": {"server": state.server, "version": state.server_version},
+        "namespace": {"exists": state.namespace_exists},
+        "release": (
+            None
+            if release is None
+            else {
+                "name": release.name,
+                "namespace": release.namespace,
+                "chart_version": release.chart_version,
+                "operator_version": release.app_version,
+                "status": release.status,
+                "revision": release.revision,
+                "last_deployed": release.last_deployed,
+            }
+        ),
+        "operator": (
+            None
+            if state.deployment is None
+            else {**asdict(state.deployment), "ready": state.deployment.ready}
+        ),
+        "crds": [asdict(c) for c in state.crds],
+        "databases": [{**asdict(d), "ready": d.ready} for d in state.databases],
+        "upgrade_path": {
+            "from": installed,
+            "newest": upgrade_steps(None, available)[-1] if available else None,
+            "steps": upgrade_steps(installed, available) if available else [],
+            "error": error,
+        },
+    }
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@OUTPUT
+def status(file: str, output: str) -> None:
+    """What runs now: release, operator, CRDs, databases, and the upgrade path from here."""
+    from ..chart import ChartRepository, chart_repo_url
+    from ..cluster.read import inspect_cluster, target_package
+    from ..manifest import read_file
+
+    stack_input = read_file(file)
+    spec = stack_input.target.spec
+    repository = ChartRepository(chart_repo_url(spec.helm.repo))
+    try:
+        available, error = repository.versions(defaults.CHART_NAME), None
+    except ChartRepositoryError as exc:
+        available, error = [], str(exc)
+    state = inspect_cluster(stack_input, target_package(stack_input))
+    document = status_json(state, available, error)
+    if output == "json":
+        click.echo(json.dumps(document, indent=2))
+        return
+    _print_status(document)
+
+
+def _print_status(doc: dict[str, Any]) -> None:
+    console = _console()
+    release, operator, path = doc["release"], doc["operator"], doc["upgrade_path"]
+    lines = [f"cluster    {doc['cluster']['server']} (Kubernetes {doc['cluster']['version']})"]
+    if release is None:
+        lines.append("release    none")
+    else:
+        lines.append(
+            f"release    {release['name']} in {release['namespace']}: chart "
+            f"{release['chart_version']} (operator {release['operator_version']}), "
+            f"{release['status']}, revision {release['revision']}"
+        )
+    if operator is not None:
+        lines.append(
+            f"operator   {operator['name']} {', '.join(operator['images'])}: "
+            f"{operator['ready_replicas']}/{operator['replicas']} ready"
+        )
+    steps = " -> ".join(path["steps"]) or "none (at the newest)"
+    lines.append(f"upgrade    {path['from'] or 'not installed'}: {steps}")
+    if path["error"]:
+        lines.append(f"           (repository unreadable: {path['error']})")
+    for line in lines:
+        console.print(line)
+    if console.is_terminal:
+        from rich.table import Table
+
+        crds = Table("CRD", "served", "storage", "established", title="CRDs")
+        for crd in doc["crds"]:
+            crds.add_row(
+                crd["name"],
+                ", ".join(crd["served_versions"]) or "-",
+                crd["storage_version"] or "-",
+                "yes" if crd["established"] else ("no" if crd["exists"] else "missing"),
+            )
+        databases = Table("namespace", "name", "crVersion", "state", title="PerconaPGClusters")
+        for db in doc["databases"]:
+            databases.add_row(db["namespace"], db["name"], db["cr_version"], db["state"])
+        console.print(crds)
+        console.print(databases)
+        return
+    for crd in doc["crds"]:
+        state = "established" if crd["established"] else ("present" if crd["exists"] else "missing")
+        console.print(f"crd        {crd['name']}: {state}, storage {crd['storage_version'] or '-'}")
+    for db in doc["databases"]:
+        console.print(
+            f"database   {db['namespace']}/{db['name']}: crVersion {db['cr_version']}, "
+            f"{db['state']}"
+        )
+
+
+@cli.command()
+@click.argument("new", type=click.Path(dir_okay=False))
+@click.option(
+    "--against",
+    "against",
+    type=click.Path(dir_okay=False),
+    help="Another manifest or stack input (e.g. the one on the main branch).",
+)
+@click.option("--live", is_flag=True, help="What is deployed now (the release and live CRDs).")
+@click.option("--chart-repo", help="Chart repository (URL or directory); overrides spec and env.")
+@OUTPUT
+def diff(new: str, against: str | None, live: bool, chart_repo: str | None, output: str) -> None:
+    """Show every object the change adds, removes or changes, with a diff of its YAML."""
+    from ..manifest import build_helm_values, read_file
+    from ..review.diff import (
+        diff_objects,
+        live_objects,
+        rendered_objects,
+        sensitive_values,
+        summary,
+    )
+
+    if (against is None) == (not live):
+        raise click.UsageError("give exactly one of --against FILE or --live")
+    new_input = read_file(new)
+    after = rendered_objects(new_input, chart_repo)
+    secrets = sensitive_values(build_helm_values(new_input.target.spec))
+    if against is not None:
+        old_input = read_file(against)
+        before = rendered_objects(old_input, chart_repo)
+        secrets |= sensitive_values(build_helm_values(old_input.target.spec))
+    else:
+        from ..cluster.read import inspect_cluster, target_package
+
+        state = inspect_cluster(new_input, target_package(new_input))
+        before = live_objects(new_input, state)
+        running = state.last_deployed or state.release
+        if running is not None:
+            secrets |= sensitive_values(running.values)
+    changes = diff_objects(before, after, secrets)
+    if output == "json":
+        document = {"summary": summary(changes), "changes": [c.to_json() for c in changes]}
+        click.echo(json.dumps(document, indent=2, default=str))
+    else:
+        from ..review.diff import to_text
+
+        click.echo(to_text(changes, colour=sys.stdout.isatty()), nl=False)
+    raise click.exceptions.Exit(int(ExitCode.CHANGES if changes else ExitCode.OK))
+
+
+@cli.command("upgrade-plan")
+@click.option("--from", "from_version", required=True, help="The chart version running now.")
+@click.option("--to", "to_version", help="The target chart version; default: the newest.")
+@click.option("--chart-repo", help="Chart repository (URL or directory); default as for render.")
+@OUTPUT
+def upgrade_plan(
+    from_version: str, to_version: str | None, chart_repo: str | None, output: str
+) -> None:
+    """The supported path between two chart versions, and what each step changes."""
+    from ..chart import ChartRepository, chart_repo_url
+    from ..review.plan import upgrade_plan as build_plan
+
+    plan = build_plan(ChartRepository(chart_repo or chart_repo_url(None)), from_version, to_version)
+    if output == "json":
+        click.echo(json.dumps(plan, indent=2, default=str))
+        return
+    path = " -> ".join([plan["from"], *(step["to"] for step in plan["steps"])])
+    click.echo(f"upgrade path: {path}")
+    for step in plan["steps"]:
+        click.echo(f"\n{step['from']} -> {step['to']}")
+        crds = step["crds"]
+        for name in crds["added"]:
+            click.echo(f"  + CRD {name}")
+        for name in crds["removed"]:
+            click.echo(f"  - CRD {name} (kept in the cluster)")
+        for crd in crds["changed"]:
+            storage = crd["storage_version"]
+            moved = (
+                f", storage {storage['from']} -> {storage['to']}"
+                if storage["from"] != storage["to"]
+                else ""
+            )
+            click.echo(
+                f"  ~ CRD {crd['name']}: {len(crd['fields_added'])} fields added, "
+                f"{len(crd['fields_removed'])} removed"
+                + (f", versions +{crd['versions_added']}" if crd["versions_added"] else "")
+                + (f", versions -{crd['versions_removed']}" if crd["versions_removed"] else "")
+                + moved
+            )
+        values = step["values"]
+        for key in values["added"]:
+            click.echo(f"  + value {key}")
+        for key in values["removed"]:
+            click.echo(f"  - value {key}")
+        for change in values["changed"]:
+            click.echo(f"  ~ value {change['key']}: {change['from']!r} -> {change['to']!r}")
+        rbac = step["rbac"]
+        if rbac["added"] or rbac["removed"]:
+            click.echo(f"  RBAC: {len(rbac['added'])} rules added, {len(rbac['removed'])} removed")
+        click.echo(
+            f"  images: {', '.join(step['images']['from'])} -> {', '.join(step['images']['to'])}"
+        )
+        for warning in step["warnings"]:
+            click.echo(f"  ! {warning}")
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do it without asking (needed when not on a terminal).")
+@click.option("--timeout", default=600, show_default=True, help="Seconds Helm may wait.")
+def repair(file: str, yes: bool, timeout: int) -> None:
+    """Repair a release a killed run left pending: roll back to the last deployed revision, or
+    uninstall a first install that never deployed (CRDs and databases stay)."""
+    from ..cluster import cluster_credentials
+    from ..cluster.read import inspect_cluster, target_package
+    from ..cluster.repair import execute, plan_repair, verify_repair
+    from ..manifest import read_file
+
+    stack_input = read_file(file)
+    target = stack_input.target
+    package = target_package(stack_input)
+    plan = plan_repair(
+        inspect_cluster(stack_input, package), target.release_name, target.spec.namespace
+    )
+    click.echo(plan.describe())
+    if plan.action == "none":
+        return
+    if not yes:
+        if not sys.stdin.isatty():
+            raise click.UsageError("not on a terminal: run again with --yes to do it")
+        if not click.confirm("Do it?"):
+            click.echo("not done", err=True)
+            raise click.exceptions.Exit(int(ExitCode.INTERRUPTED))
+    credentials = cluster_credentials(stack_input.provider_config)
+    execute(plan, credentials, timeout_seconds=timeout)
+    click.echo(verify_repair(plan, inspect_cluster(stack_input, package)))

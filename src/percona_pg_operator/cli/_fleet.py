@@ -1,0 +1,344 @@
+"""The fleet commands: plan, preview, up, status, schema."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import (
+    PerconaPgOperatorError,
+)
+from ._base import OUTPUT, _console, cli
+from .exitcodes import ExitCode
+
+
+@cli.group()
+def fleet() -> None:
+    """Roll the operator out across many clusters: plan, preview, up (in waves), status."""
+
+
+def _fleet_plan_rows(plan: Any, concurrency: int) -> list[dict[str, Any]]:
+    """Every cluster's preflight, run in parallel (the stack's state is not read here)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ..checks.preflight import run_preflight
+
+    def check(cluster: Any) -> dict[str, Any]:
+        row: dict[str, Any] = {"name": cluster.name, "stack": cluster.stack}
+        try:
+            report = run_preflight(cluster.stack_input)
+        except PerconaPgOperatorError as exc:
+            unreadable = {"from": None, "to": cluster.target_version, "result": "unreadable"}
+            return {**row, **unreadable, "reasons": [str(exc)]}
+        result = "refused" if report.refused else "warn" if report.warnings() else "ok"
+        reasons = [f"{c.name}: {c.reason}" for c in report.failures() + report.warnings()]
+        versions = {"from": report.installed_version, "to": report.target_version}
+        return {**row, **versions, "result": result, "reasons": reasons}
+
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        return list(pool.map(check, plan.clusters))
+
+
+@fleet.command("plan")
+@click.argument("fleet_file", type=click.Path(dir_okay=False))
+@click.option("--concurrency", default=8, show_default=True, help="Clusters checked at once.")
+@OUTPUT
+def fleet_plan(fleet_file: str, concurrency: int, output: str) -> None:
+    """Run every cluster's preflight and show the waves, each cluster's from -> to, and who would
+    be refused, before anything runs."""
+    from ..fleet import load_fleet
+
+    plan = load_fleet(fleet_file)
+    rows = {row["name"]: row for row in _fleet_plan_rows(plan, concurrency)}
+    document: dict[str, list[dict[str, Any]]] = {
+        "waves": [
+            {
+                "name": wave.name,
+                "max_concurrent": wave.wave.max_concurrent,
+                "failure_budget": wave.wave.failure_budget,
+                "allowed_failures": wave.wave.allowed_failures(len(wave.clusters)),
+                "failure_budget_text": wave.wave.budget_text(len(wave.clusters)),
+                "soak_seconds": wave.wave.soak_seconds,
+                "promotion": wave.wave.promotion,
+                "clusters": [rows[c.name] for c in wave.clusters],
+            }
+            for wave in plan.waves
+        ]
+    }
+    if output == "json":
+        click.echo(json.dumps(document, indent=2))
+    else:
+        for wave in document["waves"]:
+            click.echo(
+                f"wave {wave['name']} (at most {wave['max_concurrent']} at once, budget "
+                f"{wave['failure_budget_text']}, soak {wave['soak_seconds']} s, "
+                f"{wave['promotion']})"
+            )
+            for row in wave["clusters"]:
+                click.echo(
+                    f"  {row['name']:24s} {row['from'] or 'none':>8s} -> {row['to']:8s} "
+                    f"{row['result']}"
+                )
+                for reason in row["reasons"]:
+                    click.echo(f"      {reason}")
+    results = {r["result"] for r in rows.values()}
+    code = (
+        ExitCode.REFUSED
+        if "refused" in results
+        else ExitCode.UNREADABLE
+        if "unreadable" in results
+        else ExitCode.OK
+    )
+    raise click.exceptions.Exit(int(code))
+
+
+def _runner(plan: Any, remote_url: str | None, remote_branch: str, remote_path: str) -> Any:
+    from ..fleet import AutomationRunner, RemoteSource
+
+    remote = RemoteSource(remote_url, remote_branch, remote_path) if remote_url else None
+    return AutomationRunner(
+        Path(".fleet") / "workspaces", remote=remote, gate=plan.fleet.rollout.health_gate
+    )
+
+
+REMOTE = [
+    click.option("--remote-url", help="Run on Pulumi Deployments from this git repository."),
+    click.option("--remote-branch", default="refs/heads/main", show_default=True),
+    click.option("--remote-path", default=".", show_default=True, help="The project's folder."),
+]
+
+
+def _remote(fn: Any) -> Any:
+    for option in reversed(REMOTE):
+        fn = option(fn)
+    return fn
+
+
+@fleet.command("preview")
+@click.argument("fleet_file", type=click.Path(dir_okay=False))
+@_remote
+def fleet_preview(
+    fleet_file: str, remote_url: str | None, remote_branch: str, remote_path: str
+) -> None:
+    """`pulumi preview` of every cluster's stack (logs in .fleet/logs)."""
+    from ..fleet import load_fleet
+
+    plan = load_fleet(fleet_file)
+    runner = _runner(plan, remote_url, remote_branch, remote_path)
+    failed = False
+    for cluster in plan.clusters:
+        try:
+            summary = runner.preview(
+                cluster, Path(".fleet") / "logs" / f"{cluster.name}.preview.log"
+            )
+            click.echo(f"{cluster.name:24s} {summary}")
+        except Exception as exc:  # one cluster's failure is reported, the others still run
+            failed = True
+            click.echo(f"{cluster.name:24s} failed: {str(exc).strip().splitlines()[-1:]}")
+    raise click.exceptions.Exit(int(ExitCode.FAILED if failed else ExitCode.OK))
+
+
+def _run_line(run: Any) -> str:
+    seconds = f"{run.seconds:.1f}s" if run.seconds else ""
+    text = (
+        f"{run.cluster:24s} {run.wave:12s} {run.from_version or 'none':>8s} -> "
+        f"{run.to_version:8s} {run.result:12s} {seconds}"
+    )
+    return text + (f"  {run.error}" if run.error else "")
+
+
+def _runs_table(runs: list[Any]) -> Any:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table("cluster", "wave", "from", "to", "result", "seconds", "error")
+    colour = {"succeeded": "green", "skipped": "green", "not-started": "dim"}
+    for run in runs:
+        style = colour.get(run.result, "red")
+        table.add_row(
+            run.cluster,
+            run.wave,
+            run.from_version or "none",
+            run.to_version,
+            Text(run.result, style=style),
+            f"{run.seconds:.1f}" if run.seconds else "",
+            run.error,
+        )
+    return table
+
+
+def _writable(path: Path, what: str) -> None:
+    """Fail before anything runs when ``path`` cannot be written (the report and the state are
+    written after clusters changed: that is too late to find out)."""
+    from ..errors import StackInputError
+
+    existed = path.exists()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise StackInputError(
+            f"{path}: the {what} cannot be written ({exc.strerror or type(exc).__name__})"
+        ) from None
+    if not existed:
+        path.unlink()
+
+
+@fleet.command("up")
+@click.argument("fleet_file", type=click.Path(dir_okay=False))
+@click.option("--resume", is_flag=True, help="Continue from the state file after a stop.")
+@click.option("--wave", "only_wave", help="Run only this wave.")
+@click.option("--yes", is_flag=True, help="Promote manual waves without asking.")
+@click.option("--force", is_flag=True, help="Run clusters already at the target and healthy.")
+@click.option("--state", "state_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--report",
+    "report_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the JSON report here (always written, even when the rollout stops).",
+)
+@OUTPUT
+@_remote
+def fleet_up(
+    fleet_file: str,
+    resume: bool,
+    only_wave: str | None,
+    yes: bool,
+    force: bool,
+    state_file: Path | None,
+    report_file: Path | None,
+    output: str,
+    remote_url: str | None,
+    remote_branch: str,
+    remote_path: str,
+) -> None:
+    """Roll out wave by wave. On a terminal a live table, then the final one; piped, one line
+    per cluster as it finishes and nothing else on stdout; with --output json, only the JSON
+    report on stdout (the lines go to stderr).
+
+    A cluster that failed or was refused, or a rollout that stopped early, is FAILED."""
+    from ..fleet import Rollout, load_fleet
+
+    plan = load_fleet(fleet_file)
+    stem = Path(fleet_file).stem
+    state = state_file or Path(".fleet") / f"{stem}.state.json"
+    _writable(state, "rollout state file")
+    if report_file is not None:
+        _writable(report_file, "report")
+    runner = _runner(plan, remote_url, remote_branch, remote_path)
+
+    def confirm(question: str) -> bool:
+        if yes:
+            return True
+        return sys.stdin.isatty() and click.confirm(question, default=False)
+
+    console = _console()
+    runs: dict[str, Any] = {}
+    live: Any = None
+    if console.is_terminal and output == "text":
+        from rich.live import Live
+
+        live = Live(console=console, auto_refresh=False)
+
+    def on_event(run: Any) -> None:
+        runs[run.cluster] = run
+        if live is None:
+            click.echo(_run_line(run), err=output == "json")
+        else:
+            live.update(_runs_table(list(runs.values())), refresh=True)
+
+    rollout = Rollout(
+        runner,
+        state,
+        Path(".fleet") / "logs",
+        resume=resume,
+        force=force,
+        confirm=confirm,
+        on_event=on_event,
+    )
+    try:
+        if live is not None:
+            with live:
+                rollout.run(plan.waves, only=only_wave)
+        else:
+            rollout.run(plan.waves, only=only_wave)
+    finally:
+        # Whatever happened, what is known is written: no result is lost.
+        report = rollout.report
+        document = json.dumps(report.to_json(), indent=2)
+        if report_file is not None:
+            report_file.write_text(document)
+    if live is not None:
+        console.print(_runs_table(report.runs))
+    if output == "json":
+        click.echo(document)
+    if report.stopped:
+        click.echo(f"stopped: {report.stopped}", err=True)
+    raise click.exceptions.Exit(int(ExitCode.FAILED if report.failed else ExitCode.OK))
+
+
+@fleet.command("status")
+@click.argument("fleet_file", type=click.Path(dir_okay=False))
+@click.option("--state", "state_file", type=click.Path(dir_okay=False, path_type=Path))
+@OUTPUT
+def fleet_status(fleet_file: str, state_file: Path | None, output: str) -> None:
+    """One row per cluster: installed version, health, last result."""
+    from ..fleet import RolloutState, cluster_health, load_fleet
+
+    plan = load_fleet(fleet_file)
+    state = RolloutState.load(state_file or Path(".fleet") / f"{Path(fleet_file).stem}.state.json")
+    gate = plan.fleet.rollout.health_gate
+    rows = []
+    unreadable = False
+    for cluster in plan.clusters:
+        try:
+            health = cluster_health(cluster, gate.operator_ready, gate.databases_ready)
+            installed, healthy, reason = health.installed_version, health.ok, health.reason
+        except PerconaPgOperatorError as exc:
+            installed, healthy, reason = None, False, str(exc)
+            unreadable = True
+        last = state.runs.get(cluster.name)
+        rows.append(
+            {
+                "name": cluster.name,
+                "stack": cluster.stack,
+                "installed": installed,
+                "target": cluster.target_version,
+                "healthy": healthy,
+                "reason": reason,
+                "last_result": last.result if last else None,
+            }
+        )
+    if output == "json":
+        click.echo(json.dumps(rows, indent=2))
+    else:
+        for row in rows:
+            health_text = "healthy" if row["healthy"] else f"unhealthy ({row['reason']})"
+            click.echo(
+                f"{row['name']:24s} {row['installed'] or 'none':>8s} (target {row['target']}) "
+                f"{health_text}; last: {row['last_result'] or 'never run'}"
+            )
+    code = (
+        ExitCode.UNREADABLE
+        if unreadable
+        else ExitCode.UNHEALTHY
+        if not all(row["healthy"] for row in rows)
+        else ExitCode.OK
+    )
+    raise click.exceptions.Exit(int(code))
+
+
+@fleet.command("schema")
+def fleet_schema() -> None:
+    """Print the JSON Schema of the fleet file."""
+    from ..fleet import Fleet
+
+    schema = Fleet.model_json_schema(by_alias=True, mode="validation")
+    click.echo(
+        json.dumps({"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}, indent=2)
+    )

@@ -1,0 +1,123 @@
+"""The commands that read manifests only: validate, render, schema."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from .. import defaults
+from ..errors import (
+    ChartRepositoryError,
+    StackInputError,
+)
+from ._base import _Progress, cli
+from .exitcodes import ExitCode
+
+if TYPE_CHECKING:
+    from ..manifest import Spec, StackInput
+
+
+def _summary(path: str, stack_input: StackInput) -> str:
+    target = stack_input.target
+    spec = target.spec
+    res = spec.container.resources
+    provider = stack_input.provider_config.provider if stack_input.provider_config else "ambient"
+    return (
+        f"{path}: ok: {target.metadata.name} -> namespace {spec.namespace}"
+        f"{'' if spec.create_namespace else ' (existing)'}, chart pg-operator "
+        f"{spec.helm.version}, limits {res.effective_limits['cpu']}/"
+        f"{res.effective_limits['memory']}, requests {res.effective_requests['cpu']}/"
+        f"{res.effective_requests['memory']}, credentials {provider}"
+    )
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--offline", is_flag=True, help="Check raw helmValues only against a cached chart package."
+)
+def validate(files: Sequence[str], offline: bool) -> None:
+    """Validate manifests or whole stack inputs; list every problem.
+
+    Raw helmValues are checked against the chosen chart version's values when its package is
+    cached or the repository answers (only the cache with --offline); otherwise a note says they
+    were not."""
+    from ..manifest import read_file
+
+    failed = 0
+    for path in files:
+        try:
+            stack_input = read_file(path)
+            _check_raw_values_if_possible(path, stack_input.target.spec, offline)
+            click.echo(_summary(path, stack_input))
+        except StackInputError as exc:
+            failed += 1
+            click.echo(str(exc), err=True)
+    if failed:
+        raise click.exceptions.Exit(int(ExitCode.INVALID_INPUT))
+
+
+def _check_raw_values_if_possible(path: str, spec: Spec, offline: bool) -> None:
+    """Raw helmValues against the chosen chart's values, when the package is in the cache or the
+    repository answers; else say that they were not checked."""
+    from ..chart import ChartRepository, chart_repo_url, check_raw_values
+
+    if not spec.helm_values:
+        return
+    try:
+        repository = ChartRepository(chart_repo_url(spec.helm.repo))
+        if offline:
+            package = repository.cached(defaults.CHART_NAME, spec.helm.version)
+            if package is None:
+                raise ChartRepositoryError("not in the chart cache (--offline)")
+        else:
+            package = repository.fetch(defaults.CHART_NAME, spec.helm.version)
+    except ChartRepositoryError as exc:
+        click.echo(
+            f"{path}: note: spec.helmValues not checked against chart pg-operator "
+            f"{spec.helm.version}, which is not available: {exc}",
+            err=True,
+        )
+        return
+    check_raw_values(spec.helm_values, package)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--chart-repo", help="Chart repository (URL or directory); overrides spec and env.")
+@click.option(
+    "--output-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write one file per object here instead of a YAML stream on stdout.",
+)
+def render(file: str, chart_repo: str | None, output_dir: Path | None) -> None:
+    """Render everything the stack would apply, as Kubernetes YAML, without a cluster."""
+    from ..manifest import read_file
+    from ..review.render import render_stack, to_yaml, write_objects
+
+    stack_input = read_file(file)
+    progress = _Progress() if sys.stderr.isatty() else None
+    try:
+        objects = render_stack(stack_input, chart_repo=chart_repo, progress=progress)
+    finally:
+        if progress is not None:
+            progress.finish()
+    if output_dir is None:
+        click.echo(to_yaml(objects), nl=False)
+    else:
+        written = write_objects(objects, output_dir)
+        click.echo(f"wrote {len(written)} objects to {output_dir}", err=True)
+
+
+@cli.command()
+@click.option("--stack-input", is_flag=True, help="The whole stack input, not just the manifest.")
+def schema(stack_input: bool) -> None:
+    """Print the JSON Schema of the manifest (for editor completion and CI checks)."""
+    from ..manifest import json_schema
+
+    click.echo(json.dumps(json_schema(stack_input=stack_input), indent=2))
