@@ -384,7 +384,7 @@ Resources:
 
 
 def test_a_failed_up_is_reported_with_its_reason_not_its_last_line() -> None:
-    from percona_pg_operator.fleet._runner import failure_reason
+    from percona_pg_operator.deploy.automation import failure_reason
 
     assert failure_reason(FAILED_UP) == (
         "kubernetes:helm.sh/v3:Release (pg-fleet-release): release pg-fleet failed, and has "

@@ -10,15 +10,9 @@ The values a spec turns into live in ``manifest`` (``build_helm_values``); the v
 
 from ._crds import PATCH_FORCE_ANNOTATION, ManagedCrds, build_managed_crds, load_managed_crds
 from ._engine import INSTALL_HINT, helm_engine
+from ._package import ChartPackage
 from ._raw_values import check_raw_values, raw_values_problems
-from ._repository import (
-    ChartPackage,
-    ChartRepository,
-    Progress,
-    atomic_write,
-    cache_root,
-    chart_repo_url,
-)
+from ._repository import ChartRepository, Progress, cache_root, chart_repo_url
 from ._source import ChartSource, resolve_chart
 
 __all__ = [
@@ -29,7 +23,6 @@ __all__ = [
     "ChartSource",
     "ManagedCrds",
     "Progress",
-    "atomic_write",
     "build_managed_crds",
     "cache_root",
     "chart_repo_url",

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import _yaml
+from .._files import atomic_write
 from ..errors import ChartRepositoryError
-from ._repository import ChartPackage, atomic_write
+from ._package import ChartPackage
 
 # Server-side apply with force: take over fields another manager (an earlier `helm install`)
 # owns, so existing CRDs are adopted instead of conflicting.

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..errors import ChartRepositoryError, Problem, StackInputError
 from ..manifest import ValueProblem, show_value
-from ._repository import ChartPackage
+from ._package import ChartPackage
 
 _VALUES_PATH = re.compile(r"\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)")
 

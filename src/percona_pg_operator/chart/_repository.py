@@ -25,19 +25,20 @@ import io
 import json
 import os
 import tarfile
-import tempfile
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import zlib
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from .. import _yaml, defaults
+from .._files import atomic_write
 from ..errors import ChartRepositoryError
+from ._package import ChartPackage
 
 # urllib applies one timeout to the connect and to every single read of a response.
 SOCKET_TIMEOUT_SECONDS = 15.0
@@ -83,38 +84,6 @@ def cache_root(environ: Mapping[str, str] | None = None) -> Path:
     return Path(base) / "percona-pg-operator"
 
 
-@dataclass(frozen=True)
-class ChartPackage:
-    """A chart package whose bytes matched the repository index's digest."""
-
-    name: str
-    version: str
-    app_version: str
-    digest: str
-    path: Path
-    url: str
-
-    def read_bytes(self) -> bytes:
-        return self.path.read_bytes()
-
-    def chart_yaml(self) -> dict[str, Any]:
-        """The package's ``Chart.yaml`` (its metadata: versions, ``kubeVersion``)."""
-        return self.member_yaml("Chart.yaml")
-
-    def member_yaml(self, member: str) -> dict[str, Any]:
-        """A YAML mapping in the chart's folder of the package (``values.yaml``, ...)."""
-        path = f"{self.name}/{member}"
-        try:
-            with tarfile.open(self.path, mode="r:gz") as archive:
-                handle = archive.extractfile(path)
-                data = _yaml.load(handle.read()) if handle is not None else None
-        except (OSError, KeyError, tarfile.TarError, _yaml.YAMLError):
-            raise ChartRepositoryError(f"{self.path}: no readable {path}") from None
-        if not isinstance(data, dict):
-            raise ChartRepositoryError(f"{self.path}: {path} is not a mapping")
-        return data
-
-
 def check_package(data: bytes, chart: str, where: str) -> None:
     """A readable chart archive with its Chart.yaml, unpacking to a bounded size; else an error
     naming where it came from (gzip and tar errors, truncation, a bomb)."""
@@ -135,22 +104,6 @@ def check_package(data: bytes, chart: str, where: str) -> None:
         ) from None
     if f"{chart}/Chart.yaml" not in names:
         raise ChartRepositoryError(f"{where}: the package has no {chart}/Chart.yaml")
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers only ever see no file or the whole file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def _sha256(data: bytes) -> str:

@@ -21,10 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from .. import defaults
+from .._files import atomic_write
 from ..errors import ChartRepositoryError
 from ._crds import ManagedCrds, load_managed_crds
+from ._package import ChartPackage
 from ._raw_values import check_raw_values
-from ._repository import ChartPackage, ChartRepository, atomic_write
+from ._repository import ChartRepository
 
 # Where, inside the Pulumi project, the verified packages are staged for the Release.
 STAGING_DIR = Path(".percona-pg-operator") / "charts"

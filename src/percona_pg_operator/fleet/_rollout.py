@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, get_args
 
 from .. import _yaml
-from ..chart import atomic_write
+from .._files import atomic_write
 from ..errors import Problem, StackInputError
 from ._load import FleetCluster, PlannedWave
 

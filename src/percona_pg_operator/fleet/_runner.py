@@ -88,7 +88,7 @@ class AutomationRunner:
         return folder
 
     def stack(self, cluster: FleetCluster) -> Any:
-        from pulumi import automation as auto
+        from ..deploy import automation
 
         with self._lock:
             if cluster.name in self._stacks:
@@ -97,24 +97,17 @@ class AutomationRunner:
         stack: Any
         if self.remote is not None:
             # Deployments gets the stack input as a secret environment variable.
-            env: dict[str, str | auto.Secret] = {
-                **self.env,
-                defaults.STACK_INPUT_YAML_ENV: auto.Secret(document),
-            }
-            stack = auto.create_or_select_remote_stack_git_source(
+            stack = automation.remote_stack(
                 cluster.stack,
                 self.remote.url,
-                branch=self.remote.branch,
-                project_path=self.remote.project_path,
-                opts=auto.RemoteWorkspaceOptions(env_vars=env),
+                self.remote.branch,
+                self.remote.project_path,
+                self.env,
+                {defaults.STACK_INPUT_YAML_ENV: document},
             )
         else:
             folder = self._workspace(cluster)
-            stack = auto.create_or_select_stack(
-                cluster.stack,
-                work_dir=str(folder),
-                opts=auto.LocalWorkspaceOptions(work_dir=str(folder), env_vars=self.env),
-            )
+            stack = automation.local_stack(cluster.stack, folder, self.env)
             self._set_stack_input(folder, cluster.stack, document)
         with self._lock:
             self._stacks[cluster.name] = stack
@@ -158,14 +151,11 @@ class AutomationRunner:
         return Check(not report.refused, report.installed_version, reasons)
 
     def up(self, cluster: FleetCluster, log: Path, cancelled: threading.Event) -> None:
-        from pulumi import automation as auto
+        from ..deploy import automation
 
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("a", encoding="utf-8") as out:
-            try:
-                self.stack(cluster).up(on_output=lambda line: out.write(line + "\n"), color="never")
-            except auto.CommandError as exc:
-                raise FleetError(f"pulumi up failed: {failure_reason(str(exc))}") from None
+            automation.up(self.stack(cluster), lambda line: out.write(line + "\n"))
 
     def preview(self, cluster: FleetCluster, log: Path) -> str:
         log.parent.mkdir(parents=True, exist_ok=True)
@@ -201,39 +191,3 @@ def cluster_health(cluster: FleetCluster, operator: bool = True, databases: bool
         if down:
             problems.append("not ready: " + ", ".join(down))
     return Health(not problems, installed, "; ".join(problems))
-
-
-# Diagnostics that only say that something else failed.
-_GENERIC_ERRORS = (
-    "update failed",
-    "an unhandled error occurred",
-    "resource monitor has terminated",
-    "preview failed",
-)
-
-
-def failure_reason(command_error: str, limit: int = 500) -> str:
-    """What made a `pulumi up` fail, from the Automation API's CommandError text: each specific
-    ``error:`` line of the Diagnostics section with the resource it belongs to. The error's last
-    line is its empty ``stderr:`` (seen on the real engine), which says nothing."""
-    reasons: list[str] = []
-    resource = ""
-    in_diagnostics = False
-    for line in command_error.splitlines():
-        stripped = line.strip()
-        if stripped == "Diagnostics:":
-            in_diagnostics = True
-            continue
-        if not in_diagnostics:
-            continue
-        if line and not line.startswith(" "):  # "Resources:", "Duration:": the section ended
-            break
-        if line.startswith("  ") and not line.startswith("   ") and stripped.endswith("):"):
-            resource = stripped.rstrip(":")
-            continue
-        if stripped.startswith("error: "):
-            message = stripped.removeprefix("error: ").strip()
-            if message and not message.lower().startswith(_GENERIC_ERRORS):
-                reasons.append(f"{resource}: {message}" if resource else message)
-    text = "; ".join(dict.fromkeys(reasons)) or "see the stack's log"
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,91 @@
+"""Pulumi's Automation API, for the fleet: one stack per cluster, selected or created in a
+workspace folder of its own (or on Pulumi Deployments), updated, previewed and cancelled.
+
+Only this module (with the rest of ``deploy/``) imports Pulumi; the fleet drives it through the
+functions here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from pulumi import automation as auto
+
+from ..errors import FleetError
+
+
+def local_stack(name: str, folder: Path, env: Mapping[str, str]) -> Any:
+    """The stack ``name`` of the project in ``folder``, created when it does not exist."""
+    return auto.create_or_select_stack(
+        name,
+        work_dir=str(folder),
+        opts=auto.LocalWorkspaceOptions(work_dir=str(folder), env_vars=dict(env)),
+    )
+
+
+def remote_stack(
+    name: str,
+    url: str,
+    branch: str,
+    project_path: str,
+    env: Mapping[str, str],
+    secrets: Mapping[str, str],
+) -> Any:
+    """The stack on Pulumi Deployments, from a git source; ``secrets`` as secret variables."""
+    variables: dict[str, str | auto.Secret] = {
+        **env,
+        **{key: auto.Secret(value) for key, value in secrets.items()},
+    }
+    return auto.create_or_select_remote_stack_git_source(
+        name,
+        url,
+        branch=branch,
+        project_path=project_path,
+        opts=auto.RemoteWorkspaceOptions(env_vars=variables),
+    )
+
+
+def up(stack: Any, on_output: Callable[[str], object]) -> None:
+    """``pulumi up``; a failure is a FleetError with the reasons from its Diagnostics."""
+    try:
+        stack.up(on_output=on_output, color="never")
+    except auto.CommandError as exc:
+        raise FleetError(f"pulumi up failed: {failure_reason(str(exc))}") from None
+
+
+# Diagnostics that only say that something else failed.
+_GENERIC_ERRORS = (
+    "update failed",
+    "an unhandled error occurred",
+    "resource monitor has terminated",
+    "preview failed",
+)
+
+
+def failure_reason(command_error: str, limit: int = 500) -> str:
+    """What made a `pulumi up` fail, from the Automation API's CommandError text: each specific
+    ``error:`` line of the Diagnostics section with the resource it belongs to. The error's last
+    line is its empty ``stderr:`` (seen on the real engine), which says nothing."""
+    reasons: list[str] = []
+    resource = ""
+    in_diagnostics = False
+    for line in command_error.splitlines():
+        stripped = line.strip()
+        if stripped == "Diagnostics:":
+            in_diagnostics = True
+            continue
+        if not in_diagnostics:
+            continue
+        if line and not line.startswith(" "):  # "Resources:", "Duration:": the section ended
+            break
+        if line.startswith("  ") and not line.startswith("   ") and stripped.endswith("):"):
+            resource = stripped.rstrip(":")
+            continue
+        if stripped.startswith("error: "):
+            message = stripped.removeprefix("error: ").strip()
+            if message and not message.lower().startswith(_GENERIC_ERRORS):
+                reasons.append(f"{resource}: {message}" if resource else message)
+    text = "; ".join(dict.fromkeys(reasons)) or "see the stack's log"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
