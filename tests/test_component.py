@@ -229,7 +229,7 @@ def test_callers_provider_wins_over_provider_config_loudly() -> None:
     opts = lambda: pulumi.ResourceOptions(provider=_callers_provider())  # noqa: E731
     run = run_pulumi(lambda: build(parse_document(doc, "t"), opts()))
     assert [p.name for p in run.of_type(PROVIDER_TYPE)] == ["callers"]
-    (warning,) = run.logged("WARNING")
+    (warning,) = [w for w in run.logged("WARNING") if "provider_config" in w]
     assert "provider from the options deploys" in warning and "digital_ocean_doks" in warning
 
 

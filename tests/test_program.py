@@ -65,7 +65,7 @@ def test_no_stack_input_names_the_sources() -> None:
         run_pulumi(program)
 
 
-def _broken_read_live(stack_input: object) -> None:
+def _broken_read_live(*_: object) -> None:
     raise KeyError("a bug")
 
 
@@ -74,10 +74,11 @@ def test_an_internal_error_is_one_line_and_the_traceback_comes_on_request(
 ) -> None:
     import pulumi
 
+    from percona_pg_operator.deploy import component
     from percona_pg_operator.deploy import program as module
 
     monkeypatch.setenv("STACK_INPUT_YAML", yaml.safe_dump(manifest()))
-    monkeypatch.setattr(module, "read_live", _broken_read_live)
+    monkeypatch.setattr(component, "read_live", _broken_read_live)
     with pytest.raises(pulumi.RunError) as info:
         run_pulumi(module.run)
     message = str(info.value)

@@ -20,6 +20,7 @@ import pulumi_kubernetes as k8s
 
 from .. import outputs
 from ..chart import ChartSource, ManagedCrds, chart_repo_url, resolve_chart
+from ..checks.preflight import StackState
 from ..cluster import ClusterCredentials, cluster_credentials
 from ..errors import UpgradeGuardError
 from ..manifest import (
@@ -31,6 +32,7 @@ from ..manifest import (
     parse_document,
 )
 from ..versions import check_transition, crosses_api_group_move
+from ._safety import log_release_change, read_live, ready_databases, running_version
 from .provider import build_provider, credentials_provider_args
 from .verification import OperatorVerification
 
@@ -92,14 +94,23 @@ class PerconaPostgresOperatorArgs:
       project-planton's Go module gives them at the top of the stack, so a stack that module
       deployed is updated in place. For the stack program; off by default, because in another
       program those top-level names may belong to something else.
+    - ``preflight``: the component reads the live cluster before it registers anything (the
+      preflight's checks, the live upgrade guard, the databases that were ready): ``None``
+      (the default) follows ``PERCONA_PG_OPERATOR_PREFLIGHT`` (on unless set to ``off``),
+      ``False`` opts out (with a warning), ``True`` always reads. With the live read, the
+      version running now and the ready databases come from the cluster.
+    - ``stack_state``: what this stack exported on its last update (the stack program reads
+      it); without it the preflight cannot tell whether a release is this stack's own.
     """
 
     manifest: Manifest
     previous_chart_version: pulumi.Input[str | None] | None = None
     upstream_aliases: bool = False
     # PerconaPGClusters ("namespace/name") that were ready before this change: verification
-    # requires them ready again. The program fills it from the live cluster.
+    # requires them ready again. With the live read, the component takes them from the cluster.
     ready_databases: tuple[str, ...] = ()
+    preflight: bool | None = None
+    stack_state: StackState | None = None
 
 
 def _stack_input(manifest: Manifest) -> StackInput:
@@ -170,12 +181,24 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
             config = stack_input.provider_config
             credentials = cluster_credentials(config) if config is not None else None
 
+        # The live read and the preflight's checks, before anything is registered.
+        live = read_live(stack_input, chart.package, args.preflight)
+        previous = args.previous_chart_version
+        ready = args.ready_databases
+        if live is not None or previous is None:
+            stack = args.stack_state
+            if stack is None and isinstance(previous, str):
+                stack = StackState(chart_version=previous)
+            if previous is None or isinstance(previous, str):
+                previous = running_version(stack_input, live, stack)
+            if live is not None:
+                ready = ready or ready_databases(live)
+
         # A plain version running now is guarded before anything is registered, so a refused
         # step registers nothing at all. One known only later (an Output) is guarded when it
         # resolves, and every child waits for that decision: each has an input derived from
         # the guarded version, and the SDK sends no registration before its inputs resolve
         # (so a refusal registers no provider, namespace, CRD or release).
-        previous = args.previous_chart_version
         if previous is None or isinstance(previous, str):
             helm = spec.helm
             _guard(previous, helm.version, helm.allow_unsafe_upgrade, helm.acknowledge_irreversible)
@@ -277,8 +300,10 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
             if package.app_version
             else release.status.apply(lambda status: status.app_version or "")
         )
+        if live is not None and pulumi.runtime.is_dry_run():
+            log_release_change(stack_input, live, release)
         self.verification = self._verification(
-            name, args, credentials, values, version, release, callers is not None
+            name, previous, ready, credentials, values, version, release, callers is not None
         )
         if self.verification is not None:
             chart_app = self.operator_version
@@ -306,7 +331,8 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
     def _verification(
         self,
         name: str,
-        args: PerconaPostgresOperatorArgs,
+        previous: pulumi.Input[str | None] | None,
+        ready: tuple[str, ...],
         credentials: ClusterCredentials | None,
         values: dict[str, Any],
         version: pulumi.Output[str],
@@ -327,7 +353,7 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
             return None
         app_version = self.chart.package.app_version or spec.helm.version
         target = spec.helm.version
-        migrate = pulumi.Output.from_input(args.previous_chart_version).apply(
+        migrate = pulumi.Output.from_input(previous).apply(
             lambda previous: crosses_api_group_move(previous, target)
         )
         props: dict[str, Any] = {
@@ -340,7 +366,7 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
             "image": operator_image(values, app_version),
             "crds": self.chart.crds.served_versions() if self.chart.crds else {},
             "migrateApiGroup": migrate,
-            "readyBefore": sorted(args.ready_databases),
+            "readyBefore": sorted(ready),
             "databaseNamespaces": database_namespaces(spec),
             "timeoutSeconds": spec.verify.timeout_seconds,
             "pollSeconds": spec.verify.poll_seconds,

@@ -1,31 +1,22 @@
-"""The Pulumi program: load the stack input, read the cluster, build the component, export.
+"""The Pulumi program: load the stack input, build the component, export its outputs.
 
-Before anything changes, the preflight reads the live cluster (read only) and refuses an unsafe
-change with its reasons; the upgrade guard works from the version the cluster runs. When the
-cluster cannot be read, an update stops, and so does a preview of managed CRDs (their
-ConfigGroup cannot be previewed without the cluster); any other preview warns and goes on with
-the stack's state.
-``PERCONA_PG_OPERATOR_PREFLIGHT=off`` skips the live checks (for runs with no cluster on
-purpose: Pulumi mock tests, air-gapped reviews) and says so in one warning.
+The component carries the safety (deploy/_safety.py: the live read, the preflight, the live
+upgrade guard); the program adds what only a stack program knows: this stack's last outputs,
+read from its backend, so the preflight can tell this stack's release from anyone else's.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 
 from .. import defaults, outputs
-from ..chart import ChartPackage
-from ..checks.preflight import PREFLIGHT_ENV, StackState, evaluate, preflight_enabled
-from ..cluster import ClusterState
-from ..cluster.read import inspect_cluster, target_package
-from ..errors import ClusterError, PerconaPgOperatorError, RenderError, internal_error_message
-from ..manifest import StackInput, load_stack_input
-from ..review.diff import release_change, summary, to_text
+from ..checks.preflight import StackState
+from ..errors import PerconaPgOperatorError, internal_error_message
+from ..manifest import load_stack_input
 from .component import PerconaPostgresOperator, PerconaPostgresOperatorArgs
 
 # Set to see the traceback of an internal error in `pulumi up` instead of its one-line summary.
@@ -105,104 +96,16 @@ def last_outputs() -> StackState:
     )
 
 
-@dataclass(frozen=True)
-class Live:
-    """What the cluster showed, read once at the start of the run."""
-
-    state: ClusterState
-    package: ChartPackage
-
-
-def read_live(stack_input: StackInput) -> Live | None:
-    """The cluster as it is, or None when the preflight is off or (at preview) it cannot be
-    read; an update stops when it cannot be read."""
-    if not preflight_enabled():
-        pulumi.log.warn(
-            f"{PREFLIGHT_ENV}=off: the live cluster is not checked; the upgrade guard uses the "
-            "stack's state only"
-        )
-        return None
-    package = target_package(stack_input)
-    try:
-        return Live(inspect_cluster(stack_input, package), package)
-    except ClusterError as exc:
-        if not pulumi.runtime.is_dry_run():
-            raise ProgramError(f"preflight: cannot read the cluster: {exc}") from None
-        if stack_input.target.spec.helm.manage_crds:
-            # pulumi-kubernetes refuses to construct a yaml/v2 ConfigGroup, preview or not,
-            # while its cluster is unreachable (Construct in provider/pkg/provider/
-            # provider_construct.go, v4.25.0): the preview would fail on the CRDs with the
-            # provider's error, so it stops here with the reason instead.
-            raise ProgramError(
-                f"preflight: cannot read the cluster ({exc}); the preview stops: the managed "
-                "CRDs are applied through pulumi-kubernetes' yaml/v2 ConfigGroup, which cannot "
-                "be previewed without the cluster (with spec.helm.manageCrds: false a preview "
-                "goes on with the stack's state)"
-            ) from None
-        pulumi.log.warn(
-            f"preflight: cannot read the cluster ({exc}); the preview goes on with the "
-            "stack's state, and an update will stop until the cluster can be read"
-        )
-        return None
-
-
-def previous_chart_version(stack_input: StackInput, live: Live | None) -> str | None:
-    """The chart version running now: the live release's, else the stack's state.
-
-    The preflight's checks run here, before the component registers anything: a refusal stops
-    the run with nothing registered, so nothing (not even the namespace) changes.
-    """
-    stack = last_outputs()
-    if live is None:
-        if stack.deployed_by_upstream:
-            pulumi.log.info(
-                "this stack's outputs name a namespace but no chart_version: it was deployed "
-                "by project-planton's Go module, which installs chart "
-                f"{stack.running_chart}; the upgrade guard starts from that version"
-            )
-        return stack.running_chart
-    report = evaluate(stack_input, live.state, live.package, stack=stack)
-    for check in report.warnings():
-        pulumi.log.warn(f"preflight {check.name}: {check.reason}")
-    if report.refused:
-        raise ProgramError(report.refusal_message())
-    return report.installed_version
-
-
-def log_release_change(stack_input: StackInput, live: Live, release: pulumi.Resource) -> None:
-    """At preview, what the update changes inside the release: one line on the Release, the
-    whole diff at debug level (``pulumi preview --debug``). Needs the render extra."""
-    try:
-        changes = release_change(stack_input, live.state)
-    except RenderError as exc:
-        pulumi.log.debug(f"no release diff at preview: {exc}", resource=release)
-        return
-    if changes is None:
-        return
-    pulumi.log.info(f"inside the release: {summary(changes)}", resource=release)
-    pulumi.log.debug(to_text(changes, crd_yaml=False), resource=release)
-
-
 def run() -> PerconaPostgresOperator:
     """Build the stack. Bad input stops it with a plain message (``RunError``), no traceback."""
     try:
         stack_input = load_stack_input(config_value=pulumi_config_value)
-        live = read_live(stack_input)
         operator = PerconaPostgresOperator(
             stack_input.target.metadata.name,
             PerconaPostgresOperatorArgs(
-                stack_input,
-                previous_chart_version=previous_chart_version(stack_input, live),
-                upstream_aliases=True,
-                ready_databases=tuple(
-                    f"{db.namespace}/{db.name}" for db in live.state.databases if db.ready
-                )
-                if live is not None
-                else (),
+                stack_input, upstream_aliases=True, stack_state=last_outputs()
             ),
         )
-        if live is not None and pulumi.runtime.is_dry_run():
-            log_release_change(stack_input, live, operator.release)
     except pulumi.RunError:
         raise  # a refusal (the program's or the upgrade guard's), already in its words
     except PerconaPgOperatorError as exc:
