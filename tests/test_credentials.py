@@ -27,10 +27,10 @@ from pulumi_harness import PROVIDER_TYPE, RecordingMocks, run_pulumi
 from percona_pg_operator import PerconaPostgresOperator
 from percona_pg_operator.cli import cli
 from percona_pg_operator.cli.exitcodes import ExitCode
-from percona_pg_operator.cluster import GKE_KEY_ENV, cluster_credentials
-from percona_pg_operator.cluster._tokens import eks_token
+from percona_pg_operator.cluster import cluster_credentials
 from percona_pg_operator.errors import CredentialError, StackInputError
 from percona_pg_operator.manifest import parse_document
+from percona_pg_operator.tokens import GKE_KEY_ENV, eks_token
 
 CA = base64.b64encode(
     b"-----BEGIN CERTIFICATE-----\nMIIBfakefakefake\n-----END CERTIFICATE-----\n"

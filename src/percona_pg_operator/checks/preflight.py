@@ -106,10 +106,6 @@ class Preflight:
         lines = [f"  - {c.name}: {c.reason}" for c in self.failures()]
         return "the preflight refused the change; nothing was changed:\n" + "\n".join(lines)
 
-    def raise_if_refused(self) -> None:
-        if self.refused:
-            raise PreflightRefusedError(self.refusal_message())
-
     def to_json(self) -> dict[str, Any]:
         return {
             "target_version": self.target_version,

@@ -11,10 +11,10 @@ import os
 
 import click
 
-from ..cluster._tokens import GKE_KEY_ENV
 from ..errors import (
     CredentialError,
 )
+from ..tokens import GKE_KEY_ENV
 from ._base import cli
 
 
@@ -31,7 +31,7 @@ def credentials() -> None:
 )
 def credentials_gke(key_file: str | None) -> None:
     """Print an ExecCredential with a GKE access token minted from a service-account key."""
-    from ..cluster import gke_exec_credential
+    from ..tokens import gke_exec_credential
 
     if key_file is not None:
         from .._yaml import InputError, read_input
@@ -54,6 +54,6 @@ def credentials_gke(key_file: str | None) -> None:
 @click.option("--role-arn", default=None, help="Assume this role first.")
 def credentials_eks(cluster_name: str, region: str, role_arn: str | None) -> None:
     """Print an ExecCredential with an EKS token for the caller's AWS identity."""
-    from ..cluster import eks_exec_credential
+    from ..tokens import eks_exec_credential
 
     click.echo(json.dumps(eks_exec_credential(cluster_name, region, role_arn)))

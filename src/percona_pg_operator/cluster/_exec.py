@@ -39,7 +39,7 @@ from typing import Any
 import httpx2
 
 from ..errors import ClusterUnreachableError
-from ._tokens import EXEC_API_VERSIONS
+from ..tokens import EXEC_API_VERSIONS
 
 API_VERSIONS = EXEC_API_VERSIONS
 INTERACTIVE_MODES = ("Never", "IfAvailable", "Always")

@@ -40,8 +40,8 @@ from ..manifest import (
     parse_kubeconfig,
     server_url,
 )
+from ..tokens import EXEC_API_VERSION, GKE_KEY_ENV
 from ._exec import not_installed
-from ._tokens import EXEC_API_VERSION, GKE_KEY_ENV
 
 # kubelogin still speaks v1beta1 (what `kubelogin convert-kubeconfig` writes).
 KUBELOGIN_API_VERSION = "client.authentication.k8s.io/v1beta1"

@@ -272,7 +272,9 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
                 timeout=spec.helm.timeout_seconds,
                 create_namespace=False,
                 skip_crds=spec.helm.manage_crds,
-                **self._chart_args(),
+                # The verified package, staged in the project (chart/_source.py): never a
+                # second, unchecked download by Helm inside the provider.
+                chart=chart.install_path,
             ),
             opts=pulumi.ResourceOptions(
                 parent=self,
@@ -390,11 +392,6 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
         return pulumi.Output.from_input(previous).apply(  # type: ignore[arg-type]
             lambda prev: _guard(prev, target, allow, ack)
         )
-
-    def _chart_args(self) -> dict[str, Any]:
-        # The verified package, staged in the project (chart/_source.py): never a second,
-        # unchecked download by Helm inside the provider.
-        return {"chart": self.chart.install_path}
 
     def _crd_group(
         self,

@@ -12,16 +12,7 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ..cluster._kubeconfig import ClusterCredentials, cluster_credentials, require_exec_command
-from ..manifest import KubernetesProviderConfig
-
-
-def provider_args(
-    config: KubernetesProviderConfig | None, environ: Mapping[str, str] | None = None
-) -> k8s.ProviderArgs:
-    """The provider's arguments for a ``provider_config`` (None: the ambient kubeconfig)."""
-    env = os.environ if environ is None else environ
-    return credentials_provider_args(cluster_credentials(config, env), env)
+from ..cluster._kubeconfig import ClusterCredentials, require_exec_command
 
 
 def credentials_provider_args(

@@ -21,7 +21,7 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..errors import CredentialError
+from .errors import CredentialError
 
 EXEC_API_VERSION = "client.authentication.k8s.io/v1"
 EXEC_API_VERSIONS = (EXEC_API_VERSION, "client.authentication.k8s.io/v1beta1")
