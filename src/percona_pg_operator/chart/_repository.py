@@ -25,6 +25,7 @@ import io
 import json
 import os
 import tarfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -106,6 +107,36 @@ def check_package(data: bytes, chart: str, where: str) -> None:
         raise ChartRepositoryError(f"{where}: the package has no {chart}/Chart.yaml")
 
 
+# Packages this process verified, by pin, with the pin's and the blob's size and mtime then: one
+# run fetches the same package several times (the component, the live read, the preview's diff)
+# and verifies its bytes once; a file changed since is verified again.
+_VERIFIED: dict[Path, tuple[tuple[int, int, int, int], ChartPackage]] = {}
+_VERIFIED_LOCK = threading.Lock()
+
+
+def _stamp(pin: Path, blob: Path) -> tuple[int, int, int, int] | None:
+    try:
+        a, b = pin.stat(), blob.stat()
+    except OSError:
+        return None
+    return (a.st_size, a.st_mtime_ns, b.st_size, b.st_mtime_ns)
+
+
+def _verified_here(pin: Path) -> ChartPackage | None:
+    with _VERIFIED_LOCK:
+        found = _VERIFIED.get(pin)
+    if found is None or _stamp(pin, found[1].path) != found[0]:
+        return None
+    return found[1]
+
+
+def _remember(pin: Path, package: ChartPackage) -> None:
+    stamp = _stamp(pin, package.path)
+    if stamp is not None:
+        with _VERIFIED_LOCK:
+            _VERIFIED[pin] = (stamp, package)
+
+
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -165,6 +196,9 @@ class ChartRepository:
         pin = self._pin_path(chart, version)
         if not pin.exists():
             return None
+        remembered = _verified_here(pin)
+        if remembered is not None:
+            return remembered
         broken_blob: Path | None = None
         try:
             meta = json.loads(pin.read_text(encoding="utf-8"))
@@ -179,6 +213,7 @@ class ChartRepository:
                         chart_yaml.get("name") == chart
                         and str(chart_yaml.get("version")) == version
                     ):
+                        _remember(pin, package)
                         return package
         except (OSError, ValueError, KeyError, TypeError, AttributeError, ChartRepositoryError):
             pass
@@ -354,4 +389,5 @@ class ChartRepository:
         # No pin (a read-only cache): the next run looks the digest up in the index again.
         with contextlib.suppress(OSError):
             atomic_write(self._pin_path(chart, version), json.dumps(pin).encode())
+            _remember(self._pin_path(chart, version), package)
         return package

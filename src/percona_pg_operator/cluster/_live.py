@@ -657,29 +657,31 @@ def read_cluster(
     release: str,
     crd_names: Iterable[str],
     database_namespaces: Sequence[str] | None,
-    running_crd_names: Callable[[str], Iterable[str]] | None = None,
+    other_crd_names: Iterable[str] = (),
 ) -> ClusterState:
-    """Everything the preflight, ``status`` and ``diff --live`` look at, read once.
-
-    ``running_crd_names(chart_version)`` names the CRDs of the chart that runs now, so that the
-    ones the target chart no longer ships are read too.
-    """
+    """Everything the preflight, ``status`` and ``diff --live`` look at, read once: the lists
+    of what to read are given (``other_crd_names``: CRDs the running chart ships and the
+    target does not), never looked up from here."""
     labels = client.namespace_labels(namespace)
     exists = labels is not None
-    releases = client.helm_releases(namespace, release) if exists else []
     names = list(crd_names)
-    other: list[str] = []
-    current = max(releases, key=lambda r: r.revision) if releases else None
-    if current is not None and running_crd_names is not None and current.chart_version:
-        other = sorted(set(running_crd_names(current.chart_version)) - set(names))
     return ClusterState(
         server=client.server,
         server_version=client.server_version(),
         namespace_exists=exists,
         namespace_labels=labels or {},
-        releases=releases,
+        releases=client.helm_releases(namespace, release) if exists else [],
         deployment=client.operator_deployment(namespace, release) if exists else None,
         crds=client.crds(names),
         databases=client.databases(database_namespaces),
-        other_crds=client.crds(other),
+        other_crds=client.crds(sorted(set(other_crd_names) - set(names))),
     )
+
+
+def running_chart_version(client: ClusterClient, namespace: str, release: str) -> str | None:
+    """The chart version of the release's current revision, or None (no namespace, no release)."""
+    if client.namespace_labels(namespace) is None:
+        return None
+    releases = client.helm_releases(namespace, release)
+    current = max(releases, key=lambda r: r.revision) if releases else None
+    return (current.chart_version or None) if current is not None else None

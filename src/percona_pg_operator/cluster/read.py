@@ -11,7 +11,13 @@ from ..chart import ChartPackage, ChartRepository, chart_repo_url, load_managed_
 from ..errors import PerconaPgOperatorError
 from ..manifest import StackInput, database_namespaces
 from ._kubeconfig import cluster_credentials
-from ._live import READ_DEADLINE_SECONDS, ClusterClient, ClusterState, read_cluster
+from ._live import (
+    READ_DEADLINE_SECONDS,
+    ClusterClient,
+    ClusterState,
+    read_cluster,
+    running_chart_version,
+)
 
 
 def target_package(stack_input: StackInput, version: str | None = None) -> ChartPackage:
@@ -26,24 +32,33 @@ def inspect_cluster(
     environ: Mapping[str, str] | None = None,
     **client_options: Any,
 ) -> ClusterState:
-    """Read what the checks need, with the credentials the Pulumi provider gets."""
+    """Read what the checks need, with the credentials the Pulumi provider gets.
+
+    ``package`` is the run's one resolved target package. The chart that runs now is read
+    first (its release record), and its package fetched only when it is another version, so
+    the CRDs it ships and the target does not are read too.
+    """
     target = stack_input.target
+    spec = target.spec
     credentials = cluster_credentials(stack_input.provider_config, environ)
-    repository = ChartRepository(chart_repo_url(target.spec.helm.repo))
-
-    def running_crd_names(version: str) -> list[str]:
-        try:
-            return load_managed_crds(repository.fetch(defaults.CHART_NAME, version)).names
-        except PerconaPgOperatorError:
-            return []  # a chart this repository does not offer: its CRDs are not compared
-
     client_options.setdefault("deadline_seconds", READ_DEADLINE_SECONDS)
     with ClusterClient.connect(credentials, environ, **client_options) as client:
+        running = running_chart_version(client, spec.namespace, target.release_name)
         return read_cluster(
             client,
-            namespace=target.spec.namespace,
+            namespace=spec.namespace,
             release=target.release_name,
             crd_names=load_managed_crds(package).names,
-            database_namespaces=database_namespaces(target.spec),
-            running_crd_names=running_crd_names,
+            database_namespaces=database_namespaces(spec),
+            other_crd_names=_crd_names(stack_input, running) if running != package.version else (),
         )
+
+
+def _crd_names(stack_input: StackInput, version: str | None) -> list[str]:
+    """The CRDs chart ``version`` ships; none when the repository does not offer it."""
+    if version is None:
+        return []
+    try:
+        return load_managed_crds(target_package(stack_input, version)).names
+    except PerconaPgOperatorError:
+        return []  # a chart this repository does not offer: its CRDs are not compared
