@@ -142,11 +142,16 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
     kubeconfig). When both are given, the caller's provider wins, with a warning.
     """
 
-    namespace: pulumi.Output[Any]
-    release_name: pulumi.Output[Any]
-    chart_version: pulumi.Output[Any]
-    operator_version: pulumi.Output[Any]
-    crds: pulumi.Output[Any]
+    namespace: pulumi.Output[str]
+    """The operator's namespace (the Release's): the stack's first output, as upstream's."""
+    release_name: pulumi.Output[str]
+    """The Helm release's name (``metadata.name``)."""
+    chart_version: pulumi.Output[str]
+    """The ``pg-operator`` chart version the Release installed."""
+    operator_version: pulumi.Output[str]
+    """The running operator image's tag once verified; the chart's appVersion otherwise."""
+    crds: pulumi.Output[list[str]]
+    """The CRDs the stack manages (empty with ``helm.manageCrds: false``)."""
 
     def __init__(
         self,
@@ -293,9 +298,10 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
         self.release = release
         self.crd_group = crd_group
 
-        self.namespace = release.namespace
-        self.release_name = release.name
-        self.chart_version = release.version
+        # The Release sets each of these from the inputs above: never None once created.
+        self.namespace = release.namespace.apply(lambda v: v or spec.namespace)
+        self.release_name = release.name.apply(lambda v: v or target.release_name)
+        self.chart_version = release.version.apply(lambda v: v or spec.helm.version)
         package = chart.package
         self.operator_version = (
             pulumi.Output.from_input(package.app_version)
@@ -313,7 +319,7 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
             self.operator_version = pulumi.Output.all(
                 self.verification.operatorVersion, chart_app
             ).apply(lambda v: v[0] or v[1])
-        self.crds = pulumi.Output.from_input(chart.crds.names if chart.crds else [])
+        self.crds = pulumi.Output.from_input(list(chart.crds.names) if chart.crds else [])
         self.register_outputs(self.outputs())
 
     def outputs(self) -> dict[str, pulumi.Output[Any]]:
