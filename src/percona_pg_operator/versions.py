@@ -5,9 +5,9 @@ https://docs.percona.com/percona-operator-for-postgresql/2.0/update-operator.htm
 Patch versions may be skipped. A major step is only supported from the last minor of the
 previous major (2.9 -> 3.0; chart 3.0.0 moves the upstream CRDs to a new API group).
 
-The version running now is taken from the stack's previous state: the ``chart_version`` output
-the stack exported on its last update (see ``program.previous_chart_version``). A stack that
-has never been deployed has none, and passes.
+No I/O here: the callers say which version runs now (the component takes it from the live
+release, else from the stack's last outputs; see ``deploy/_safety.py``). None, a fresh install,
+passes.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The verification step of ``pulumi up``: a dynamic resource that depends on the Release.
 
-Its create and update run ``cluster.verify`` (read only) against the cluster; a failed check
-fails the update with the objects, conditions and events at fault, so the next ``up`` retries
-it. It runs again whenever what it verifies changes (chart version, values, image, CRDs, the
+Its create and update run ``checks.verification.verify`` (read only) against the cluster; a
+failed check fails the update with the objects, conditions and events at fault, so the next
+``up`` retries it. It runs again whenever what it verifies changes (chart version, values, image, CRDs, the
 databases that were ready). Its outputs are the verified facts: ``operator_version`` (from the
 running image), ``verified_at`` and ``databases_checked``.
 
