@@ -3,8 +3,8 @@
 Its create and update run ``checks.verification.verify`` (read only) against the cluster; a
 failed check fails the update with the objects, conditions and events at fault, so the next
 ``up`` retries it. It runs again whenever what it verifies changes (chart version, values,
-image, CRDs, the databases that were ready). Its outputs are the verified facts: ``operator_version`` (from the
-running image), ``verified_at`` and ``databases_checked``.
+image, CRDs, the databases that were ready). Its outputs are the verified facts:
+``operator_version`` (from the running image), ``verified_at`` and ``databases_checked``.
 
 The provider runs in Pulumi's dynamic-provider host, a separate process started with the
 program's interpreter, so it imports this package there; the kubeconfig travels as a secret
