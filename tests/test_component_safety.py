@@ -87,3 +87,22 @@ def test_preflight_false_opts_out_and_says_so(api: KubeApi) -> None:
     assert any(
         "preflight=False: the live cluster is not checked" in w for w in run.logged("WARNING")
     )
+
+
+def test_what_the_component_uses_from_outside_is_an_argument(tmp_path: Path) -> None:
+    """The repository, the cache, the project folder and the environment are arguments: no
+    chdir, no setenv; the package is cached and staged where the arguments say."""
+    project, cache = tmp_path / "project", tmp_path / "cache"
+    doc = manifest(namespace=NS, helm={"version": "2.9.0"})
+    args = PerconaPostgresOperatorArgs(
+        doc,
+        preflight=False,
+        chart_repo=str(FIXTURE_REPO),
+        cache_dir=cache,
+        project_dir=project,
+        environ={"KUBECONFIG": str(tmp_path / "none")},
+    )
+    run = run_pulumi(component(args))
+    chart = run.one(RELEASE_TYPE).inputs["chart"]
+    assert (project / chart).is_file(), chart
+    assert list((cache / "charts").glob("*.tgz")), "cached where the argument says"

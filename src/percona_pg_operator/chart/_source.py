@@ -82,11 +82,12 @@ def resolve_chart(
     raw_values: Mapping[str, Any] | None = None,
     project_dir: Path | None = None,
     importing: bool = False,
+    cache_dir: Path | None = None,
 ) -> ChartSource:
     """Fetch (or find in the cache) the verified package, check the raw values against it, load
     the CRDs the stack manages, and stage the package for the Release (``importing``: also where
     the Release's import finds it). ``manageCrds: false`` verifies and stages just the same."""
-    package = ChartRepository(repo_url).fetch(defaults.CHART_NAME, version)
+    package = ChartRepository(repo_url, cache_dir=cache_dir).fetch(defaults.CHART_NAME, version)
     check_raw_values(dict(raw_values or {}), package)
     crds = load_managed_crds(package) if manage_crds else None
     project = project_dir or Path(os.getcwd())

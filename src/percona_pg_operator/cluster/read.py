@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import defaults
-from ..chart import ChartPackage, ChartRepository, chart_repo_url, load_managed_crds
+from ..chart import ChartPackage, ChartRepository, cache_root, chart_repo_url, load_managed_crds
 from ..errors import PerconaPgOperatorError
 from ..manifest import StackInput, database_namespaces
 from ._kubeconfig import cluster_credentials
@@ -20,16 +20,30 @@ from ._live import (
 )
 
 
-def target_package(stack_input: StackInput, version: str | None = None) -> ChartPackage:
+def stack_repository(
+    stack_input: StackInput, environ: Mapping[str, str] | None = None
+) -> ChartRepository:
+    """The chart repository a stack input names (or the mirror, or Percona's), with the cache
+    the environment says."""
+    repo = chart_repo_url(stack_input.target.spec.helm.repo, environ)
+    return ChartRepository(repo, cache_dir=cache_root(environ))
+
+
+def target_package(
+    stack_input: StackInput,
+    version: str | None = None,
+    repository: ChartRepository | None = None,
+) -> ChartPackage:
     spec = stack_input.target.spec
-    repository = ChartRepository(chart_repo_url(spec.helm.repo))
-    return repository.fetch(defaults.CHART_NAME, version or spec.helm.version)
+    found = repository or stack_repository(stack_input)
+    return found.fetch(defaults.CHART_NAME, version or spec.helm.version)
 
 
 def inspect_cluster(
     stack_input: StackInput,
     package: ChartPackage,
     environ: Mapping[str, str] | None = None,
+    repository: ChartRepository | None = None,
     **client_options: Any,
 ) -> ClusterState:
     """Read what the checks need, with the credentials the Pulumi provider gets.
@@ -44,21 +58,26 @@ def inspect_cluster(
     client_options.setdefault("deadline_seconds", READ_DEADLINE_SECONDS)
     with ClusterClient.connect(credentials, environ, **client_options) as client:
         running = running_chart_version(client, spec.namespace, target.release_name)
+        charts = repository or stack_repository(stack_input, environ)
         return read_cluster(
             client,
             namespace=spec.namespace,
             release=target.release_name,
             crd_names=load_managed_crds(package).names,
             database_namespaces=database_namespaces(spec),
-            other_crd_names=_crd_names(stack_input, running) if running != package.version else (),
+            other_crd_names=(
+                _crd_names(stack_input, running, charts) if running != package.version else ()
+            ),
         )
 
 
-def _crd_names(stack_input: StackInput, version: str | None) -> list[str]:
+def _crd_names(
+    stack_input: StackInput, version: str | None, repository: ChartRepository
+) -> list[str]:
     """The CRDs chart ``version`` ships; none when the repository does not offer it."""
     if version is None:
         return []
     try:
-        return load_managed_crds(target_package(stack_input, version)).names
+        return load_managed_crds(target_package(stack_input, version, repository)).names
     except PerconaPgOperatorError:
         return []  # a chart this repository does not offer: its CRDs are not compared

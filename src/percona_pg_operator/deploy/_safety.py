@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from ..chart import ChartPackage
+from ..chart import ChartPackage, ChartRepository
 from ..checks.preflight import PREFLIGHT_ENV, StackState, evaluate, preflight_enabled
 from ..cluster import ClusterState
 from ..cluster.read import inspect_cluster
@@ -42,6 +42,7 @@ def read_live(
     package: ChartPackage,
     preflight: bool | None,
     environ: Mapping[str, str] | None = None,
+    repository: ChartRepository | None = None,
 ) -> Live | None:
     """The cluster as it is, or None when the preflight is off or (at preview) the cluster
     cannot be read; an update stops when it cannot be read. ``package`` is the run's one
@@ -54,7 +55,7 @@ def read_live(
         )
         return None
     try:
-        return Live(inspect_cluster(stack_input, package, environ), package)
+        return Live(inspect_cluster(stack_input, package, environ, repository), package)
     except ClusterError as exc:
         if not pulumi.runtime.is_dry_run():
             raise PreflightRefusal(f"preflight: cannot read the cluster: {exc}") from None

@@ -13,13 +13,21 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from .. import outputs
-from ..chart import ChartSource, ManagedCrds, chart_repo_url, resolve_chart
+from ..chart import (
+    ChartRepository,
+    ChartSource,
+    ManagedCrds,
+    cache_root,
+    chart_repo_url,
+    resolve_chart,
+)
 from ..checks.preflight import StackState
 from ..cluster import ClusterCredentials, cluster_credentials
 from ..errors import UpgradeGuardError
@@ -111,6 +119,14 @@ class PerconaPostgresOperatorArgs:
     ready_databases: tuple[str, ...] = ()
     preflight: bool | None = None
     stack_state: StackState | None = None
+    # What the component uses from outside, each with its default: the chart repository
+    # (spec.helm.repo, else PERCONA_PG_OPERATOR_CHART_REPO, else Percona's), the package cache
+    # ($XDG_CACHE_HOME/percona-pg-operator), the project folder the package is staged in for
+    # the Release (the working directory, where Pulumi runs the program), the environment.
+    chart_repo: str | None = None
+    cache_dir: Path | None = None
+    project_dir: Path | None = None
+    environ: Mapping[str, str] | None = None
 
 
 def _stack_input(manifest: Manifest) -> StackInput:
@@ -165,12 +181,17 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
         stack_input = _stack_input(args.manifest)
         target = stack_input.target
         spec = target.spec
+        environ = args.environ
+        repo = args.chart_repo or chart_repo_url(spec.helm.repo, environ)
+        cache_dir = args.cache_dir or cache_root(environ)
         chart = resolve_chart(
-            chart_repo_url(spec.helm.repo),
+            repo,
             spec.helm.version,
             spec.helm.manage_crds,
             spec.helm_values,
+            project_dir=args.project_dir,
             importing=spec.adopt.release,
+            cache_dir=cache_dir,
         )
         values = build_helm_values(spec)
         # The caller's provider, or the arguments of our own (credentials checked now).
@@ -178,16 +199,22 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
         source: pulumi.ProviderResource | k8s.ProviderArgs
         credentials: ClusterCredentials | None
         if callers is None:
-            credentials = cluster_credentials(stack_input.provider_config)
-            source = credentials_provider_args(credentials)
+            credentials = cluster_credentials(stack_input.provider_config, environ)
+            source = credentials_provider_args(credentials, environ)
         else:
             source = callers
             # Only to read the cluster for the verification.
             config = stack_input.provider_config
-            credentials = cluster_credentials(config) if config is not None else None
+            credentials = cluster_credentials(config, environ) if config is not None else None
 
         # The live read and the preflight's checks, before anything is registered.
-        live = read_live(stack_input, chart.package, args.preflight)
+        live = read_live(
+            stack_input,
+            chart.package,
+            args.preflight,
+            environ,
+            ChartRepository(repo, cache_dir=cache_dir),
+        )
         previous = args.previous_chart_version
         ready = args.ready_databases
         if live is not None or previous is None:
