@@ -15,11 +15,11 @@ from pydantic import ValidationError
 
 from percona_pg_operator.errors import StackInputError
 from percona_pg_operator.fleet import (
-    Check,
     FleetCluster,
     Health,
     Rollout,
     RolloutState,
+    StartDecision,
     load_fleet,
 )
 
@@ -150,13 +150,13 @@ class ScriptedRunner:
     def _step(self, cluster: FleetCluster) -> dict[str, Any]:
         return self.script.get(cluster.name, {})
 
-    def preflight(self, cluster: FleetCluster) -> Check:
+    def preflight(self, cluster: FleetCluster) -> StartDecision:
         step = self._step(cluster)
         if step.get("interrupt"):
             raise KeyboardInterrupt
         if step.get("refuse"):
-            return Check(False, "2.9.0", "release: pending-upgrade")
-        return Check(True, step.get("installed", "2.9.0"))
+            return StartDecision(False, "2.9.0", "release: pending-upgrade")
+        return StartDecision(True, step.get("installed", "2.9.0"))
 
     def up(self, cluster: FleetCluster, log: Path, cancelled: threading.Event) -> None:
         step = self._step(cluster)
@@ -535,7 +535,7 @@ class BrokenRunner(ScriptedRunner):
     """The Automation API failing in the preflight (creating the stack), or the cluster going
     unreadable for the health gate."""
 
-    def preflight(self, cluster: FleetCluster) -> Check:
+    def preflight(self, cluster: FleetCluster) -> StartDecision:
         if self._step(cluster).get("automation_error"):
             raise RuntimeError("CommandError: code: 255\nstderr: error: could not create stack")
         return super().preflight(cluster)

@@ -8,12 +8,11 @@
 from ..errors import FleetError
 from ._load import FleetCluster, FleetPlan, PlannedWave, load_fleet
 from ._model import Fleet
-from ._rollout import Check, ClusterRun, Health, Report, Rollout, RolloutState, Runner
+from ._rollout import ClusterRun, Health, Report, Rollout, RolloutState, Runner, StartDecision
 from ._runner import AutomationRunner, RemoteSource, cluster_health, pulumi_cli_missing
 
 __all__ = [
     "AutomationRunner",
-    "Check",
     "ClusterRun",
     "Fleet",
     "FleetCluster",
@@ -26,6 +25,7 @@ __all__ = [
     "Rollout",
     "RolloutState",
     "Runner",
+    "StartDecision",
     "cluster_health",
     "load_fleet",
     "pulumi_cli_missing",

@@ -52,7 +52,7 @@ class ClusterRun:
 
 
 @dataclass(frozen=True)
-class Check:
+class StartDecision:
     """What a runner reports before a change: may it start, and from which version."""
 
     ok: bool
@@ -68,7 +68,7 @@ class Health:
 
 
 class Runner(Protocol):
-    def preflight(self, cluster: FleetCluster) -> Check: ...
+    def preflight(self, cluster: FleetCluster) -> StartDecision: ...
 
     def up(self, cluster: FleetCluster, log: Path, cancelled: threading.Event) -> None:
         """Raise on failure; return when the update succeeded."""

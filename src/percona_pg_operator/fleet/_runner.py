@@ -28,7 +28,7 @@ from ..cluster.read import inspect_cluster, target_package
 from ..errors import FleetError
 from ._load import FleetCluster
 from ._model import HealthGate
-from ._rollout import Check, Health
+from ._rollout import Health, StartDecision
 
 PROGRAM = "from percona_pg_operator.program import run\n\nrun()\n"
 CONFIG_SET_TIMEOUT_SECONDS = 120
@@ -145,10 +145,10 @@ class AutomationRunner:
         outputs = self.stack(cluster).outputs()
         return StackState.from_outputs({k: v.value for k, v in outputs.items()})
 
-    def preflight(self, cluster: FleetCluster) -> Check:
+    def preflight(self, cluster: FleetCluster) -> StartDecision:
         report = run_preflight(cluster.stack_input, stack=self._last_outputs(cluster))
         reasons = "; ".join(f"{c.name}: {c.reason}" for c in report.failures())
-        return Check(not report.refused, report.installed_version, reasons)
+        return StartDecision(not report.refused, report.installed_version, reasons)
 
     def up(self, cluster: FleetCluster, log: Path, cancelled: threading.Event) -> None:
         from ..deploy import automation
