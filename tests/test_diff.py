@@ -241,7 +241,7 @@ def test_preview_logs_what_changes_inside_the_release(api: KubeApi) -> None:
 
 
 def test_no_summary_when_version_and_values_are_what_runs(api: KubeApi) -> None:
-    from percona_pg_operator.cluster._live import ClusterState
+    from percona_pg_operator.cluster._state import ClusterState
     from percona_pg_operator.review.diff import release_change
 
     state = ClusterState(

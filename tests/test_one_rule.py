@@ -12,8 +12,8 @@ import yaml
 from conftest import kubeconfig_text
 
 from percona_pg_operator._images import image_tag, image_version
+from percona_pg_operator.cluster._connection import connection
 from percona_pg_operator.cluster._kubeconfig import ClusterCredentials, cluster_credentials
-from percona_pg_operator.cluster._live import connection
 from percona_pg_operator.errors import RenderError
 from percona_pg_operator.review.diff import describe, diff_objects
 

@@ -26,7 +26,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from .._images import image_tag
-from ..cluster._live import ClusterClient, DatabaseCluster, OperatorDeployment
+from ..cluster._live import ClusterClient
+from ..cluster._state import DatabaseCluster, OperatorDeployment
 from ..errors import ClusterError, VerificationError
 
 MIGRATION_CONDITION = "APIGroupMigration"

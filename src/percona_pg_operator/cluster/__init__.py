@@ -11,7 +11,8 @@ The exec plugins' token makers are ``percona_pg_operator.tokens`` (standard libr
 
 from ._helm import HelmRelease
 from ._kubeconfig import ClusterCredentials, cluster_credentials, require_exec_command
-from ._live import READ_DEADLINE_SECONDS, ClusterClient, ClusterState, read_cluster
+from ._live import READ_DEADLINE_SECONDS, ClusterClient, read_cluster
+from ._state import ClusterState
 
 __all__ = [
     "READ_DEADLINE_SECONDS",

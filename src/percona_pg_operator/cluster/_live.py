@@ -16,19 +16,15 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx2
-import msgspec
 from lightkube import ApiError, Client
 from lightkube.config.client_adapter import Client as HttpClient
 from lightkube.config.client_adapter import ConnectionParams, verify_cluster
-from lightkube.config.kubeconfig import KubeConfig, SingleConfig
+from lightkube.config.kubeconfig import SingleConfig
 from lightkube.core.exceptions import ConfigError
 from lightkube.generic_resource import create_namespaced_resource
 from lightkube.models.meta_v1 import Status
@@ -36,11 +32,12 @@ from lightkube.resources.apiextensions_v1 import CustomResourceDefinition
 from lightkube.resources.apps_v1 import Deployment
 from lightkube.resources.core_v1 import Event, Namespace, Secret
 
-from .. import _yaml
 from ..errors import ClusterError, ClusterPermissionError, ClusterUnreachableError
+from ._connection import connection
 from ._exec import ExecAuth, ExecPlugin, ExecTokens
 from ._helm import RELEASE_SECRET_TYPE, HelmRelease, release_from_secret
-from ._kubeconfig import ClusterCredentials, kubeconfig_paths
+from ._kubeconfig import ClusterCredentials
+from ._state import ClusterState, CrdState, DatabaseCluster, OperatorDeployment
 from ._transport import BoundedTransport, ReadLimitExceeded
 
 CONNECT_TIMEOUT_SECONDS = 5.0
@@ -68,200 +65,6 @@ PerconaPGCluster = create_namespaced_resource(
 )
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class OperatorDeployment:
-    name: str
-    images: list[str]
-    replicas: int
-    ready_replicas: int
-    updated_replicas: int = 0
-    generation: int = 0
-    observed_generation: int = 0
-    conditions: list[dict[str, str]] = field(default_factory=list)
-
-    @property
-    def ready(self) -> bool:
-        return self.replicas > 0 and self.ready_replicas >= self.replicas
-
-    @property
-    def rolled_out(self) -> bool:
-        """The controller saw the newest spec and every replica runs it and is ready."""
-        return (
-            self.ready
-            and self.observed_generation >= self.generation
-            and self.updated_replicas >= self.replicas
-        )
-
-
-@dataclass(frozen=True)
-class CrdState:
-    name: str
-    exists: bool
-    served_versions: list[str] = field(default_factory=list)
-    storage_version: str = ""
-    established: bool = False
-    version_label: str = ""
-    # The object as the API server returned it (for diffs).
-    raw: dict[str, Any] = field(default_factory=dict, repr=False)
-
-
-@dataclass(frozen=True)
-class DatabaseCluster:
-    """A ``PerconaPGCluster``: its ``spec.crVersion`` and ``status.state``."""
-
-    name: str
-    namespace: str
-    cr_version: str
-    state: str
-    conditions: list[dict[str, str]] = field(default_factory=list)
-
-    @property
-    def ready(self) -> bool:
-        return self.state == "ready"
-
-    def condition(self, kind: str) -> dict[str, str] | None:
-        return next((c for c in self.conditions if c.get("type") == kind), None)
-
-
-@dataclass(frozen=True)
-class ClusterState:
-    """What the cluster shows, for one operator install."""
-
-    server: str
-    server_version: str
-    namespace_exists: bool
-    namespace_labels: dict[str, str]
-    releases: list[HelmRelease]
-    deployment: OperatorDeployment | None
-    crds: list[CrdState]
-    databases: list[DatabaseCluster]
-    # The running chart's CRDs that the target chart no longer ships (kept in the cluster).
-    other_crds: list[CrdState] = field(default_factory=list)
-
-    @property
-    def release(self) -> HelmRelease | None:
-        """The current revision (Helm's: the highest one)."""
-        return max(self.releases, key=lambda r: r.revision) if self.releases else None
-
-    @property
-    def last_deployed(self) -> HelmRelease | None:
-        """The newest revision that was deployed or superseded (a rollback target)."""
-        good = [r for r in self.releases if r.status in ("deployed", "superseded")]
-        return max(good, key=lambda r: r.revision) if good else None
-
-
-def _merged_kubeconfig(
-    paths: Sequence[Path],
-) -> tuple[dict[str, Any], Path | None, dict[str, Path]]:
-    """kubectl's merge of several kubeconfig files: the first file to set a name wins.
-
-    Also: the first file, and for each user the file that defined it (an exec plugin's relative
-    command is relative to that file's folder)."""
-    merged: dict[str, Any] = {"clusters": [], "users": [], "contexts": []}
-    first: Path | None = None
-    origins: dict[str, Path] = {}
-    for path in paths:
-        if not path.is_file():
-            continue
-        try:
-            doc = _yaml.load_input(_yaml.read_input(path)) or {}
-        except _yaml.InputError as exc:
-            raise ClusterUnreachableError(f"the kubeconfig {path} {exc}") from None
-        if not isinstance(doc, dict):
-            raise ClusterUnreachableError(f"the kubeconfig {path} is not a kubeconfig")
-        first = first or path
-        for key in ("clusters", "users", "contexts"):
-            entries = doc.get(key) or []
-            if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-                raise ClusterUnreachableError(
-                    f"the kubeconfig {path}: {key} is not a list of entries"
-                )
-            known = {entry.get("name") for entry in merged[key]}
-            fresh = [e for e in entries if e.get("name") not in known]
-            merged[key] += fresh
-            if key == "users":
-                origins.update({str(e.get("name")): path for e in fresh})
-        merged.setdefault("current-context", doc.get("current-context"))
-    return merged, first, origins
-
-
-def _named(doc: Mapping[str, Any], key: str, name: Any, inner: str) -> dict[str, Any]:
-    for entry in doc.get(key) or []:
-        if isinstance(entry, Mapping) and entry.get("name") == name:
-            value = entry.get(inner)
-            return dict(value) if isinstance(value, Mapping) else {}
-    return {}
-
-
-def _exec_plugin(
-    doc: Mapping[str, Any], context: str, origins: Mapping[str, Path], fallback: Path | None
-) -> ExecPlugin | None:
-    """The chosen context's user's exec plugin, if it has one."""
-    ctx = _named(doc, "contexts", context, "context")
-    user = _named(doc, "users", ctx.get("user"), "user")
-    if "exec" not in user or user["exec"] is None:
-        return None
-    source = origins.get(str(ctx.get("user")), fallback)
-    return ExecPlugin.from_kubeconfig(
-        user["exec"],
-        _named(doc, "clusters", ctx.get("cluster"), "cluster"),
-        source.parent if source is not None else None,
-    )
-
-
-@dataclass(frozen=True)
-class Connection:
-    """The lightkube configuration for exactly what the provider gets, and the user's exec
-    plugin, which this package runs itself (lightkube's runs no ``v1`` plugin)."""
-
-    config: SingleConfig
-    plugin: ExecPlugin | None = None
-
-
-def connection(
-    credentials: ClusterCredentials, environ: Mapping[str, str] | None = None
-) -> Connection:
-    env = os.environ if environ is None else environ
-    try:
-        if credentials.kubeconfig is not None:
-            doc = _yaml.load(credentials.kubeconfig)
-            if not isinstance(doc, dict):
-                raise ClusterUnreachableError("the kubeconfig is not a mapping")
-            first, origins = None, dict[str, Path]()
-        else:
-            doc, first, origins = _merged_kubeconfig(kubeconfig_paths(env))
-            if first is None:
-                raise ClusterUnreachableError(
-                    "no kubeconfig: set KUBECONFIG, create ~/.kube/config, or give provider_config"
-                )
-        context = credentials.context or doc.get("current-context")
-        plugin = _exec_plugin(doc, context, origins, first)
-        if plugin is not None:
-            doc = _without_exec(doc, context)
-        chosen = KubeConfig.from_dict(doc, fname=first).get(context_name=credentials.context)
-    except (ConfigError, msgspec.ValidationError, TypeError, ValueError) as exc:
-        raise ClusterUnreachableError(f"the kubeconfig cannot be used: {str(exc)[:300]}") from None
-    if chosen is None:
-        raise ClusterUnreachableError(
-            f"the kubeconfig has no context {credentials.context!r}"
-            if credentials.context
-            else "the kubeconfig has no current-context"
-        )
-    return Connection(chosen, plugin)
-
-
-def _without_exec(doc: Mapping[str, Any], context: Any) -> dict[str, Any]:
-    """The kubeconfig without the context's user's exec block: it is run here, not by lightkube."""
-    user = _named(doc, "contexts", context, "context").get("user")
-    users = [
-        {**e, "user": {k: v for k, v in e["user"].items() if k != "exec"}}
-        if isinstance(e, Mapping) and e.get("name") == user and isinstance(e.get("user"), Mapping)
-        else e
-        for e in doc.get("users") or []
-    ]
-    return {**doc, "users": users}
 
 
 class ClusterClient:

@@ -11,13 +11,8 @@ from ..chart import ChartPackage, ChartRepository, cache_root, chart_repo_url, l
 from ..errors import PerconaPgOperatorError
 from ..manifest import StackInput, database_namespaces
 from ._kubeconfig import cluster_credentials
-from ._live import (
-    READ_DEADLINE_SECONDS,
-    ClusterClient,
-    ClusterState,
-    read_cluster,
-    running_chart_version,
-)
+from ._live import READ_DEADLINE_SECONDS, ClusterClient, read_cluster, running_chart_version
+from ._state import ClusterState
 
 
 def stack_repository(

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from ..errors import RepairError
 from ._kubeconfig import ClusterCredentials
-from ._live import ClusterState
+from ._state import ClusterState
 
 Action = Literal["rollback", "uninstall", "none"]
 
