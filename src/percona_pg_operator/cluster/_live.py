@@ -479,12 +479,3 @@ def read_cluster(
         databases=client.databases(database_namespaces),
         other_crds=client.crds(sorted(set(other_crd_names) - set(names))),
     )
-
-
-def running_chart_version(client: ClusterClient, namespace: str, release: str) -> str | None:
-    """The chart version of the release's current revision, or None (no namespace, no release)."""
-    if client.namespace_labels(namespace) is None:
-        return None
-    releases = client.helm_releases(namespace, release)
-    current = max(releases, key=lambda r: r.revision) if releases else None
-    return (current.chart_version or None) if current is not None else None

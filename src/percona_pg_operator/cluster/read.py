@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,7 +12,7 @@ from ..chart import ChartPackage, ChartRepository, cache_root, chart_repo_url, l
 from ..errors import PerconaPgOperatorError
 from ..manifest import StackInput, database_namespaces
 from ._kubeconfig import cluster_credentials
-from ._live import READ_DEADLINE_SECONDS, ClusterClient, read_cluster, running_chart_version
+from ._live import READ_DEADLINE_SECONDS, ClusterClient, read_cluster
 from ._state import ClusterState
 
 
@@ -43,27 +44,28 @@ def inspect_cluster(
 ) -> ClusterState:
     """Read what the checks need, with the credentials the Pulumi provider gets.
 
-    ``package`` is the run's one resolved target package. The chart that runs now is read
-    first (its release record), and its package fetched only when it is another version, so
-    the CRDs it ships and the target does not are read too.
+    ``package`` is the run's one resolved target package. When the release runs another chart
+    version, that chart's package is fetched afterwards, so the CRDs it ships and the target
+    does not are read too.
     """
     target = stack_input.target
     spec = target.spec
     credentials = cluster_credentials(stack_input.provider_config, environ)
     client_options.setdefault("deadline_seconds", READ_DEADLINE_SECONDS)
     with ClusterClient.connect(credentials, environ, **client_options) as client:
-        running = running_chart_version(client, spec.namespace, target.release_name)
-        charts = repository or stack_repository(stack_input, environ)
-        return read_cluster(
+        state = read_cluster(
             client,
             namespace=spec.namespace,
             release=target.release_name,
             crd_names=load_managed_crds(package).names,
             database_namespaces=database_namespaces(spec),
-            other_crd_names=(
-                _crd_names(stack_input, running, charts) if running != package.version else ()
-            ),
         )
+        running = state.release.chart_version if state.release is not None else None
+        if not running or running == package.version:
+            return state
+        charts = repository or stack_repository(stack_input, environ)
+        names = set(_crd_names(stack_input, running, charts)) - {c.name for c in state.crds}
+        return dataclasses.replace(state, other_crds=client.crds(sorted(names)))
 
 
 def _crd_names(
