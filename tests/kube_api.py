@@ -279,6 +279,8 @@ class KubeApi:
     # status codes to answer, one per request, before answering normally again
     errors: list[int] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
+    # The Accept-Encoding each request asked for, in order.
+    encodings: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     # A hostile or broken server: for a request path, the raw answer (status, headers, body)
     # to send instead of the normal one, or None to answer normally.
@@ -411,6 +413,7 @@ def _handler(api: KubeApi) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             with api.lock:
                 api.requests.append(self.path)
+                api.encodings.append(self.headers.get("Accept-Encoding") or "")
             if api.delay:
                 time.sleep(api.delay)
             with api.lock:
