@@ -24,7 +24,8 @@ from .._merge import deep_merge
 from ..versions import CHART_FIELD_MIN_VERSION, parse_version
 
 if TYPE_CHECKING:  # the spec runs values_problems() to validate itself
-    from ._spec import CpuMemory, Spec
+    from ._kubernetes import CpuMemory
+    from ._spec import Spec
 
 # Which typed spec field owns each top-level chart value: raw helmValues may not set these.
 VALUE_OWNERS = {
