@@ -69,7 +69,7 @@ CLASSES: list[tuple[str, str, list[str]]] = [
             "tests/test_fleet_cli.py::test_fleet_up_with_an_unwritable_report_stops_before_anything_runs",
             "tests/test_fleet_cli.py::test_the_report_is_written_even_when_the_rollout_stops_on_an_error",
             "tests/test_fleet_cli.py::test_fleet_status_a_pending_release_is_never_healthy",
-            "tests/test_fleet_cli.py::test_fleet_plan_says_what_a_percent_budget_allows",
+            "tests/test_fleet_cli.py::test_fleet_preflight_says_what_a_percent_budget_allows",
             "tests/test_fleet_cli.py::test_fleet_status_reads_each_cluster_and_the_state_file",
         ],
     ),

@@ -80,9 +80,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
         if args.typ == DYNAMIC_TYPE:
             # What the verification reports once the cluster came through.
             state.update(
-                operatorVersion=self.app_version,
-                verifiedAt="2026-11-26T00:00:00Z",
-                databasesChecked=[],
+                operator_version=self.app_version,
+                verified_at="2026-11-26T00:00:00Z",
+                databases_checked=[],
             )
         elif args.typ == RELEASE_TYPE:
             state["status"] = {

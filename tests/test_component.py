@@ -20,13 +20,8 @@ from pulumi_harness import (
     run_pulumi,
 )
 
-from percona_pg_operator import (
-    PerconaPostgresOperator,
-    PerconaPostgresOperatorArgs,
-    StackInputError,
-    UpgradeGuardError,
-    outputs,
-)
+from percona_pg_operator import StackInputError, UpgradeGuardError, outputs
+from percona_pg_operator.deploy import PerconaPostgresOperator, PerconaPostgresOperatorArgs
 from percona_pg_operator.manifest import StackInput, parse_document, read_file
 
 PLAIN_HELM = {"helm": {"manageCrds": False}}
@@ -267,13 +262,13 @@ def test_the_constructor_is_name_args_opts() -> None:
 
 def test_args_form_takes_previous_version_and_plain_manifests_work() -> None:
     doc = manifest(helm={"manageCrds": False, "acknowledgeIrreversible": "3.0"})
-    args = PerconaPostgresOperatorArgs(doc, previous_chart_version="2.9.0")
+    args = PerconaPostgresOperatorArgs(doc, running_version="2.9.0")
     run = run_pulumi(lambda: PerconaPostgresOperator("pg", args))
     assert run.one(RELEASE_TYPE).inputs["version"] == "3.0.0"
     with pytest.raises(UpgradeGuardError, match="downgrade"):
         run_pulumi(
             lambda: PerconaPostgresOperator(
-                "pg", PerconaPostgresOperatorArgs(doc, previous_chart_version="9.0.0")
+                "pg", PerconaPostgresOperatorArgs(doc, running_version="9.0.0")
             )
         )
 
@@ -355,9 +350,7 @@ def test_a_refused_step_registers_no_resource_at_all(
 
     def program() -> None:
         previous = pulumi.Output.from_input(running) if as_output else running
-        PerconaPostgresOperator(
-            "pg", PerconaPostgresOperatorArgs(doc, previous_chart_version=previous)
-        )
+        PerconaPostgresOperator("pg", PerconaPostgresOperatorArgs(doc, running_version=previous))
 
     mocks = RecordingMocks()
     with pytest.raises(Exception, match=reason):
@@ -370,7 +363,7 @@ def test_an_allowed_step_from_an_output_registers_everything() -> None:
 
     doc = manifest(namespace="pg-ops", createNamespace=True, helm={"version": "2.9.0"})
     previous = pulumi.Output.from_input("2.8.2")
-    args = PerconaPostgresOperatorArgs(doc, previous_chart_version=previous)
+    args = PerconaPostgresOperatorArgs(doc, running_version=previous)
     run = run_pulumi(lambda: PerconaPostgresOperator("pg", args))
     assert run.one(NAMESPACE_TYPE).inputs["metadata"]["name"] == "pg-ops"
     assert run.one(RELEASE_TYPE).inputs["version"] == "2.9.0"

@@ -15,7 +15,7 @@ from conftest import FIXTURE_REPO, manifest
 from kube_api import KubeApi, cluster_crd, install, namespace, percona_pg_cluster, serve
 from pulumi_harness import DYNAMIC_TYPE, RELEASE_TYPE, RecordingMocks, run_pulumi
 
-from percona_pg_operator import PerconaPostgresOperator, PerconaPostgresOperatorArgs
+from percona_pg_operator.deploy import PerconaPostgresOperator, PerconaPostgresOperatorArgs
 from percona_pg_operator.manifest import parse_document
 
 NS, RELEASE = "pgo", "pg-op"
@@ -56,7 +56,7 @@ def test_a_stuck_release_is_refused_and_nothing_registered(api: KubeApi) -> None
 
 
 def test_the_step_is_guarded_from_the_version_the_cluster_runs(api: KubeApi) -> None:
-    """No previous_chart_version passed: the live release (2.8.2) says 3.0.0 skips a minor."""
+    """No running_version passed: the live release (2.8.2) says 3.0.0 skips a minor."""
     api.add(namespace(NS))
     install(api, package("2.8.2"), release=RELEASE, namespace=NS)
     mocks = RecordingMocks()

@@ -24,8 +24,9 @@ from pulumi_harness import (
 )
 from repo_server import RepoServer, serve
 
-from percona_pg_operator import PerconaPostgresOperator, PerconaPostgresOperatorArgs, outputs
+from percona_pg_operator import outputs
 from percona_pg_operator.chart import PATCH_FORCE_ANNOTATION, ChartRepository, load_managed_crds
+from percona_pg_operator.deploy import PerconaPostgresOperator, PerconaPostgresOperatorArgs
 from percona_pg_operator.errors import UpgradeGuardError
 from percona_pg_operator.manifest import parse_document
 
@@ -73,7 +74,7 @@ def child_options(group: Registration, type_: str, name: str) -> pulumi.Resource
 def program(doc: dict[str, Any], previous: str | None = None) -> PerconaPostgresOperator:
     import pulumi
 
-    args = PerconaPostgresOperatorArgs(parse_document(doc, "t"), previous_chart_version=previous)
+    args = PerconaPostgresOperatorArgs(parse_document(doc, "t"), running_version=previous)
     op = PerconaPostgresOperator("pg", args)
     for key, value in op.outputs().items():
         pulumi.export(key, value)

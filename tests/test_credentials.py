@@ -24,10 +24,10 @@ from click.testing import CliRunner
 from conftest import kubeconfig_text, manifest
 from pulumi_harness import PROVIDER_TYPE, RecordingMocks, run_pulumi
 
-from percona_pg_operator import PerconaPostgresOperator
 from percona_pg_operator.cli import cli
 from percona_pg_operator.cli.exitcodes import ExitCode
 from percona_pg_operator.cluster import cluster_credentials
+from percona_pg_operator.deploy import PerconaPostgresOperator
 from percona_pg_operator.errors import CredentialError, StackInputError
 from percona_pg_operator.manifest import parse_document
 from percona_pg_operator.tokens import GKE_KEY_ENV, eks_token

@@ -32,7 +32,7 @@ def commands(group: click.Group = cli, prefix: str = "") -> dict[str, click.Comm
     for name, command in group.commands.items():
         if isinstance(command, click.Group):
             found |= commands(command, f"{prefix}{name} ")
-        else:
+        elif not command.hidden:
             found[f"{prefix}{name}"] = command
     return found
 

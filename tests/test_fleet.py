@@ -217,8 +217,8 @@ def test_every_wave_in_order_with_logs_and_state(tmp_path: Path) -> None:
     saved = json.loads((tmp_path / "state.json").read_text())
     assert saved["runs"]["c2"]["result"] == "succeeded"
     assert (
-        saved["runs"]["c2"]["from_version"] == "2.9.0"
-        and saved["runs"]["c2"]["to_version"] == "3.0.0"
+        saved["runs"]["c2"]["running_version"] == "2.9.0"
+        and saved["runs"]["c2"]["target_version"] == "3.0.0"
     )
 
 
@@ -585,11 +585,24 @@ def test_resume_runs_a_cluster_again_when_its_target_changed(tmp_path: Path) -> 
     waves = plan(tmp_path, 2)
     rollout(tmp_path, ScriptedRunner()).run(waves)
     state = RolloutState.load(tmp_path / "state.json")
-    state.runs["c1"].to_version = "2.9.0"  # c1 was rolled out to another version back then
+    state.runs["c1"].target_version = "2.9.0"  # c1 was rolled out to another version back then
     state.save(tmp_path / "state.json")
     runner = ScriptedRunner()
     rollout(tmp_path, runner, resume=True).run(waves)
     assert runner.started == ["c1"]
+
+
+def test_a_state_file_written_by_0_1_0_is_read(tmp_path: Path) -> None:
+    """0.1.0 named the versions from_version/to_version; resuming such a rollout still works."""
+    from percona_pg_operator.fleet._rollout import RolloutState
+
+    path = tmp_path / "state.json"
+    run = {"cluster": "c0", "stack": "s", "wave": "w", "result": "succeeded"}
+    path.write_text(
+        json.dumps({"runs": {"c0": {**run, "from_version": "2.8.2", "to_version": "2.9.0"}}})
+    )
+    saved = RolloutState.load(path).runs["c0"]
+    assert (saved.running_version, saved.target_version) == ("2.8.2", "2.9.0")
 
 
 @pytest.mark.parametrize(
@@ -599,8 +612,8 @@ def test_resume_runs_a_cluster_again_when_its_target_changed(tmp_path: Path) -> 
         ("/dev/zero", "is not a regular file"),
         ("[" * 100_000 + "]" * 100_000, "not JSON"),
         ('{"runs": {"c0": {"cluster": 1}}}', "runs.c0.cluster: must be a string"),
-        ('{"runs": {"c0": {"cluster": "c0", "stack": "s", "wave": "w", "from_version": null, '
-         '"to_version": "3.0.0", "result": "won"}}}', "runs.c0.result: must be one of"),
+        ('{"runs": {"c0": {"cluster": "c0", "stack": "s", "wave": "w", "running_version": null, '
+         '"target_version": "3.0.0", "result": "won"}}}', "runs.c0.result: must be one of"),
         ('{"runs": []}', "no runs object"),
         ("x" * (17 << 20), "is larger than"),
     ],

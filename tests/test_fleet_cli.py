@@ -53,13 +53,13 @@ def write_fleet(api: KubeApi, tmp_path: Path, names: list[str], **extra: Any) ->
     return path
 
 
-def test_fleet_plan_shows_waves_versions_and_refusals(api: KubeApi, tmp_path: Path) -> None:
+def test_fleet_preflight_shows_waves_versions_and_refusals(api: KubeApi, tmp_path: Path) -> None:
     for name, revisions in (("a", ("deployed",)), ("b", ("deployed", "pending-upgrade"))):
         api.add(namespace(f"ns-{name}"))
         install(api, PACKAGE, release="pg-op", namespace=f"ns-{name}", revisions=revisions)
     api.add(namespace("ns-c"))
     path = write_fleet(api, tmp_path, ["a", "b", "c"])
-    result = CliRunner().invoke(cli, ["fleet", "plan", str(path), "--output", "json"])
+    result = CliRunner().invoke(cli, ["fleet", "preflight", str(path), "--output", "json"])
     assert result.exit_code == ExitCode.REFUSED, result.output
     waves = json.loads(result.output)["waves"]
     assert [(w["name"], [c["name"] for c in w["clusters"]]) for w in waves] == [
@@ -67,13 +67,25 @@ def test_fleet_plan_shows_waves_versions_and_refusals(api: KubeApi, tmp_path: Pa
         ("rest", ["b", "c"]),
     ]
     rows = {c["name"]: c for w in waves for c in w["clusters"]}
-    assert (rows["a"]["from"], rows["a"]["to"]) == ("2.9.0", "2.9.0")
+    assert (rows["a"]["running_version"], rows["a"]["target_version"]) == ("2.9.0", "2.9.0")
     assert rows["b"]["result"] == "refused"
     assert any("pending-upgrade" in r for r in rows["b"]["reasons"])
-    assert rows["c"]["from"] is None and rows["c"]["result"] in ("ok", "warn")
-    text = CliRunner().invoke(cli, ["fleet", "plan", str(path)])
+    assert rows["c"]["running_version"] is None and rows["c"]["result"] in ("ok", "warn")
+    text = CliRunner().invoke(cli, ["fleet", "preflight", str(path)])
     assert "wave canary (at most 1 at once, budget 0, soak 0 s, auto)" in text.output
     assert api.token not in text.output
+
+
+def test_fleet_plan_is_a_deprecated_name_of_fleet_preflight(api: KubeApi, tmp_path: Path) -> None:
+    api.add(namespace("ns-a"))
+    path = write_fleet(api, tmp_path, ["a"])
+    runner = CliRunner()
+    old = runner.invoke(cli, ["fleet", "plan", str(path), "--output", "json"])
+    new = runner.invoke(cli, ["fleet", "preflight", str(path), "--output", "json"])
+    assert old.exit_code == new.exit_code == ExitCode.OK, old.output
+    assert "deprecated" in old.stderr and "deprecated" not in new.stderr
+    assert json.loads(old.stdout) == json.loads(new.stdout)
+    assert "plan" not in runner.invoke(cli, ["fleet", "--help"]).output.split("Commands:")[1]
 
 
 def test_fleet_status_reads_each_cluster_and_the_state_file(api: KubeApi, tmp_path: Path) -> None:
@@ -107,7 +119,7 @@ def test_fleet_up_without_the_pulumi_cli_says_so(api: KubeApi, tmp_path: Path) -
 def test_a_bad_fleet_file_is_invalid_input_with_every_problem(tmp_path: Path) -> None:
     path = tmp_path / "fleet.yaml"
     path.write_text(yaml.safe_dump({"apiVersion": "x", "kind": "PerconaPostgresOperatorFleet"}))
-    result = CliRunner().invoke(cli, ["fleet", "plan", str(path)])
+    result = CliRunner().invoke(cli, ["fleet", "preflight", str(path)])
     assert result.exit_code == ExitCode.INVALID_INPUT
     assert "apiVersion" in result.output and "clusters" in result.output
 
@@ -244,12 +256,12 @@ def test_fleet_status_a_pending_release_is_never_healthy(api: KubeApi, tmp_path:
     assert row["healthy"] is False and "pending-upgrade" in row["reason"]
 
 
-def test_fleet_plan_says_what_a_percent_budget_allows(api: KubeApi, tmp_path: Path) -> None:
+def test_fleet_preflight_says_what_a_percent_budget_allows(api: KubeApi, tmp_path: Path) -> None:
     waves = [{"name": "all", "select": {"labels": {"env": "dev"}}, "failureBudget": "50%"}]
     path = write_fleet(api, tmp_path, ["a", "b", "c"], rollout={"waves": waves})
-    result = CliRunner().invoke(cli, ["fleet", "plan", str(path)])
+    result = CliRunner().invoke(cli, ["fleet", "preflight", str(path)])
     assert "budget 50% = 1 of 3 clusters" in result.output, result.output
-    as_json = CliRunner().invoke(cli, ["fleet", "plan", str(path), "--output", "json"])
+    as_json = CliRunner().invoke(cli, ["fleet", "preflight", str(path), "--output", "json"])
     assert json.loads(as_json.stdout)["waves"][0]["allowed_failures"] == 1
 
 

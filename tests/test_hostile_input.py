@@ -598,7 +598,7 @@ def test_the_component_refuses_raw_values_the_chart_lacks(fixture_repo_env: Path
     """With plain Helm CRDs too: the package is fetched and verified to check the values."""
     from pulumi_harness import run_pulumi
 
-    from percona_pg_operator import PerconaPostgresOperator
+    from percona_pg_operator.deploy import PerconaPostgresOperator
 
     doc = manifest(helm={"manageCrds": False}, helmValues={"bogus": 1})
     stack_input = parse_document(doc, "t")

@@ -80,7 +80,7 @@ def test_a_supported_step_from_the_live_release_passes(api: KubeApi) -> None:
     install(api, package("2.9.0"), release=RELEASE, namespace=NS)
     report = preflight(api, stack=OURS, helm={"acknowledgeIrreversible": "3.0"})
     assert not report.refused, report.failures()
-    assert report.installed_version == "2.9.0"
+    assert report.running_version == "2.9.0"
     assert check(report, "upgrade") == ("ok", "chart 2.9.0 -> 3.0.0: a supported step")
     assert check(report, "operator")[0] == "ok"
 
@@ -185,7 +185,7 @@ def test_the_guard_uses_the_live_version_over_stack_state(api: KubeApi) -> None:
     assert status == "fail"
     assert "2.7.0 -> 3.0.0 skips a minor" in reason
     assert "2.7.x -> 2.8.x -> 2.9.x -> 3.0.x" in reason
-    assert report.installed_version == "2.7.0"
+    assert report.running_version == "2.7.0"
 
 
 def test_a_missing_namespace_that_must_exist_is_refused(api: KubeApi) -> None:

@@ -13,6 +13,7 @@ PACKAGES = [
     "percona_pg_operator.manifest",
     "percona_pg_operator.chart",
     "percona_pg_operator.cluster",
+    "percona_pg_operator.deploy",
 ]
 
 
@@ -23,21 +24,32 @@ def test_every_exported_name_resolves(package: str) -> None:
         assert getattr(module, name) is not None, f"{package}.{name}"
 
 
-def test_root_exports_what_a_component_user_needs() -> None:
+def test_each_layer_exports_what_a_component_user_needs() -> None:
     import percona_pg_operator as root
+    from percona_pg_operator import deploy, manifest
 
-    assert {
-        "PerconaPostgresOperator",
-        "StackInput",
-        "KubernetesPerconaPostgresOperator",
-        "read_file",
-        "load_stack_input",
-        "Problem",
-        "PerconaPgOperatorError",
-        "StackInputError",
-    } <= set(root.__all__)
+    assert {"Problem", "PerconaPgOperatorError", "StackInputError"} <= set(root.__all__)
+    assert {"PerconaPostgresOperator", "PerconaPostgresOperatorArgs"} <= set(deploy.__all__)
+    assert {"StackInput", "KubernetesPerconaPostgresOperator", "read_file"} <= set(manifest.__all__)
     with pytest.raises(AttributeError):
         _ = root.NotAName  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("name", "module"),
+    [
+        ("PerconaPostgresOperator", "percona_pg_operator.deploy"),
+        ("read_file", "percona_pg_operator.manifest"),
+    ],
+)
+def test_a_name_0_1_0_exported_from_the_root_still_works_with_a_warning(
+    name: str, module: str
+) -> None:
+    import percona_pg_operator as root
+
+    with pytest.warns(DeprecationWarning, match=f"from {module} import {name}"):
+        moved = getattr(root, name)
+    assert moved is getattr(importlib.import_module(module), name)
 
 
 def test_importing_the_package_loads_nothing_heavy() -> None:

@@ -317,7 +317,7 @@ def test_renderer_and_release_use_the_same_values(monkeypatch: pytest.MonkeyPatc
     import helm_python
     from pulumi_harness import RELEASE_TYPE, run_pulumi
 
-    from percona_pg_operator import PerconaPostgresOperator
+    from percona_pg_operator.deploy import PerconaPostgresOperator
 
     stack_input = read_file(EXAMPLES / "private-registry.yaml")
     used: list[dict[str, Any]] = []

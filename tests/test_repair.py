@@ -15,7 +15,7 @@ from kube_api import KubeApi, install, namespace, release_secret, serve
 from percona_pg_operator.cli import cli
 from percona_pg_operator.cli.exitcodes import ExitCode
 from percona_pg_operator.cluster import ClusterClient, ClusterCredentials, read_cluster
-from percona_pg_operator.cluster.repair import RepairPlan, helm_config, plan_repair
+from percona_pg_operator.cluster.repair import Repair, decide_repair, helm_config
 
 pytestmark = pytest.mark.usefixtures("fixture_repo_env")
 NS, RELEASE = "pgo", "pg-op"
@@ -54,7 +54,7 @@ def test_the_plan_picks_the_last_deployed_revision(
 ) -> None:
     for number, status in enumerate(revisions, start=1):
         api.add(release_secret(PACKAGE, RELEASE, NS, number, status))
-    plan = plan_repair(state(api), RELEASE, NS)
+    plan = decide_repair(state(api), RELEASE, NS)
     assert (plan.action, plan.revision) == (action, revision)
 
 
@@ -175,6 +175,6 @@ def test_helms_own_errors_come_out_as_one_clear_line(api: KubeApi, tmp_path: Pat
 
 
 def test_plan_texts_name_the_helm_command() -> None:
-    plan = RepairPlan("rollback", "r", "ns", "stuck", 4)
+    plan = Repair("rollback", "r", "ns", "stuck", 4)
     assert "helm rollback r 4 -n ns" in plan.describe()
-    assert "helm uninstall r -n ns" in RepairPlan("uninstall", "r", "ns", "x").describe()
+    assert "helm uninstall r -n ns" in Repair("uninstall", "r", "ns", "x").describe()

@@ -138,7 +138,7 @@ def test_aliases_resolve_to_the_upstream_urns() -> None:
 
 
 def test_the_component_alone_sets_no_upstream_aliases() -> None:
-    from percona_pg_operator import PerconaPostgresOperator
+    from percona_pg_operator.deploy import PerconaPostgresOperator
 
     stack_input = read_file(UPSTREAM / "web-backend-stack-input.yaml")
     run = run_pulumi(lambda: PerconaPostgresOperator("pg", stack_input))

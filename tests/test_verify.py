@@ -25,6 +25,7 @@ from pulumi_harness import DYNAMIC_TYPE, RELEASE_TYPE, RecordingMocks, run_pulum
 
 from percona_pg_operator.checks.verification import Expectations, verify
 from percona_pg_operator.cluster import ClusterClient, ClusterCredentials
+from percona_pg_operator.deploy.verification import OUTPUTS as VERIFICATION_OUTPUTS
 from percona_pg_operator.deploy.verification import VerificationProvider
 from percona_pg_operator.errors import VerificationError
 
@@ -216,14 +217,30 @@ def test_the_provider_creates_updates_and_diffs(api: KubeApi) -> None:
     provider = VerificationProvider()
     created = provider.create(props(api))
     assert created.id == f"{NS}/{RELEASE}"
-    assert created.outs["operatorVersion"] == "3.0.0"
-    assert created.outs["databasesChecked"] == [f"{NS}/db"]
+    assert created.outs["operator_version"] == "3.0.0"
+    assert created.outs["databases_checked"] == [f"{NS}/db"]
     same = provider.diff(created.id, created.outs, props(api))
     assert same.changes is False
     moved = provider.diff(created.id, created.outs, props(api, chartVersion="3.0.1"))
     assert moved.changes is True and not moved.replaces
     updated = provider.update(created.id, created.outs, props(api, valuesHash="def"))
-    assert updated.outs["verifiedAt"]
+    assert updated.outs["verified_at"]
+
+
+def test_state_written_by_0_1_0_is_verified_once_more(api: KubeApi) -> None:
+    """0.1.0 stored the outputs as operatorVersion/verifiedAt/databasesChecked: with nothing
+    else changed, the next update verifies again, and stores the stack outputs' spelling."""
+    healthy(api)
+    provider = VerificationProvider()
+    created = provider.create(props(api))
+    old = {
+        **{k: v for k, v in created.outs.items() if k not in VERIFICATION_OUTPUTS},
+        "operatorVersion": "3.0.0",
+        "verifiedAt": "2026-11-01T00:00:00Z",
+        "databasesChecked": [f"{NS}/db"],
+    }
+    assert provider.diff(created.id, old, props(api)).changes is True
+    assert provider.diff(created.id, created.outs, props(api)).changes is False
 
 
 def test_a_failed_check_fails_the_provider_call(api: KubeApi) -> None:
@@ -236,7 +253,7 @@ def test_a_failed_check_fails_the_provider_call(api: KubeApi) -> None:
 
 
 def component(doc: dict[str, Any], **args: Any) -> Any:
-    from percona_pg_operator import PerconaPostgresOperator, PerconaPostgresOperatorArgs
+    from percona_pg_operator.deploy import PerconaPostgresOperator, PerconaPostgresOperatorArgs
     from percona_pg_operator.manifest import parse_document
 
     stack_input = parse_document(doc, "t")
@@ -253,7 +270,7 @@ def test_the_component_verifies_after_the_release() -> None:
         },
     }
     run = run_pulumi(
-        lambda: component(doc, previous_chart_version="2.9.0", ready_databases=("pgo/db",)),
+        lambda: component(doc, running_version="2.9.0", ready_databases=("pgo/db",)),
         RecordingMocks(app_version="3.0.0"),
     )
     check = run.one(DYNAMIC_TYPE)
@@ -271,7 +288,7 @@ def test_the_component_verifies_after_the_release() -> None:
 @pytest.mark.usefixtures("fixture_repo_env")
 def test_no_migration_to_wait_for_within_a_major() -> None:
     run = run_pulumi(
-        lambda: component(manifest(helm={"version": "2.9.0"}), previous_chart_version="2.8.2")
+        lambda: component(manifest(helm={"version": "2.9.0"}), running_version="2.8.2")
     )
     assert run.one(DYNAMIC_TYPE).inputs["migrateApiGroup"] is False
 
@@ -287,7 +304,7 @@ def test_a_callers_provider_without_credentials_skips_it_loudly() -> None:
     import pulumi
     import pulumi_kubernetes as k8s
 
-    from percona_pg_operator import PerconaPostgresOperator
+    from percona_pg_operator.deploy import PerconaPostgresOperator
     from percona_pg_operator.manifest import parse_document
 
     def program() -> None:

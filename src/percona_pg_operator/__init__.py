@@ -1,68 +1,63 @@
 """Install and upgrade the Percona Operator for PostgreSQL on Kubernetes with Pulumi.
 
-What a user of the component needs: the component, the manifest models and loaders, the errors.
-Names load on first use, so the command line's offline commands and the credential plugins do
-not pay for the Pulumi SDK or pydantic when they do not need them.
+The package's front doors, one per layer:
+
+- :mod:`percona_pg_operator.deploy`: the Pulumi component ``PerconaPostgresOperator`` and its
+  ``PerconaPostgresOperatorArgs`` (the only layer that imports Pulumi);
+- :mod:`percona_pg_operator.manifest`: the stack input's models and loaders (``read_file``,
+  ``load_stack_input``, ``parse_yaml``);
+- here: the errors, which every layer raises.
+
+The root imports nothing else: ``python -m percona_pg_operator credentials gke``, which stored
+kubeconfigs run on every token refresh, imports it first and must start fast.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import importlib
+import warnings
+from typing import Any
 
-from ._lazy import lazy_exports
-
-if TYPE_CHECKING:
-    from .deploy.component import PerconaPostgresOperator, PerconaPostgresOperatorArgs
-    from .errors import (
-        ChartRepositoryError,
-        CredentialError,
-        PerconaPgOperatorError,
-        Problem,
-        RenderError,
-        StackInputError,
-        UpgradeGuardError,
-    )
-    from .manifest import (
-        KubernetesPerconaPostgresOperator,
-        StackInput,
-        load_stack_input,
-        parse_yaml,
-        read_file,
-    )
-
-_EXPORTS = {
-    "PerconaPostgresOperator": ".deploy.component",
-    "PerconaPostgresOperatorArgs": ".deploy.component",
-    "ChartRepositoryError": ".errors",
-    "CredentialError": ".errors",
-    "PerconaPgOperatorError": ".errors",
-    "Problem": ".errors",
-    "RenderError": ".errors",
-    "StackInputError": ".errors",
-    "UpgradeGuardError": ".errors",
-    "KubernetesPerconaPostgresOperator": ".manifest",
-    "StackInput": ".manifest",
-    "load_stack_input": ".manifest",
-    "parse_yaml": ".manifest",
-    "read_file": ".manifest",
-}
+from .errors import (
+    ChartRepositoryError,
+    CredentialError,
+    PerconaPgOperatorError,
+    Problem,
+    RenderError,
+    StackInputError,
+    UpgradeGuardError,
+)
 
 __all__ = [
     "ChartRepositoryError",
     "CredentialError",
-    "KubernetesPerconaPostgresOperator",
     "PerconaPgOperatorError",
-    "PerconaPostgresOperator",
-    "PerconaPostgresOperatorArgs",
     "Problem",
     "RenderError",
-    "StackInput",
     "StackInputError",
     "UpgradeGuardError",
-    "load_stack_input",
-    "parse_yaml",
-    "read_file",
 ]
 
+# 0.1.0 exported these from the root; they moved to their layers. The old import keeps working,
+# with a DeprecationWarning that names the new one, until 0.3.0.
+_MOVED = {
+    "PerconaPostgresOperator": "percona_pg_operator.deploy",
+    "PerconaPostgresOperatorArgs": "percona_pg_operator.deploy",
+    "KubernetesPerconaPostgresOperator": "percona_pg_operator.manifest",
+    "StackInput": "percona_pg_operator.manifest",
+    "load_stack_input": "percona_pg_operator.manifest",
+    "parse_yaml": "percona_pg_operator.manifest",
+    "read_file": "percona_pg_operator.manifest",
+}
 
-__getattr__ = lazy_exports(__name__, _EXPORTS)
+
+def __getattr__(name: str) -> Any:
+    module = _MOVED.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warnings.warn(
+        f"percona_pg_operator.{name} moved: use `from {module} import {name}`",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return getattr(importlib.import_module(module), name)

@@ -156,7 +156,7 @@ def test_a_gke_stack_deploys_and_its_cli_reads_work(
     preflight = cli(engine, "preflight", str(stack_input), "--output", "json")
     assert preflight.returncode == 0, preflight.stdout + preflight.stderr
     report = json.loads(preflight.stdout)
-    assert report["installed_version"] == "2.9.0", report
+    assert report["running_version"] == "2.9.0", report
     status = cli(engine, "status", str(stack_input), "--output", "json")
     assert status.returncode == 0, status.stderr
     assert json.loads(status.stdout)["release"]["status"] == "deployed"

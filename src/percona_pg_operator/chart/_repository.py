@@ -122,7 +122,7 @@ def _stamp(pin: Path, blob: Path) -> tuple[int, int, int, int] | None:
     return (a.st_size, a.st_mtime_ns, b.st_size, b.st_mtime_ns)
 
 
-def _verified_here(pin: Path) -> ChartPackage | None:
+def _checked_here(pin: Path) -> ChartPackage | None:
     with _VERIFIED_LOCK:
         found = _VERIFIED.get(pin)
     if found is None or _stamp(pin, found[1].path) != found[0]:
@@ -196,7 +196,7 @@ class ChartRepository:
         pin = self._pin_path(chart, version)
         if not pin.exists():
             return None
-        remembered = _verified_here(pin)
+        remembered = _checked_here(pin)
         if remembered is not None:
             return remembered
         broken_blob: Path | None = None

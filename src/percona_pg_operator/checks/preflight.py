@@ -77,7 +77,7 @@ class StackState:
         return self.namespace is not None and self.chart_version is None
 
     @property
-    def running_chart(self) -> str | None:
+    def recorded_version(self) -> str | None:
         """The chart version this stack's state says runs (upstream: the one it pins)."""
         if self.deployed_by_upstream:
             return defaults.UPSTREAM_CHART_VERSION
@@ -87,7 +87,7 @@ class StackState:
 @dataclass(frozen=True)
 class Preflight:
     target_version: str
-    installed_version: str | None
+    running_version: str | None
     checks: list[Check]
     state: ClusterState | None = field(default=None, repr=False)
 
@@ -109,7 +109,7 @@ class Preflight:
     def to_json(self) -> dict[str, Any]:
         return {
             "target_version": self.target_version,
-            "installed_version": self.installed_version,
+            "running_version": self.running_version,
             "refused": self.refused,
             "checks": [asdict(c) for c in self.checks],
         }
@@ -148,13 +148,13 @@ def evaluate(
     target = stack_input.target
     spec = target.spec
     release = state.release
-    installed = release.chart_version if release is not None else None
-    running = installed or (stack.running_chart if stack is not None else None)
+    live_version = release.chart_version if release is not None else None
+    running = live_version or (stack.recorded_version if stack is not None else None)
     checks = [
         Check("cluster", "ok", f"Kubernetes {state.server_version or 'of unknown version'}"),
         _release_check(state, target.release_name, spec.namespace),
         *_owner_check(state, target.release_name, spec, stack),
-        _upgrade_check(running, package.version, spec, stack, installed),
+        _upgrade_check(running, package.version, spec, stack, live_version),
         _namespace_check(state, spec, stack),
         _databases_check(state, package.app_version or package.version, spec),
         _kubernetes_check(state, package),
@@ -162,7 +162,7 @@ def evaluate(
         _operator_check(state),
     ]
     return Preflight(
-        target_version=package.version, installed_version=running, checks=checks, state=state
+        target_version=package.version, running_version=running, checks=checks, state=state
     )
 
 
@@ -285,7 +285,7 @@ def _upgrade_check(
     target: str,
     spec: Spec,
     stack: StackState | None,
-    installed: str | None,
+    live_version: str | None,
 ) -> Check:
     allow_unsafe = spec.helm.allow_unsafe_upgrade
     try:
@@ -298,8 +298,14 @@ def _upgrade_check(
     except UpgradeGuardError as exc:
         return Check("upgrade", "fail", str(exc))
     source = ""
-    if installed is not None and stack is not None and stack.running_chart not in (None, installed):
-        source = f" (the stack's state says {stack.running_chart}; the cluster runs {installed})"
+    if (
+        live_version is not None
+        and stack is not None
+        and stack.recorded_version not in (None, live_version)
+    ):
+        source = (
+            f" (the stack's state says {stack.recorded_version}; the cluster runs {live_version})"
+        )
     if running is None:
         return Check("upgrade", "ok", f"a fresh install of chart {target}")
     if running == target:

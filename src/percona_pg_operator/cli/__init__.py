@@ -18,7 +18,7 @@ def _attach_exit_codes(group: click.Group, prefix: str = "") -> None:
         path = f"{prefix}{name}"
         if isinstance(command, click.Group):
             _attach_exit_codes(command, f"{path} ")
-        else:
+        elif not command.hidden:  # a deprecated alias shares its command's codes
             command.epilog = help_text(COMMANDS[path])
 
 

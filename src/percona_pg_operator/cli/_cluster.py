@@ -22,16 +22,16 @@ if TYPE_CHECKING:
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option(
-    "--to", "to_version", help="Check a step to this chart version instead of the spec's."
+    "--to", "target_version", help="Check a step to this chart version instead of the spec's."
 )
 @OUTPUT
-def preflight(file: str, to_version: str | None, output: str) -> None:
+def preflight(file: str, target_version: str | None, output: str) -> None:
     """Read the cluster and run the program's checks: ok / warn / fail, each with its reason."""
     from ..checks.preflight import run_preflight
     from ..manifest import read_file
 
     stack_input = read_file(file)
-    report = run_preflight(stack_input, target_version=to_version)
+    report = run_preflight(stack_input, target_version=target_version)
     if output == "json":
         click.echo(json.dumps(report.to_json(), indent=2))
     else:
@@ -222,18 +222,20 @@ def diff(new: str, against: str | None, live: bool, chart_repo: str | None, outp
 
 
 @cli.command("upgrade-plan")
-@click.option("--from", "from_version", required=True, help="The chart version running now.")
-@click.option("--to", "to_version", help="The target chart version; default: the newest.")
+@click.option("--from", "running_version", required=True, help="The chart version running now.")
+@click.option("--to", "target_version", help="The target chart version; default: the newest.")
 @click.option("--chart-repo", help="Chart repository (URL or directory); default as for render.")
 @OUTPUT
 def upgrade_plan(
-    from_version: str, to_version: str | None, chart_repo: str | None, output: str
+    running_version: str, target_version: str | None, chart_repo: str | None, output: str
 ) -> None:
     """The supported path between two chart versions, and what each step changes."""
     from ..chart import ChartRepository, chart_repo_url
     from ..review.plan import upgrade_plan as build_plan
 
-    plan = build_plan(ChartRepository(chart_repo or chart_repo_url(None)), from_version, to_version)
+    plan = build_plan(
+        ChartRepository(chart_repo or chart_repo_url(None)), running_version, target_version
+    )
     if output == "json":
         click.echo(json.dumps(plan, indent=2, default=str))
         return
@@ -286,13 +288,13 @@ def repair(file: str, yes: bool, timeout: int) -> None:
     uninstall a first install that never deployed (CRDs and databases stay)."""
     from ..cluster import cluster_credentials
     from ..cluster.read import inspect_cluster, target_package
-    from ..cluster.repair import execute, plan_repair, verify_repair
+    from ..cluster.repair import confirm_repair, decide_repair, execute
     from ..manifest import read_file
 
     stack_input = read_file(file)
     target = stack_input.target
     package = target_package(stack_input)
-    plan = plan_repair(
+    plan = decide_repair(
         inspect_cluster(stack_input, package), target.release_name, target.spec.namespace
     )
     click.echo(plan.describe())
@@ -306,4 +308,4 @@ def repair(file: str, yes: bool, timeout: int) -> None:
             raise click.exceptions.Exit(int(ExitCode.INTERRUPTED))
     credentials = cluster_credentials(stack_input.provider_config)
     execute(plan, credentials, timeout_seconds=timeout)
-    click.echo(verify_repair(plan, inspect_cluster(stack_input, package)))
+    click.echo(confirm_repair(plan, inspect_cluster(stack_input, package)))

@@ -1,4 +1,4 @@
-"""The fleet commands: plan, preview, up, status, schema."""
+"""The fleet commands: preflight, preview, up, status, schema."""
 
 from __future__ import annotations
 
@@ -18,10 +18,10 @@ from .exitcodes import ExitCode
 
 @cli.group()
 def fleet() -> None:
-    """Roll the operator out across many clusters: plan, preview, up (in waves), status."""
+    """Roll the operator out across many clusters: preflight, preview, up (in waves), status."""
 
 
-def _fleet_plan_rows(plan: Any, concurrency: int) -> list[dict[str, Any]]:
+def _preflight_rows(fleet: Any, concurrency: int) -> list[dict[str, Any]]:
     """Every cluster's preflight, run in parallel (the stack's state is not read here)."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -32,28 +32,35 @@ def _fleet_plan_rows(plan: Any, concurrency: int) -> list[dict[str, Any]]:
         try:
             report = run_preflight(cluster.stack_input)
         except PerconaPgOperatorError as exc:
-            unreadable = {"from": None, "to": cluster.target_version, "result": "unreadable"}
+            unreadable = {
+                "running_version": None,
+                "target_version": cluster.target_version,
+                "result": "unreadable",
+            }
             return {**row, **unreadable, "reasons": [str(exc)]}
         result = "refused" if report.refused else "warn" if report.warnings() else "ok"
         reasons = [f"{c.name}: {c.reason}" for c in report.failures() + report.warnings()]
-        versions = {"from": report.installed_version, "to": report.target_version}
+        versions = {
+            "running_version": report.running_version,
+            "target_version": report.target_version,
+        }
         return {**row, **versions, "result": result, "reasons": reasons}
 
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        return list(pool.map(check, plan.clusters))
+        return list(pool.map(check, fleet.clusters))
 
 
-@fleet.command("plan")
+@fleet.command("preflight")
 @click.argument("fleet_file", type=click.Path(dir_okay=False))
 @click.option("--concurrency", default=8, show_default=True, help="Clusters checked at once.")
 @OUTPUT
-def fleet_plan(fleet_file: str, concurrency: int, output: str) -> None:
+def fleet_preflight(fleet_file: str, concurrency: int, output: str) -> None:
     """Run every cluster's preflight and show the waves, each cluster's from -> to, and who would
     be refused, before anything runs."""
     from ..fleet import load_fleet
 
-    plan = load_fleet(fleet_file)
-    rows = {row["name"]: row for row in _fleet_plan_rows(plan, concurrency)}
+    loaded = load_fleet(fleet_file)
+    rows = {row["name"]: row for row in _preflight_rows(loaded, concurrency)}
     document: dict[str, list[dict[str, Any]]] = {
         "waves": [
             {
@@ -66,7 +73,7 @@ def fleet_plan(fleet_file: str, concurrency: int, output: str) -> None:
                 "promotion": wave.wave.promotion,
                 "clusters": [rows[c.name] for c in wave.clusters],
             }
-            for wave in plan.waves
+            for wave in loaded.waves
         ]
     }
     if output == "json":
@@ -80,7 +87,8 @@ def fleet_plan(fleet_file: str, concurrency: int, output: str) -> None:
             )
             for row in wave["clusters"]:
                 click.echo(
-                    f"  {row['name']:24s} {row['from'] or 'none':>8s} -> {row['to']:8s} "
+                    f"  {row['name']:24s} {row['running_version'] or 'none':>8s} -> "
+                    f"{row['target_version']:8s} "
                     f"{row['result']}"
                 )
                 for reason in row["reasons"]:
@@ -96,12 +104,25 @@ def fleet_plan(fleet_file: str, concurrency: int, output: str) -> None:
     raise click.exceptions.Exit(int(code))
 
 
-def _runner(plan: Any, remote_url: str | None, remote_branch: str, remote_path: str) -> Any:
+# `fleet plan` was this command's name in 0.1.0; "plan" now means only an upgrade plan.
+fleet.add_command(
+    click.Command(
+        "plan",
+        callback=fleet_preflight.callback,
+        params=fleet_preflight.params,
+        help="Deprecated name of `fleet preflight`.",
+        hidden=True,
+        deprecated=True,
+    )
+)
+
+
+def _runner(loaded: Any, remote_url: str | None, remote_branch: str, remote_path: str) -> Any:
     from ..fleet import AutomationRunner, RemoteSource
 
     remote = RemoteSource(remote_url, remote_branch, remote_path) if remote_url else None
     return AutomationRunner(
-        Path(".fleet") / "workspaces", remote=remote, gate=plan.fleet.rollout.health_gate
+        Path(".fleet") / "workspaces", remote=remote, gate=loaded.fleet.rollout.health_gate
     )
 
 
@@ -127,10 +148,10 @@ def fleet_preview(
     """`pulumi preview` of every cluster's stack (logs in .fleet/logs)."""
     from ..fleet import load_fleet
 
-    plan = load_fleet(fleet_file)
-    runner = _runner(plan, remote_url, remote_branch, remote_path)
+    loaded = load_fleet(fleet_file)
+    runner = _runner(loaded, remote_url, remote_branch, remote_path)
     failed = False
-    for cluster in plan.clusters:
+    for cluster in loaded.clusters:
         try:
             summary = runner.preview(
                 cluster, Path(".fleet") / "logs" / f"{cluster.name}.preview.log"
@@ -145,8 +166,8 @@ def fleet_preview(
 def _run_line(run: Any) -> str:
     seconds = f"{run.seconds:.1f}s" if run.seconds else ""
     text = (
-        f"{run.cluster:24s} {run.wave:12s} {run.from_version or 'none':>8s} -> "
-        f"{run.to_version:8s} {run.result:12s} {seconds}"
+        f"{run.cluster:24s} {run.wave:12s} {run.running_version or 'none':>8s} -> "
+        f"{run.target_version:8s} {run.result:12s} {seconds}"
     )
     return text + (f"  {run.error}" if run.error else "")
 
@@ -162,8 +183,8 @@ def _runs_table(runs: list[Any]) -> Any:
         table.add_row(
             run.cluster,
             run.wave,
-            run.from_version or "none",
-            run.to_version,
+            run.running_version or "none",
+            run.target_version,
             Text(run.result, style=style),
             f"{run.seconds:.1f}" if run.seconds else "",
             run.error,
@@ -224,13 +245,13 @@ def fleet_up(
     A cluster that failed or was refused, or a rollout that stopped early, is FAILED."""
     from ..fleet import Rollout, load_fleet
 
-    plan = load_fleet(fleet_file)
+    loaded = load_fleet(fleet_file)
     stem = Path(fleet_file).stem
     state = state_file or Path(".fleet") / f"{stem}.state.json"
     _writable(state, "rollout state file")
     if report_file is not None:
         _writable(report_file, "report")
-    runner = _runner(plan, remote_url, remote_branch, remote_path)
+    runner = _runner(loaded, remote_url, remote_branch, remote_path)
 
     def confirm(question: str) -> bool:
         if yes:
@@ -264,9 +285,9 @@ def fleet_up(
     try:
         if live is not None:
             with live:
-                rollout.run(plan.waves, only=only_wave)
+                rollout.run(loaded.waves, only=only_wave)
         else:
-            rollout.run(plan.waves, only=only_wave)
+            rollout.run(loaded.waves, only=only_wave)
     finally:
         # Whatever happened, what is known is written: no result is lost.
         report = rollout.report
@@ -290,15 +311,15 @@ def fleet_status(fleet_file: str, state_file: Path | None, output: str) -> None:
     """One row per cluster: installed version, health, last result."""
     from ..fleet import RolloutState, cluster_health, load_fleet
 
-    plan = load_fleet(fleet_file)
+    loaded = load_fleet(fleet_file)
     state = RolloutState.load(state_file or Path(".fleet") / f"{Path(fleet_file).stem}.state.json")
-    gate = plan.fleet.rollout.health_gate
+    gate = loaded.fleet.rollout.health_gate
     rows = []
     unreadable = False
-    for cluster in plan.clusters:
+    for cluster in loaded.clusters:
         try:
             health = cluster_health(cluster, gate.operator_ready, gate.databases_ready)
-            installed, healthy, reason = health.installed_version, health.ok, health.reason
+            installed, healthy, reason = health.running_version, health.ok, health.reason
         except PerconaPgOperatorError as exc:
             installed, healthy, reason = None, False, str(exc)
             unreadable = True

@@ -103,7 +103,7 @@ COMMANDS: dict[str, tuple[ExitCode, ...]] = {
         ExitCode.UNAVAILABLE,
         ExitCode.FAILED,
     ),
-    "fleet plan": (
+    "fleet preflight": (
         ExitCode.OK,
         ExitCode.INVALID_INPUT,
         ExitCode.REFUSED,

@@ -21,7 +21,7 @@ Action = Literal["rollback", "uninstall", "none"]
 
 
 @dataclass(frozen=True)
-class RepairPlan:
+class Repair:
     action: Action
     release: str
     namespace: str
@@ -43,20 +43,20 @@ class RepairPlan:
         return f"nothing to repair: {self.reason}"
 
 
-def plan_repair(state: ClusterState, release: str, namespace: str) -> RepairPlan:
+def decide_repair(state: ClusterState, release: str, namespace: str) -> Repair:
     """What to do about the release, from its stored revisions."""
     current = state.release
     if current is None:
-        return RepairPlan("none", release, namespace, f"no release {release} in {namespace}")
+        return Repair("none", release, namespace, f"no release {release} in {namespace}")
     deployed = state.last_deployed
     stuck = current.pending or current.status == "failed"
     if not stuck:
-        return RepairPlan(
+        return Repair(
             "none", release, namespace, f"revision {current.revision} is {current.status}"
         )
     where = f"revision {current.revision} is {current.status}"
     if deployed is not None and deployed.revision != current.revision:
-        return RepairPlan(
+        return Repair(
             "rollback",
             release,
             namespace,
@@ -64,7 +64,7 @@ def plan_repair(state: ClusterState, release: str, namespace: str) -> RepairPlan
             "last deployed",
             deployed.revision,
         )
-    return RepairPlan("uninstall", release, namespace, f"{where}; no revision was ever deployed")
+    return Repair("uninstall", release, namespace, f"{where}; no revision was ever deployed")
 
 
 def helm_config(credentials: ClusterCredentials, namespace: str) -> Any:
@@ -80,7 +80,7 @@ def helm_config(credentials: ClusterCredentials, namespace: str) -> Any:
 
 
 def execute(
-    plan: RepairPlan,
+    plan: Repair,
     credentials: ClusterCredentials,
     *,
     timeout_seconds: int,
@@ -106,7 +106,7 @@ def execute(
             close()
 
 
-def verify_repair(plan: RepairPlan, state: ClusterState) -> str:
+def confirm_repair(plan: Repair, state: ClusterState) -> str:
     """Read after the repair: the release is deployed (rollback) or gone (uninstall)."""
     current = state.release
     if plan.action == "rollback":

@@ -89,15 +89,15 @@ def running_version(
             pulumi.log.info(
                 "this stack's outputs name a namespace but no chart_version: it was deployed "
                 "by project-planton's Go module, which installs chart "
-                f"{stack.running_chart}; the upgrade guard starts from that version"
+                f"{stack.recorded_version}; the upgrade guard starts from that version"
             )
-        return stack.running_chart
+        return stack.recorded_version
     report = evaluate(stack_input, live.state, live.package, stack=stack)
     for check in report.warnings():
         pulumi.log.warn(f"preflight {check.name}: {check.reason}")
     if report.refused:
         raise PreflightRefusal(report.refusal_message())
-    return report.installed_version
+    return report.running_version
 
 
 def ready_databases(live: Live) -> tuple[str, ...]:

@@ -78,9 +78,9 @@ class UpgradeRefusedError(UpgradeGuardError, pulumi.RunError):
     """An upgrade guard refusal that Pulumi shows as a plain message, without a traceback."""
 
 
-def _guard(previous: str | None, target: str, allow_unsafe: bool, acknowledged: str | None) -> str:
+def _guard(running: str | None, target: str, allow_unsafe: bool, acknowledged: str | None) -> str:
     try:
-        check_transition(previous, target, allow_unsafe=allow_unsafe, acknowledged=acknowledged)
+        check_transition(running, target, allow_unsafe=allow_unsafe, acknowledged=acknowledged)
     except UpgradeGuardError as exc:
         raise UpgradeRefusedError(str(exc)) from None
     return target
@@ -94,7 +94,7 @@ class PerconaPostgresOperatorArgs:
     """What the component installs, and what it needs to know about what runs now.
 
     - ``manifest``: a stack input or a bare manifest, as a model or as its parsed YAML/JSON.
-    - ``previous_chart_version``: the chart version deployed now (``None`` for a fresh install);
+    - ``running_version``: the chart version running now (``None`` for a fresh install);
       the upgrade guard refuses unsupported steps from it before anything changes.
     - ``ready_databases``: the PerconaPGClusters that were ready before (``namespace/name``);
       the verification step requires them ready again.
@@ -112,7 +112,7 @@ class PerconaPostgresOperatorArgs:
     """
 
     manifest: Manifest
-    previous_chart_version: pulumi.Input[str | None] | None = None
+    running_version: pulumi.Input[str | None] | None = None
     upstream_aliases: bool = False
     # PerconaPGClusters ("namespace/name") that were ready before this change: verification
     # requires them ready again. With the live read, the component takes them from the cluster.
@@ -215,14 +215,14 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
             environ,
             ChartRepository(repo, cache_dir=cache_dir),
         )
-        previous = args.previous_chart_version
+        running = args.running_version
         ready = args.ready_databases
-        if live is not None or previous is None:
+        if live is not None or running is None:
             stack = args.stack_state
-            if stack is None and isinstance(previous, str):
-                stack = StackState(chart_version=previous)
-            if previous is None or isinstance(previous, str):
-                previous = running_version(stack_input, live, stack)
+            if stack is None and isinstance(running, str):
+                stack = StackState(chart_version=running)
+            if running is None or isinstance(running, str):
+                running = running_version(stack_input, live, stack)
             if live is not None:
                 ready = ready or ready_databases(live)
 
@@ -231,15 +231,15 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
         # resolves, and every child waits for that decision: each has an input derived from
         # the guarded version, and the SDK sends no registration before its inputs resolve
         # (so a refusal registers no provider, namespace, CRD or release).
-        if previous is None or isinstance(previous, str):
+        if running is None or isinstance(running, str):
             helm = spec.helm
-            _guard(previous, helm.version, helm.allow_unsafe_upgrade, helm.acknowledge_irreversible)
+            _guard(running, helm.version, helm.allow_unsafe_upgrade, helm.acknowledge_irreversible)
 
         super().__init__(TYPE_TOKEN, name, {}, opts)
         self.target = target
         self.chart: ChartSource = chart
         aliases = args.upstream_aliases
-        version = self._guarded_version(previous)
+        version = self._guarded_version(running)
 
         def after_guard(value: Any) -> pulumi.Output[Any]:
             return version.apply(lambda _: value)
@@ -338,13 +338,13 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
         if live is not None and pulumi.runtime.is_dry_run():
             log_release_change(stack_input, live, release)
         self.verification = self._verification(
-            name, previous, ready, credentials, values, version, release, callers is not None
+            name, running, ready, credentials, values, version, release, callers is not None
         )
         if self.verification is not None:
             chart_app = self.operator_version
             # The running image's tag, once verified; the chart's appVersion for a digest.
             self.operator_version = pulumi.Output.all(
-                self.verification.operatorVersion, chart_app
+                self.verification.operator_version, chart_app
             ).apply(lambda v: v[0] or v[1])
         self.crds = pulumi.Output.from_input(list(chart.crds.names) if chart.crds else [])
         self.register_outputs(self.outputs())
@@ -359,14 +359,14 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
             outputs.CRDS: self.crds,
         }
         if self.verification is not None:
-            exported[outputs.VERIFIED_AT] = self.verification.verifiedAt
-            exported[outputs.DATABASES_CHECKED] = self.verification.databasesChecked
+            exported[outputs.VERIFIED_AT] = self.verification.verified_at
+            exported[outputs.DATABASES_CHECKED] = self.verification.databases_checked
         return exported
 
     def _verification(
         self,
         name: str,
-        previous: pulumi.Input[str | None] | None,
+        running: pulumi.Input[str | None] | None,
         ready: tuple[str, ...],
         credentials: ClusterCredentials | None,
         values: dict[str, Any],
@@ -388,8 +388,8 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
             return None
         app_version = self.chart.package.app_version or spec.helm.version
         target = spec.helm.version
-        migrate = pulumi.Output.from_input(previous).apply(
-            lambda previous: crosses_api_group_move(previous, target)
+        migrate = pulumi.Output.from_input(running).apply(
+            lambda running: crosses_api_group_move(running, target)
         )
         props: dict[str, Any] = {
             "kubeconfig": (
@@ -416,13 +416,13 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self, depends_on=[release]),
         )
 
-    def _guarded_version(self, previous: pulumi.Input[str | None] | None) -> pulumi.Output[str]:
+    def _guarded_version(self, running: pulumi.Input[str | None] | None) -> pulumi.Output[str]:
         """The target chart version, resolved only once the upgrade guard has passed."""
         helm = self.target.spec.helm
         target, allow, ack = helm.version, helm.allow_unsafe_upgrade, helm.acknowledge_irreversible
-        if previous is None or isinstance(previous, str):
-            return pulumi.Output.from_input(_guard(previous, target, allow, ack))
-        return pulumi.Output.from_input(previous).apply(  # type: ignore[arg-type]
+        if running is None or isinstance(running, str):
+            return pulumi.Output.from_input(_guard(running, target, allow, ack))
+        return pulumi.Output.from_input(running).apply(  # type: ignore[arg-type]
             lambda prev: _guard(prev, target, allow, ack)
         )
 

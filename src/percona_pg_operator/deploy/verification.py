@@ -4,7 +4,8 @@ Its create and update run ``checks.verification.verify`` (read only) against the
 failed check fails the update with the objects, conditions and events at fault, so the next
 ``up`` retries it. It runs again whenever what it verifies changes (chart version, values,
 image, CRDs, the databases that were ready). Its outputs are the verified facts:
-``operator_version`` (from the running image), ``verified_at`` and ``databases_checked``.
+``operator_version`` (from the running image), ``verified_at`` and ``databases_checked``, named
+as the stack outputs they become.
 
 The provider runs in Pulumi's dynamic-provider host, a separate process started with the
 program's interpreter, so it imports this package there; the kubeconfig travels as a secret
@@ -18,6 +19,7 @@ from typing import Any
 import pulumi
 import pulumi.dynamic
 
+from .. import outputs
 from ..checks.verification import Expectations, verify
 from ..cluster import READ_DEADLINE_SECONDS, ClusterClient, ClusterCredentials
 
@@ -32,6 +34,11 @@ TRIGGERS = (
     "namespace",
     "release",
 )
+# The outputs, spelled as the stack outputs they become. State written by 0.1.0 spells them
+# operatorVersion/verifiedAt/databasesChecked: such a resource is verified once more on the next
+# update, which stores them in this spelling (its outputs are the facts of a verification, and
+# the engine keeps a resource's outputs only from a create or update).
+OUTPUTS = (outputs.OPERATOR_VERSION, outputs.VERIFIED_AT, outputs.DATABASES_CHECKED)
 
 
 def _verify(props: dict[str, Any]) -> dict[str, Any]:
@@ -60,9 +67,9 @@ def _verify(props: dict[str, Any]) -> dict[str, Any]:
         )
     return {
         **props,
-        "operatorVersion": verified.operator_version,
-        "verifiedAt": verified.verified_at,
-        "databasesChecked": verified.databases_checked,
+        outputs.OPERATOR_VERSION: verified.operator_version,
+        outputs.VERIFIED_AT: verified.verified_at,
+        outputs.DATABASES_CHECKED: verified.databases_checked,
     }
 
 
@@ -78,6 +85,7 @@ class VerificationProvider(pulumi.dynamic.ResourceProvider):
         self, _id: str, olds: dict[str, Any], news: dict[str, Any]
     ) -> pulumi.dynamic.DiffResult:
         changed = [key for key in TRIGGERS if olds.get(key) != news.get(key)]
+        changed += [key for key in OUTPUTS if key not in olds]  # state written by 0.1.0
         return pulumi.dynamic.DiffResult(changes=bool(changed), replaces=[], stables=[])
 
     def update(
@@ -89,19 +97,19 @@ class VerificationProvider(pulumi.dynamic.ResourceProvider):
 class OperatorVerification(pulumi.dynamic.Resource):
     """Proof that the change came through; see the module's docstring."""
 
-    # The dynamic resource's output names, as the engine stores them.
-    operatorVersion: pulumi.Output[str]
-    verifiedAt: pulumi.Output[str]
-    databasesChecked: pulumi.Output[list[str]]
+    # The running operator image's version, when the check passed (UTC, ISO 8601), and the
+    # PerconaPGClusters it found ready ("namespace/name"): outputs.py's names.
+    operator_version: pulumi.Output[str]
+    verified_at: pulumi.Output[str]
+    databases_checked: pulumi.Output[list[str]]
 
     def __init__(
         self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        outputs = {"operatorVersion": None, "verifiedAt": None, "databasesChecked": None}
         secret = pulumi.ResourceOptions(additional_secret_outputs=["kubeconfig"])
         super().__init__(
             VerificationProvider(),
             name,
-            {**props, **outputs},
+            {**props, **dict.fromkeys(OUTPUTS)},
             pulumi.ResourceOptions.merge(opts, secret),
         )

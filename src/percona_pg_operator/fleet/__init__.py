@@ -6,7 +6,7 @@
 """
 
 from ..errors import FleetError
-from ._load import FleetCluster, FleetPlan, PlannedWave, load_fleet
+from ._load import FleetCluster, LoadedFleet, WaveClusters, load_fleet
 from ._model import Fleet
 from ._rollout import ClusterRun, Health, Report, Rollout, RolloutState, Runner, StartDecision
 from ._runner import AutomationRunner, RemoteSource, cluster_health, pulumi_cli_missing
@@ -17,15 +17,15 @@ __all__ = [
     "Fleet",
     "FleetCluster",
     "FleetError",
-    "FleetPlan",
     "Health",
-    "PlannedWave",
+    "LoadedFleet",
     "RemoteSource",
     "Report",
     "Rollout",
     "RolloutState",
     "Runner",
     "StartDecision",
+    "WaveClusters",
     "cluster_health",
     "load_fleet",
     "pulumi_cli_missing",

@@ -31,7 +31,7 @@ class FleetCluster:
 
 
 @dataclass(frozen=True)
-class PlannedWave:
+class WaveClusters:
     wave: Wave
     clusters: list[FleetCluster]
 
@@ -41,15 +41,15 @@ class PlannedWave:
 
 
 @dataclass(frozen=True)
-class FleetPlan:
+class LoadedFleet:
     fleet: Fleet
     clusters: list[FleetCluster]
-    waves: list[PlannedWave]
+    waves: list[WaveClusters]
 
 
 def _absolute_kubeconfig(stack_input: StackInput, folder: Path) -> StackInput:
     """A relative ``provider_config.kubeconfig.path`` is relative to the file that names it,
-    as kubectl reads paths in a kubeconfig: ``fleet plan`` (here) and ``fleet up`` (a stack run
+    as kubectl reads paths in a kubeconfig: ``fleet preflight`` (here) and ``fleet up`` (a stack run
     from its own workspace folder) then read the same file."""
     config = stack_input.provider_config
     block = config.kubeconfig if config is not None else None
@@ -83,7 +83,7 @@ def _selected(selector: Selector, cluster: FleetCluster) -> bool:
     return all(cluster.labels.get(k) == v for k, v in (selector.labels or {}).items())
 
 
-def plan_waves(fleet: Fleet, clusters: list[FleetCluster]) -> list[PlannedWave]:
+def group_waves(fleet: Fleet, clusters: list[FleetCluster]) -> list[WaveClusters]:
     """Each cluster in the first wave that selects it; every cluster in a wave."""
     waves = fleet.rollout.waves or [
         Wave(name=DEFAULT_CANARY, select=Selector(names=[clusters[0].name])),
@@ -124,7 +124,7 @@ def plan_waves(fleet: Fleet, clusters: list[FleetCluster]) -> list[PlannedWave]:
                 if c.name in placed
             ]
         placed |= {c.name: wave.name for c in members}
-        planned.append(PlannedWave(wave, members))
+        planned.append(WaveClusters(wave, members))
     problems += [
         Problem("rollout.waves", f"cluster {c.name!r} is in no wave")
         for c in clusters
@@ -135,7 +135,7 @@ def plan_waves(fleet: Fleet, clusters: list[FleetCluster]) -> list[PlannedWave]:
     return [w for w in planned if w.clusters]
 
 
-def load_fleet(path: str | Path) -> FleetPlan:
+def load_fleet(path: str | Path) -> LoadedFleet:
     """The fleet file, every cluster's stack input validated, and the waves."""
     file = Path(path)
     try:
@@ -162,4 +162,4 @@ def load_fleet(path: str | Path) -> FleetPlan:
         )
     if problems:
         raise StackInputError(f"{file}: invalid fleet", problems)
-    return FleetPlan(fleet, clusters, plan_waves(fleet, clusters))
+    return LoadedFleet(fleet, clusters, group_waves(fleet, clusters))

@@ -29,7 +29,7 @@ from typing import Any, Literal, Protocol, get_args
 from .. import _yaml
 from .._files import atomic_write
 from ..errors import Problem, StackInputError
-from ._load import FleetCluster, PlannedWave
+from ._load import FleetCluster, WaveClusters
 
 Result = Literal[
     "succeeded", "failed", "refused", "skipped", "cancelled", "not-started", "unhealthy"
@@ -44,8 +44,8 @@ class ClusterRun:
     cluster: str
     stack: str
     wave: str
-    from_version: str | None
-    to_version: str
+    running_version: str | None
+    target_version: str
     result: Result
     seconds: float = 0.0
     error: str = ""
@@ -56,14 +56,14 @@ class StartDecision:
     """What a runner reports before a change: may it start, and from which version."""
 
     ok: bool
-    installed_version: str | None
+    running_version: str | None
     reason: str = ""
 
 
 @dataclass(frozen=True)
 class Health:
     ok: bool
-    installed_version: str | None
+    running_version: str | None
     reason: str = ""
 
 
@@ -82,6 +82,7 @@ class Runner(Protocol):
 # take long to read; read only if it is a regular file.
 MAX_STATE_BYTES = 16 << 20
 _RESULTS: frozenset[str] = frozenset(get_args(Result))
+_LEGACY_KEYS = {"from_version": "running_version", "to_version": "target_version"}
 
 
 def fleet_digest(clusters: list[FleetCluster]) -> str:
@@ -94,14 +95,16 @@ def _run_from(name: str, data: Any, where: str) -> ClusterRun:
     """One run of the state file, checked field by field (it is input like any other)."""
     if not isinstance(data, dict):
         raise StackInputError(f"{where}: runs.{name} is not an object")
-    texts = ("cluster", "stack", "wave", "to_version", "result")
+    # State files written by 0.1.0 name the versions from_version/to_version.
+    data = {_LEGACY_KEYS.get(key, key): value for key, value in data.items()}
+    texts = ("cluster", "stack", "wave", "target_version", "result")
     problems = [
         Problem(f"runs.{name}.{key}", "must be a string")
         for key in texts
         if not isinstance(data.get(key), str)
     ]
-    if not isinstance(data.get("from_version"), str | None):
-        problems.append(Problem(f"runs.{name}.from_version", "must be a string or null"))
+    if not isinstance(data.get("running_version"), str | None):
+        problems.append(Problem(f"runs.{name}.running_version", "must be a string or null"))
     seconds = data.get("seconds", 0.0)
     if isinstance(seconds, bool) or not isinstance(seconds, int | float):
         problems.append(Problem(f"runs.{name}.seconds", "must be a number"))
@@ -109,7 +112,7 @@ def _run_from(name: str, data: Any, where: str) -> ClusterRun:
         problems.append(Problem(f"runs.{name}.error", "must be a string"))
     if data.get("result") not in _RESULTS and not problems:
         problems.append(Problem(f"runs.{name}.result", f"must be one of {sorted(_RESULTS)}"))
-    unknown = sorted(set(data) - {*texts, "from_version", "seconds", "error"})
+    unknown = sorted(set(data) - {*texts, "running_version", "seconds", "error"})
     problems += [Problem(f"runs.{name}.{key}", "unknown field") for key in unknown[:5]]
     if problems:
         raise StackInputError(f"{where}: not a rollout state file", problems)
@@ -117,8 +120,8 @@ def _run_from(name: str, data: Any, where: str) -> ClusterRun:
         cluster=data["cluster"],
         stack=data["stack"],
         wave=data["wave"],
-        from_version=data.get("from_version"),
-        to_version=data["to_version"],
+        running_version=data.get("running_version"),
+        target_version=data["target_version"],
         result=data["result"],
         seconds=float(seconds),
         error=data.get("error", ""),
@@ -195,16 +198,16 @@ def _reason(exc: BaseException) -> str:
 
 def _run(
     cluster: FleetCluster,
-    wave: PlannedWave,
+    wave: WaveClusters,
     result: Result,
-    from_version: str | None = None,
+    running_version: str | None = None,
     error: str = "",
 ) -> ClusterRun:
     return ClusterRun(
         cluster.name,
         cluster.stack,
         wave.name,
-        from_version,
+        running_version,
         cluster.target_version,
         result,
         error=error,
@@ -226,7 +229,7 @@ class Rollout:
 
     report: Report = field(default_factory=lambda: Report([]))
 
-    def run(self, waves: list[PlannedWave], only: str | None = None) -> Report:
+    def run(self, waves: list[WaveClusters], only: str | None = None) -> Report:
         """Every wave in order (or only one); the report, also kept as ``self.report`` while the
         rollout runs, so a caller can write what is known even if it stops on an error."""
         names = [w.name for w in waves]
@@ -274,7 +277,7 @@ class Rollout:
         state.save(self.state_file)
         self.on_event(run)
 
-    def _not_started(self, wave: PlannedWave, report: Report, state: RolloutState) -> None:
+    def _not_started(self, wave: WaveClusters, report: Report, state: RolloutState) -> None:
         for cluster in wave.clusters:
             if cluster.name not in {r.cluster for r in report.runs}:
                 previous = state.runs.get(cluster.name)
@@ -282,7 +285,7 @@ class Rollout:
                     continue
                 self._record(state, report, _run(cluster, wave, "not-started"))
 
-    def _wave(self, wave: PlannedWave, state: RolloutState, report: Report) -> str:
+    def _wave(self, wave: WaveClusters, state: RolloutState, report: Report) -> str:
         allowed = wave.wave.allowed_failures(len(wave.clusters))
         failures = 0
         pending = list(wave.clusters)
@@ -329,7 +332,7 @@ class Rollout:
         return self._after_wave(wave, report, state)
 
     def _start(
-        self, cluster: FleetCluster, wave: PlannedWave, state: RolloutState, report: Report
+        self, cluster: FleetCluster, wave: WaveClusters, state: RolloutState, report: Report
     ) -> str | None:
         """None: nothing to do; "refused" or "failed" (recorded); else the installed version to
         start from."""
@@ -339,7 +342,7 @@ class Rollout:
             self.resume
             and previous is not None
             and done
-            and previous.to_version == cluster.target_version
+            and previous.target_version == cluster.target_version
         ):
             report.runs.append(previous)
             return None
@@ -353,16 +356,16 @@ class Rollout:
             self._record(state, report, failed)
             return "failed"
         if not check.ok:
-            refused = _run(cluster, wave, "refused", check.installed_version, check.reason)
+            refused = _run(cluster, wave, "refused", check.running_version, check.reason)
             self._record(state, report, refused)
             return "refused"
-        if not self.force and check.installed_version == target:
+        if not self.force and check.running_version == target:
             health = self._health(cluster)
             if health.ok:
                 skipped = _run(cluster, wave, "skipped", target, "at the target and healthy")
                 self._record(state, report, skipped)
                 return None
-        return check.installed_version or ""
+        return check.running_version or ""
 
     def _health(self, cluster: FleetCluster) -> Health:
         """The runner's health check; one that cannot be made is unhealthy, with the reason."""
@@ -373,7 +376,7 @@ class Rollout:
                 False, None, f"the health check could not read the cluster: {_reason(exc)}"
             )
 
-    def _up(self, cluster: FleetCluster, wave: PlannedWave, installed: str) -> ClusterRun:
+    def _up(self, cluster: FleetCluster, wave: WaveClusters, installed: str) -> ClusterRun:
         start = self.clock()
         run = _run(cluster, wave, "succeeded", installed or None)
         try:
@@ -384,7 +387,7 @@ class Rollout:
         run.seconds = round(self.clock() - start, 3)
         return run
 
-    def _after_wave(self, wave: PlannedWave, report: Report, state: RolloutState) -> str:
+    def _after_wave(self, wave: WaveClusters, report: Report, state: RolloutState) -> str:
         if wave.wave.soak_seconds:
             self.sleep(wave.wave.soak_seconds)
         unhealthy = []

@@ -148,7 +148,7 @@ class AutomationRunner:
     def preflight(self, cluster: FleetCluster) -> StartDecision:
         report = run_preflight(cluster.stack_input, stack=self._last_outputs(cluster))
         reasons = "; ".join(f"{c.name}: {c.reason}" for c in report.failures())
-        return StartDecision(not report.refused, report.installed_version, reasons)
+        return StartDecision(not report.refused, report.running_version, reasons)
 
     def up(self, cluster: FleetCluster, log: Path, cancelled: threading.Event) -> None:
         from ..deploy import automation

@@ -168,30 +168,30 @@ def plan_step(old: ChartPackage, new: ChartPackage) -> dict[str, Any]:
 
 
 def upgrade_plan(
-    repository: ChartRepository, from_version: str, to_version: str | None = None
+    repository: ChartRepository, running_version: str, target_version: str | None = None
 ) -> dict[str, Any]:
     """The supported path (newest patch of each minor the repository offers) and each step."""
     available = repository.versions(defaults.CHART_NAME)
-    if from_version not in available:
+    if running_version not in available:
         raise ChartRepositoryError(
-            f"chart {defaults.CHART_NAME} {from_version} is not in {repository.url} "
+            f"chart {defaults.CHART_NAME} {running_version} is not in {repository.url} "
             f"(available: {', '.join(available) or 'none'})"
         )
-    target = to_version or upgrade_steps(None, available)[-1]
+    target = target_version or upgrade_steps(None, available)[-1]
     if target not in available:
         raise ChartRepositoryError(
             f"chart {defaults.CHART_NAME} {target} is not in {repository.url} "
             f"(available: {', '.join(available)})"
         )
-    if parse_version(target) < parse_version(from_version):
+    if parse_version(target) < parse_version(running_version):
         raise ChartRepositoryError(
-            f"{from_version} -> {target} is a downgrade, which Percona does not support"
+            f"{running_version} -> {target} is a downgrade, which Percona does not support"
         )
     reachable = [v for v in available if parse_version(v) <= parse_version(target)]
-    path = upgrade_steps(from_version, reachable)
+    path = upgrade_steps(running_version, reachable)
     if path and path[-1] != target and parse_version(path[-1])[:2] == parse_version(target)[:2]:
         path[-1] = target  # the asked-for patch of the last line
-    versions = [from_version, *path]
+    versions = [running_version, *path]
     packages = [repository.fetch(defaults.CHART_NAME, v) for v in versions]
     steps = [plan_step(a, b) for a, b in itertools.pairwise(packages)]
-    return {"from": from_version, "to": target, "steps": steps}
+    return {"from": running_version, "to": target, "steps": steps}

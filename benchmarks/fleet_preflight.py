@@ -1,12 +1,12 @@
-"""How long `fleet plan` takes for 100 clusters, against the local Kubernetes API test server.
+"""How long `fleet preflight` takes for 100 clusters, against the local Kubernetes API test server.
 
 Each cluster has its own namespace holding a chart 2.9.0 release (records encoded as Helm
 stores them), its operator Deployment and the chart's CRDs; the fleet's target is 3.0.0. The
-plan runs every cluster's preflight (8 at a time, the default) through the real client.
+`fleet preflight` runs every cluster's preflight (8 at a time, the default) through the real client.
 
-    .venv/bin/python benchmarks/fleet_plan.py [--clusters 100] [--runs 3]
+    .venv/bin/python benchmarks/fleet_preflight.py [--clusters 100] [--runs 3]
 
-Prints the median wall time of the whole `fleet plan` command (in-process, warm chart cache).
+Prints the median wall time of the whole `fleet preflight` command (in-process, warm chart cache).
 """
 
 from __future__ import annotations
@@ -67,16 +67,16 @@ def main() -> None:
         }
         path = Path(folder) / "fleet.yaml"
         path.write_text(yaml.safe_dump(fleet))
-        CliRunner().invoke(cli, ["fleet", "plan", str(path), "--output", "json"])  # warm
+        CliRunner().invoke(cli, ["fleet", "preflight", str(path), "--output", "json"])  # warm
         times = []
         for _ in range(args.runs):
             start = time.perf_counter()
-            result = CliRunner().invoke(cli, ["fleet", "plan", str(path), "--output", "json"])
+            result = CliRunner().invoke(cli, ["fleet", "preflight", str(path), "--output", "json"])
             times.append(time.perf_counter() - start)
             if result.exit_code not in (0, 1):
                 raise SystemExit(result.output[-2000:])
     print(
-        f"fleet plan, {args.clusters} clusters, {args.runs} runs, median "
+        f"fleet preflight, {args.clusters} clusters, {args.runs} runs, median "
         f"{statistics.median(times):.2f} s ({statistics.median(times) / args.clusters * 1000:.0f} "
         f"ms per cluster), Python {sys.version.split()[0]}"
     )
