@@ -156,7 +156,7 @@ class ScriptedRunner:
             raise KeyboardInterrupt
         if step.get("refuse"):
             return StartDecision(False, "2.9.0", "release: pending-upgrade")
-        return StartDecision(True, step.get("installed", "2.9.0"))
+        return StartDecision(True, step.get("running", "2.9.0"))
 
     def up(self, cluster: FleetCluster, log: Path, cancelled: threading.Event) -> None:
         step = self._step(cluster)
@@ -184,7 +184,7 @@ class ScriptedRunner:
     def health(self, cluster: FleetCluster) -> Health:
         step = self._step(cluster)
         ok = not step.get("unhealthy")
-        return Health(ok, step.get("installed", "3.0.0"), "" if ok else "operator not ready")
+        return Health(ok, step.get("running", "3.0.0"), "" if ok else "operator not ready")
 
 
 def rollout(tmp_path: Path, runner: ScriptedRunner, **options: Any) -> Rollout:
@@ -300,10 +300,10 @@ def test_resume_continues_after_a_stop(tmp_path: Path) -> None:
 
 
 def test_idempotent_a_cluster_at_the_target_and_healthy_is_skipped(tmp_path: Path) -> None:
-    runner = ScriptedRunner({"c0": {"installed": "3.0.0"}})
+    runner = ScriptedRunner({"c0": {"running": "3.0.0"}})
     report = rollout(tmp_path, runner).run(plan(tmp_path, 2))
     assert results(report)["c0"] == "skipped" and "c0" not in runner.started
-    forced = ScriptedRunner({"c0": {"installed": "3.0.0"}})
+    forced = ScriptedRunner({"c0": {"running": "3.0.0"}})
     rollout(tmp_path, forced, force=True).run(plan(tmp_path, 2))
     assert "c0" in forced.started
 

@@ -102,9 +102,9 @@ def test_fleet_status_reads_each_cluster_and_the_state_file(api: KubeApi, tmp_pa
     # b has no operator installed: unhealthy, which the exit code says too.
     assert result.exit_code == ExitCode.UNHEALTHY, result.output
     rows = {r["name"]: r for r in json.loads(result.output)}
-    assert rows["a"]["installed"] == "2.9.0" and rows["a"]["healthy"] is True
+    assert rows["a"]["running_version"] == "2.9.0" and rows["a"]["healthy"] is True
     assert rows["a"]["last_result"] == "succeeded"
-    assert rows["b"]["installed"] is None and rows["b"]["last_result"] is None
+    assert rows["b"]["running_version"] is None and rows["b"]["last_result"] is None
 
 
 def test_fleet_up_without_the_pulumi_cli_says_so(api: KubeApi, tmp_path: Path) -> None:

@@ -67,11 +67,11 @@ def next_minor(major: int, minor: int) -> tuple[int, int]:
     return major, minor + 1
 
 
-def crosses_api_group_move(previous: str | None, target: str) -> bool:
-    """Whether ``previous -> target`` takes the operator onto the renamed upstream CRDs."""
-    if not previous:
+def crosses_api_group_move(running: str | None, target: str) -> bool:
+    """Whether ``running -> target`` takes the operator onto the renamed upstream CRDs."""
+    if not running:
         return False
-    return parse_version(previous)[:2] < API_GROUP_MOVE <= parse_version(target)[:2]
+    return parse_version(running)[:2] < API_GROUP_MOVE <= parse_version(target)[:2]
 
 
 def previous_minor(major: int, minor: int) -> tuple[int, int] | None:
@@ -126,37 +126,37 @@ def upgrade_steps(current: str | None, available: list[str]) -> list[str]:
 
 
 def check_transition(
-    previous: str | None,
+    running: str | None,
     target: str,
     *,
     allow_unsafe: bool = False,
     acknowledged: str | None = None,
 ) -> None:
-    """Raise UpgradeGuardError when ``previous -> target`` is not a supported single step, or
+    """Raise UpgradeGuardError when ``running -> target`` is not a supported single step, or
     crosses an irreversible step that ``acknowledged`` does not name (``"3.0"``)."""
-    if not previous:
+    if not running:
         return
-    old, new = parse_version(previous), parse_version(target)
+    old, new = parse_version(running), parse_version(target)
     if new == old:
         return
     hint = "set spec.helm.allowUnsafeUpgrade: true to do it anyway"
     if not allow_unsafe and new < old:
         raise UpgradeGuardError(
-            f"chart {previous} -> {target} is a downgrade, which Percona does not support "
+            f"chart {running} -> {target} is a downgrade, which Percona does not support "
             f"(CRDs and stored objects may not go back); {hint}"
         )
     supported = new[:2] == old[:2] or new[:2] == next_minor(*old[:2])
     if not allow_unsafe and not supported:
         path = " -> ".join([f"{old[0]}.{old[1]}.x", *upgrade_path(old[:2], new[:2])])
         raise UpgradeGuardError(
-            f"chart {previous} -> {target} skips a minor version; Percona upgrades one minor at "
+            f"chart {running} -> {target} skips a minor version; Percona upgrades one minor at "
             f"a time: {path}, applying each in turn; {hint}"
         )
     # Even an allowed unsafe step needs the irreversible one named.
     for line, what in sorted(IRREVERSIBLE_STEPS.items()):
         if old[:2] < line <= new[:2] and acknowledged != f"{line[0]}.{line[1]}":
             raise UpgradeGuardError(
-                f"chart {previous} -> {target} is {what}; to take this step set "
+                f"chart {running} -> {target} is {what}; to take this step set "
                 f'spec.helm.acknowledgeIrreversible: "{line[0]}.{line[1]}"'
             )
 

@@ -308,7 +308,7 @@ def fleet_up(
 @click.option("--state", "state_file", type=click.Path(dir_okay=False, path_type=Path))
 @OUTPUT
 def fleet_status(fleet_file: str, state_file: Path | None, output: str) -> None:
-    """One row per cluster: installed version, health, last result."""
+    """One row per cluster: running version, health, last result."""
     from ..fleet import RolloutState, cluster_health, load_fleet
 
     loaded = load_fleet(fleet_file)
@@ -319,17 +319,17 @@ def fleet_status(fleet_file: str, state_file: Path | None, output: str) -> None:
     for cluster in loaded.clusters:
         try:
             health = cluster_health(cluster, gate.operator_ready, gate.databases_ready)
-            installed, healthy, reason = health.running_version, health.ok, health.reason
+            running, healthy, reason = health.running_version, health.ok, health.reason
         except PerconaPgOperatorError as exc:
-            installed, healthy, reason = None, False, str(exc)
+            running, healthy, reason = None, False, str(exc)
             unreadable = True
         last = state.runs.get(cluster.name)
         rows.append(
             {
                 "name": cluster.name,
                 "stack": cluster.stack,
-                "installed": installed,
-                "target": cluster.target_version,
+                "running_version": running,
+                "target_version": cluster.target_version,
                 "healthy": healthy,
                 "reason": reason,
                 "last_result": last.result if last else None,
@@ -341,7 +341,8 @@ def fleet_status(fleet_file: str, state_file: Path | None, output: str) -> None:
         for row in rows:
             health_text = "healthy" if row["healthy"] else f"unhealthy ({row['reason']})"
             click.echo(
-                f"{row['name']:24s} {row['installed'] or 'none':>8s} (target {row['target']}) "
+                f"{row['name']:24s} {row['running_version'] or 'none':>8s} "
+                f"(target {row['target_version']}) "
                 f"{health_text}; last: {row['last_result'] or 'never run'}"
             )
     code = (

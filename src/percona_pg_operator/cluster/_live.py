@@ -460,14 +460,12 @@ def read_cluster(
     release: str,
     crd_names: Iterable[str],
     database_namespaces: Sequence[str] | None,
-    other_crd_names: Iterable[str] = (),
 ) -> ClusterState:
     """Everything the preflight, ``status`` and ``diff --live`` look at, read once: the lists
-    of what to read are given (``other_crd_names``: CRDs the running chart ships and the
-    target does not), never looked up from here."""
+    of what to read are given, never looked up from here (the running chart's other CRDs are
+    read by ``read.inspect_cluster`` once it knows that chart)."""
     labels = client.namespace_labels(namespace)
     exists = labels is not None
-    names = list(crd_names)
     return ClusterState(
         server=client.server,
         server_version=client.server_version(),
@@ -475,7 +473,6 @@ def read_cluster(
         namespace_labels=labels or {},
         releases=client.helm_releases(namespace, release) if exists else [],
         deployment=client.operator_deployment(namespace, release) if exists else None,
-        crds=client.crds(names),
+        crds=client.crds(list(crd_names)),
         databases=client.databases(database_namespaces),
-        other_crds=client.crds(sorted(set(other_crd_names) - set(names))),
     )

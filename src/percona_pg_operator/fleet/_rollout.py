@@ -334,7 +334,7 @@ class Rollout:
     def _start(
         self, cluster: FleetCluster, wave: WaveClusters, state: RolloutState, report: Report
     ) -> str | None:
-        """None: nothing to do; "refused" or "failed" (recorded); else the installed version to
+        """None: nothing to do; "refused" or "failed" (recorded); else the running version to
         start from."""
         previous = state.runs.get(cluster.name)
         done = previous is not None and previous.result in ("succeeded", "skipped")
@@ -376,9 +376,9 @@ class Rollout:
                 False, None, f"the health check could not read the cluster: {_reason(exc)}"
             )
 
-    def _up(self, cluster: FleetCluster, wave: WaveClusters, installed: str) -> ClusterRun:
+    def _up(self, cluster: FleetCluster, wave: WaveClusters, running: str) -> ClusterRun:
         start = self.clock()
-        run = _run(cluster, wave, "succeeded", installed or None)
+        run = _run(cluster, wave, "succeeded", running or None)
         try:
             self.runner.up(cluster, self.log_dir / f"{cluster.name}.log", self.cancelled)
         except Exception as exc:  # the runner's error, whatever it is, is this cluster's result
