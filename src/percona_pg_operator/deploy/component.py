@@ -338,7 +338,7 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
         if live is not None and pulumi.runtime.is_dry_run():
             log_release_change(stack_input, live, release)
         self.verification = self._verification(
-            name, running, ready, credentials, values, version, release, callers is not None
+            name, running, ready, credentials, values, version, release
         )
         if self.verification is not None:
             chart_app = self.operator_version
@@ -372,7 +372,6 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
         values: dict[str, Any],
         version: pulumi.Output[str],
         release: k8s.helm.v3.Release,
-        callers_provider: bool,
     ) -> OperatorVerification | None:
         """The check after the Release (on by default; see spec.verify)."""
         spec = self.target.spec
