@@ -1,13 +1,16 @@
-"""The ``pg-operator`` chart packages: verified, cached, their CRDs, raw values against them.
+"""The ``pg-operator`` chart packages: digest-checked, cached, their CRDs, raw values against
+them; the supported versions ship with this package.
 
-- :class:`ChartRepository` hands out packages whose sha256 matched the repository index, cached.
+- :class:`ChartRepository` hands out packages whose sha256 matched the repository index (or,
+  bundled, the pin in ``_bundled.py``), cached.
 - :func:`load_managed_crds` gives a package's CRDs as the stack applies them.
-- :func:`resolve_chart` stages the verified package for the Release.
+- :func:`resolve_chart` stages the digest-checked package for the Release.
 
 The values a spec turns into live in ``manifest`` (``build_helm_values``); the version facts in
 ``versions``.
 """
 
+from ._bundled import BUNDLED
 from ._crds import PATCH_FORCE_ANNOTATION, ManagedCrds, build_managed_crds, load_managed_crds
 from ._engine import INSTALL_HINT, helm_engine
 from ._package import ChartPackage
@@ -16,6 +19,7 @@ from ._repository import ChartRepository, Progress, cache_root, chart_repo_url
 from ._source import ChartSource, resolve_chart
 
 __all__ = [
+    "BUNDLED",
     "INSTALL_HINT",
     "PATCH_FORCE_ANNOTATION",
     "ChartPackage",

@@ -1,9 +1,9 @@
-"""A chart package that has been verified: where it is, and reading its YAML members."""
+"""A chart package whose digest was checked: where it is, where it came from, its YAML members."""
 
 from __future__ import annotations
 
 import tarfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,19 @@ class ChartPackage:
     app_version: str
     digest: str
     path: Path
-    url: str
+    url: str  # where the bytes came from first (a bundled package: where Percona publishes it)
+    # How this run got it: "bundled" (shipped with this package), "download", or "cache".
+    source: str = field(default="cache", compare=False)
+
+    def describe_source(self) -> str:
+        """One line saying which source was used, for the command line and the program's log."""
+        what = f"chart {self.name} {self.version}"
+        digest = f"sha256 {self.digest[:12]}"
+        if self.source == "bundled":
+            return f"{what}: the package bundled with percona-pg-operator ({digest}), no download"
+        if self.source == "download":
+            return f"{what}: downloaded from {self.url} ({digest})"
+        return f"{what}: from the cache ({digest}; the package of {self.url})"
 
     def read_bytes(self) -> bytes:
         return self.path.read_bytes()

@@ -1,4 +1,7 @@
-"""A Helm chart repository client that hands out verified, cached chart packages.
+"""A Helm chart repository client that hands out digest-checked, cached chart packages.
+
+- Percona's repository's supported versions ship with this package (``_bundled.py``): they are
+  checked against their pinned digest and used without a network request.
 
 - ``index.yaml`` is read to find the entry; its package URL may be absolute (Percona's index
   points at GitHub release assets, which redirect) or relative to the repository.
@@ -23,6 +26,7 @@ import hashlib
 import http.client
 import io
 import json
+import logging
 import os
 import tarfile
 import threading
@@ -39,7 +43,12 @@ from typing import Any
 from .. import _yaml, defaults
 from .._files import atomic_write
 from ..errors import ChartRepositoryError
+from ._bundled import BUNDLED, RELEASE_URL, bundled_bytes, bundled_digest, is_percona_repo
 from ._package import ChartPackage
+
+# Which source each package came from ("chart pg-operator 3.0.0: bundled ..."), once per package
+# and process: the command line prints it on stderr, a program's logging shows it.
+_log = logging.getLogger(__name__)
 
 # urllib applies one timeout to the connect and to every single read of a response.
 SOCKET_TIMEOUT_SECONDS = 15.0
@@ -214,6 +223,7 @@ class ChartRepository:
                         and str(chart_yaml.get("version")) == version
                     ):
                         _remember(pin, package)
+                        _log.info(package.describe_source())
                         return package
         except (OSError, ValueError, KeyError, TypeError, AttributeError, ChartRepositoryError):
             pass
@@ -272,7 +282,15 @@ class ChartRepository:
                 last = f"{type(exc).__name__}: {exc}"
         if time.monotonic() >= give_up_at:
             last = f"no complete answer within {self.deadline:g} s" + (f" ({last})" if last else "")
-        raise ChartRepositoryError(f"cannot download {url}: {last}")
+        hint = ""
+        if not url.startswith("file://"):
+            hint = (
+                f"; without network, set {defaults.CHART_REPO_ENV} (or --chart-repo, or "
+                "spec.helm.repo) to a mirror: an https:// URL or a folder holding index.yaml"
+            )
+            if is_percona_repo(self.url):
+                hint += f"; the versions bundled here need none: {', '.join(BUNDLED)}"
+        raise ChartRepositoryError(f"cannot download {url}: {last}{hint}")
 
     def _read(self, response: Any, url: str, total: int | None, give_up_at: float) -> bytes:
         """The body in chunks: progress as they arrive, and the deadline between them."""
@@ -305,15 +323,28 @@ class ChartRepository:
         return index
 
     def versions(self, chart: str) -> list[str]:
-        """Every version of ``chart`` the repository's index lists."""
-        entries = self.index()["entries"].get(chart) or []
-        return [str(e.get("version")) for e in entries if isinstance(e, dict) and e.get("version")]
+        """Every version of ``chart`` the repository's index lists. For Percona's repository,
+        with the bundled versions too, and only those when its index cannot be read."""
+        bundled = [v for v in BUNDLED if bundled_digest(self.url, chart, v)]
+        try:
+            entries = self.index()["entries"].get(chart) or []
+        except ChartRepositoryError as exc:
+            if not bundled:
+                raise
+            _log.warning(f"{exc}; listing only the versions bundled here")
+            entries = []
+        listed = [str(e["version"]) for e in entries if isinstance(e, dict) and e.get("version")]
+        return listed + [v for v in bundled if v not in listed]
 
     def fetch(self, chart: str, version: str) -> ChartPackage:
-        """Return the verified package, from the cache or downloaded, verified and cached."""
+        """The digest-checked package: from the cache, else bundled (Percona's repository, a
+        supported version), else downloaded; each checked and cached."""
         hit = self.cached(chart, version)
         if hit is not None:
             return hit
+        digest = bundled_digest(self.url, chart, version)
+        if digest is not None:
+            return self._from_bundle(chart, version, digest)
         try:
             return self._download(chart, version)
         except ChartRepositoryError as exc:
@@ -358,6 +389,42 @@ class ChartRepository:
                 "refusing the package"
             )
         check_package(data, chart, url)  # parsed before it is cached
+        app_version = str(entry.get("appVersion") or "")
+        return self._store(chart, version, data, digest, app_version, url, "download")
+
+    def _from_bundle(self, chart: str, version: str, digest: str) -> ChartPackage:
+        """The package that ships with this package, checked against its pin, then cached as a
+        download would be."""
+        where = f"the bundled package {chart}-{version}.tgz"
+        try:
+            data = bundled_bytes(chart, version)
+        except OSError as exc:
+            raise ChartRepositoryError(
+                f"{where} is missing from this installation ({exc.strerror or exc}); reinstall "
+                f"percona-pg-operator, or set {defaults.CHART_REPO_ENV} to a mirror"
+            ) from None
+        actual = _sha256(data)
+        if actual != digest:
+            raise ChartRepositoryError(
+                f"{where}: sha256 {actual} is not the pinned {digest}; this installation is "
+                "damaged: reinstall percona-pg-operator"
+            )
+        check_package(data, chart, where)
+        app_version = str(_chart_yaml(data, chart).get("appVersion") or "")
+        url = RELEASE_URL.format(chart=chart, version=version)
+        return self._store(chart, version, data, digest, app_version, url, "bundled")
+
+    def _store(
+        self,
+        chart: str,
+        version: str,
+        data: bytes,
+        digest: str,
+        app_version: str,
+        url: str,
+        source: str,
+    ) -> ChartPackage:
+        """Cache checked bytes: the blob, its parsed CRDs, the pin."""
         from ._crds import build_managed_crds, store_managed_crds
 
         try:
@@ -379,15 +446,28 @@ class ChartRepository:
         package = ChartPackage(
             name=chart,
             version=version,
-            app_version=str(entry.get("appVersion") or ""),
+            app_version=app_version,
             digest=digest,
             path=path,
             url=url,
+            source=source,
         )
         store_managed_crds(package, crds)
-        pin = {k: v for k, v in asdict(package).items() if k != "path"}
+        pin = {k: v for k, v in asdict(package).items() if k not in ("path", "source")}
         # No pin (a read-only cache): the next run looks the digest up in the index again.
         with contextlib.suppress(OSError):
             atomic_write(self._pin_path(chart, version), json.dumps(pin).encode())
             _remember(self._pin_path(chart, version), package)
+        _log.info(package.describe_source())
         return package
+
+
+def _chart_yaml(data: bytes, chart: str) -> dict[str, Any]:
+    """``Chart.yaml`` of a package's bytes (already checked by :func:`check_package`)."""
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
+            handle = archive.extractfile(f"{chart}/Chart.yaml")
+            loaded = _yaml.load(handle.read()) if handle is not None else None
+    except (tarfile.TarError, OSError, KeyError, _yaml.YAMLError):
+        loaded = None
+    return loaded if isinstance(loaded, dict) else {}

@@ -52,11 +52,23 @@ class _Command(click.Command):
     Anything else is a bug: one line that says so, and the traceback only with --debug.
     """
 
+    # The package's notes (which chart source was used) on stderr, with text output. The
+    # credential plugins say nothing and do not even load logging: they start on every refresh.
+    notes = True
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.params.append(DEBUG_OPTION)
 
     def invoke(self, ctx: click.Context) -> Any:
+        if not self.notes or ctx.params.get("output") == "json":
+            return self._invoke(ctx)
+        from ._notes import notes_on_stderr
+
+        with notes_on_stderr():
+            return self._invoke(ctx)
+
+    def _invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except PerconaPgOperatorError as exc:
@@ -94,6 +106,16 @@ class _Group(click.Group):
 _Group.group_class = _Group
 
 
+class _PluginCommand(_Command):
+    notes = False
+
+
+class _PluginGroup(_Group):
+    """The credential plugins' group: their commands show no notes."""
+
+    command_class = _PluginCommand
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="percona-pg-operator")
 @click.option(
@@ -128,6 +150,7 @@ class _Progress:
 
 
 OUTPUT = click.option(
+    "-o",
     "--output",
     type=click.Choice(["text", "json"]),
     default="text",

@@ -13,6 +13,7 @@ from ..errors import (
     ChartRepositoryError,
 )
 from ._base import OUTPUT, _console, cli
+from ._target import cluster_flags, read_target
 from .exitcodes import ExitCode
 
 if TYPE_CHECKING:
@@ -24,14 +25,21 @@ if TYPE_CHECKING:
 @click.option(
     "--to", "target_version", help="Check a step to this chart version instead of the spec's."
 )
+@cluster_flags
 @OUTPUT
-def preflight(file: str, target_version: str | None, output: str) -> None:
+def preflight(
+    file: str,
+    target_version: str | None,
+    kubeconfig: str | None,
+    kube_context: str | None,
+    chart_repo: str | None,
+    output: str,
+) -> None:
     """Read the cluster and run the program's checks: ok / warn / fail, each with its reason."""
     from ..checks.preflight import run_preflight
-    from ..manifest import read_file
 
-    stack_input = read_file(file)
-    report = run_preflight(stack_input, target_version=target_version)
+    stack_input, environ = read_target(file, kubeconfig, kube_context, chart_repo)
+    report = run_preflight(stack_input, target_version=target_version, environ=environ)
     if output == "json":
         click.echo(json.dumps(report.to_json(), indent=2))
     else:
@@ -99,21 +107,26 @@ def status_json(state: ClusterState, available: list[str], error: str | None) ->
 
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False))
+@cluster_flags
 @OUTPUT
-def status(file: str, output: str) -> None:
+def status(
+    file: str,
+    kubeconfig: str | None,
+    kube_context: str | None,
+    chart_repo: str | None,
+    output: str,
+) -> None:
     """What runs now: release, operator, CRDs, databases, and the upgrade path from here."""
-    from ..chart import ChartRepository, chart_repo_url
-    from ..cluster.read import inspect_cluster, target_package
-    from ..manifest import read_file
+    from ..cluster.read import inspect_cluster, stack_repository, target_package
 
-    stack_input = read_file(file)
-    spec = stack_input.target.spec
-    repository = ChartRepository(chart_repo_url(spec.helm.repo))
+    stack_input, environ = read_target(file, kubeconfig, kube_context, chart_repo)
+    repository = stack_repository(stack_input, environ)
     try:
         available, error = repository.versions(defaults.CHART_NAME), None
     except ChartRepositoryError as exc:
         available, error = [], str(exc)
-    state = inspect_cluster(stack_input, target_package(stack_input))
+    package = target_package(stack_input, repository=repository)
+    state = inspect_cluster(stack_input, package, environ, repository)
     document = status_json(state, available, error)
     if output == "json":
         click.echo(json.dumps(document, indent=2))
@@ -180,9 +193,17 @@ def _print_status(doc: dict[str, Any]) -> None:
     help="Another manifest or stack input (e.g. the one on the main branch).",
 )
 @click.option("--live", is_flag=True, help="What is deployed now (the release and live CRDs).")
-@click.option("--chart-repo", help="Chart repository (URL or directory); overrides spec and env.")
+@cluster_flags
 @OUTPUT
-def diff(new: str, against: str | None, live: bool, chart_repo: str | None, output: str) -> None:
+def diff(
+    new: str,
+    against: str | None,
+    live: bool,
+    kubeconfig: str | None,
+    kube_context: str | None,
+    chart_repo: str | None,
+    output: str,
+) -> None:
     """Show every object the change adds, removes or changes, with a diff of its YAML."""
     from ..manifest import build_helm_values, read_file
     from ..review.diff import (
@@ -195,7 +216,9 @@ def diff(new: str, against: str | None, live: bool, chart_repo: str | None, outp
 
     if (against is None) == (not live):
         raise click.UsageError("give exactly one of --against FILE or --live")
-    new_input = read_file(new)
+    if not live and (kubeconfig or kube_context):
+        raise click.UsageError("--kubeconfig and --context read the cluster: use them with --live")
+    new_input, environ = read_target(new, kubeconfig, kube_context, None)
     after = rendered_objects(new_input, chart_repo)
     secrets = sensitive_values(build_helm_values(new_input.target.spec))
     if against is not None:
@@ -205,7 +228,7 @@ def diff(new: str, against: str | None, live: bool, chart_repo: str | None, outp
     else:
         from ..cluster.read import inspect_cluster, target_package
 
-        state = inspect_cluster(new_input, target_package(new_input))
+        state = inspect_cluster(new_input, target_package(new_input), environ)
         before = live_objects(new_input, state)
         running = state.last_deployed or state.release
         if running is not None:
@@ -283,19 +306,26 @@ def upgrade_plan(
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--yes", is_flag=True, help="Do it without asking (needed when not on a terminal).")
 @click.option("--timeout", default=600, show_default=True, help="Seconds Helm may wait.")
-def repair(file: str, yes: bool, timeout: int) -> None:
+@cluster_flags
+def repair(
+    file: str,
+    yes: bool,
+    timeout: int,
+    kubeconfig: str | None,
+    kube_context: str | None,
+    chart_repo: str | None,
+) -> None:
     """Repair a release a killed run left pending: roll back to the last deployed revision, or
     uninstall a first install that never deployed (CRDs and databases stay)."""
     from ..cluster import cluster_credentials
     from ..cluster.read import inspect_cluster, target_package
     from ..cluster.repair import confirm_repair, decide_repair, execute
-    from ..manifest import read_file
 
-    stack_input = read_file(file)
+    stack_input, environ = read_target(file, kubeconfig, kube_context, chart_repo)
     target = stack_input.target
     package = target_package(stack_input)
     plan = decide_repair(
-        inspect_cluster(stack_input, package), target.release_name, target.spec.namespace
+        inspect_cluster(stack_input, package, environ), target.release_name, target.spec.namespace
     )
     click.echo(plan.describe())
     if plan.action == "none":
@@ -306,6 +336,6 @@ def repair(file: str, yes: bool, timeout: int) -> None:
         if not click.confirm("Do it?"):
             click.echo("not done", err=True)
             raise click.exceptions.Exit(int(ExitCode.INTERRUPTED))
-    credentials = cluster_credentials(stack_input.provider_config)
+    credentials = cluster_credentials(stack_input.provider_config, environ)
     execute(plan, credentials, timeout_seconds=timeout)
-    click.echo(confirm_repair(plan, inspect_cluster(stack_input, package)))
+    click.echo(confirm_repair(plan, inspect_cluster(stack_input, package, environ)))

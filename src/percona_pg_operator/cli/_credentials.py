@@ -15,10 +15,10 @@ from ..errors import (
     CredentialError,
 )
 from ..tokens import GKE_KEY_ENV
-from ._base import cli
+from ._base import _PluginGroup, cli
 
 
-@cli.group()
+@cli.group(cls=_PluginGroup)
 def credentials() -> None:
     """Credential plugins for the kubeconfigs this package writes (kubectl exec format)."""
 

@@ -238,6 +238,8 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
         super().__init__(TYPE_TOKEN, name, {}, opts)
         self.target = target
         self.chart: ChartSource = chart
+        # Which chart source this run used (bundled, the cache, a download), in the run's log.
+        pulumi.log.info(chart.package.describe_source(), resource=self)
         aliases = args.upstream_aliases
         version = self._guarded_version(running)
 

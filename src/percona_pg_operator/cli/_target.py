@@ -1,0 +1,108 @@
+"""The flags of the commands that read a cluster, as kubectl and helm spell them:
+``--kubeconfig``, ``--context`` and ``--chart-repo``; applied to the stack input once, at the
+command line, so the rest of the run sees one stack input."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from ..manifest import StackInput
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+KUBECONFIG = click.option(
+    "--kubeconfig",
+    type=click.Path(dir_okay=False),
+    help=(
+        "Read the cluster with this kubeconfig file (as kubectl --kubeconfig), instead of the "
+        "stack input's providerConfig."
+    ),
+)
+CONTEXT = click.option(
+    "--context",
+    "kube_context",
+    help=(
+        "The kubeconfig context (as kubectl --context): of --kubeconfig, of the stack input's "
+        "kubeconfig, or of the ambient one (KUBECONFIG)."
+    ),
+)
+CHART_REPO = click.option(
+    "--chart-repo",
+    help="Chart repository (URL or directory); overrides spec.helm.repo and the env mirror.",
+)
+
+
+def cluster_flags(command: F) -> F:
+    """--kubeconfig, --context and --chart-repo, in that order in --help."""
+    return KUBECONFIG(CONTEXT(CHART_REPO(command)))
+
+
+class Target(NamedTuple):
+    stack_input: StackInput
+    # The environment the cluster read uses: --context for the ambient kubeconfig (KUBE_CTX).
+    environ: dict[str, str] | None
+
+
+def read_target(
+    file: str, kubeconfig: str | None, kube_context: str | None, chart_repo: str | None
+) -> Target:
+    """The stack input of FILE with the flags applied: --kubeconfig (and --context) replace its
+    credentials; --context alone picks a context of its kubeconfig, or of the ambient one;
+    --chart-repo replaces spec.helm.repo."""
+    import os
+
+    from pydantic import ValidationError
+
+    from ..formats import repo_url_problem
+    from ..manifest import KubernetesProviderConfig, read_file
+
+    stack_input = read_file(file)
+    config = stack_input.provider_config
+    block: dict[str, Any] | None = None
+    if kubeconfig is not None:
+        _check_kubeconfig(kubeconfig, kube_context)
+        block = {"path": kubeconfig}
+    elif kube_context is not None and config is not None:
+        if config.kubeconfig is None:
+            raise click.UsageError(
+                f"--context picks a context of a kubeconfig, and {file} gives "
+                f"providerConfig.{config.provider} credentials: add --kubeconfig"
+            )
+        block = config.kubeconfig.model_dump(exclude_none=True)
+    if block is not None:
+        if kube_context is not None:
+            block["context"] = kube_context
+        try:
+            config = KubernetesProviderConfig.model_validate(
+                {"provider": "kubeconfig", "kubeconfig": block}
+            )
+        except ValidationError as exc:
+            reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
+            raise click.UsageError(f"--kubeconfig/--context: the kubeconfig {reason}") from None
+    target = stack_input.target
+    if chart_repo is not None:
+        problem = repo_url_problem(chart_repo)
+        if problem is not None:
+            raise click.UsageError(f"--chart-repo {problem}")
+        helm = target.spec.helm.model_copy(update={"repo": chart_repo})
+        target = target.model_copy(update={"spec": target.spec.model_copy(update={"helm": helm})})
+    environ = None
+    if kube_context is not None and config is None:
+        environ = {**os.environ, "KUBE_CTX": kube_context}
+    updated = stack_input.model_copy(update={"provider_config": config, "target": target})
+    return Target(updated, environ)
+
+
+def _check_kubeconfig(path: str, context: str | None) -> None:
+    """The flag's file, read and checked now, so an error names the flag."""
+    from .. import _yaml
+    from ..manifest import parse_kubeconfig
+
+    try:
+        parse_kubeconfig(_yaml.read_input(path), context)
+    except ValueError as exc:  # _yaml.InputError is one
+        raise click.UsageError(f"--kubeconfig {path}: {exc}") from None

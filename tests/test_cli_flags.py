@@ -1,0 +1,147 @@
+"""kubectl's and helm's flags on the commands that read a cluster: --kubeconfig, --context,
+--chart-repo, -o; each through the command, against the local API stand-in."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+from conftest import manifest
+from kube_api import KubeApi, namespace, serve
+
+from percona_pg_operator.cli import cli
+from percona_pg_operator.cli.exitcodes import ExitCode
+
+pytestmark = pytest.mark.usefixtures("fixture_repo_env")
+
+# A port nothing listens on (the stand-in is another): reading it fails at once.
+NOWHERE = "http://127.0.0.1:9"
+
+
+@pytest.fixture
+def api() -> Iterator[KubeApi]:
+    with serve() as server:
+        server.add(namespace("pgo"))
+        yield server
+
+
+def two_contexts(api: KubeApi) -> dict[str, Any]:
+    """A kubeconfig whose current context points nowhere and whose context `good` is the
+    stand-in."""
+    config = yaml.safe_load(api.kubeconfig())
+    config["clusters"].append({"name": "nowhere", "cluster": {"server": NOWHERE}})
+    config["contexts"] = [
+        {"name": "good", "context": {"cluster": "fake", "user": "fake"}},
+        {"name": "bad", "context": {"cluster": "nowhere", "user": "fake"}},
+    ]
+    config["current-context"] = "bad"
+    return config
+
+
+def write(tmp_path: Path, name: str, doc: dict[str, Any]) -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+def stack_file(tmp_path: Path, provider_config: dict[str, Any] | None) -> Path:
+    doc: dict[str, Any] = {"target": manifest(namespace="pgo")}
+    if provider_config is not None:
+        doc["providerConfig"] = provider_config
+    return write(tmp_path, "stack.yaml", doc)
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args))
+
+
+def cluster_reason(result: Result) -> str:
+    checks = {c["name"]: c for c in json.loads(result.stdout)["checks"]}
+    return str(checks["cluster"]["reason"])
+
+
+def test_kubeconfig_replaces_the_stack_inputs_credentials(api: KubeApi, tmp_path: Path) -> None:
+    elsewhere = {"provider": "kubeconfig", "kubeconfig": {"content": yaml.safe_dump(
+        {**two_contexts(api), "current-context": "bad"})}}  # fmt: skip
+    stack = stack_file(tmp_path, elsewhere)
+    kubeconfig = write(tmp_path, "kubeconfig", yaml.safe_load(api.kubeconfig()))
+    assert run("preflight", str(stack), "-o", "json").exit_code == ExitCode.UNREADABLE
+    result = run("preflight", str(stack), "--kubeconfig", str(kubeconfig), "-o", "json")
+    assert result.exit_code == ExitCode.OK, result.output
+    assert cluster_reason(result).startswith("Kubernetes ")
+    assert api.count("/version") >= 1
+
+
+def test_context_picks_one_of_the_kubeconfig(api: KubeApi, tmp_path: Path) -> None:
+    kubeconfig = write(tmp_path, "kubeconfig", two_contexts(api))
+    stack = stack_file(tmp_path, None)
+    flags = ("--kubeconfig", str(kubeconfig), "-o", "json")
+    assert run("preflight", str(stack), *flags).exit_code == ExitCode.UNREADABLE  # current: bad
+    good = run("preflight", str(stack), *flags, "--context", "good")
+    assert good.exit_code == ExitCode.OK, good.output
+    missing = run("preflight", str(stack), *flags, "--context", "nope")
+    assert missing.exit_code == ExitCode.USAGE
+    assert "has no context named 'nope'" in missing.stderr
+
+
+def test_context_alone_picks_a_context_of_the_stack_inputs_kubeconfig(
+    api: KubeApi, tmp_path: Path
+) -> None:
+    content = yaml.safe_dump(two_contexts(api))
+    stack = stack_file(tmp_path, {"provider": "kubeconfig", "kubeconfig": {"content": content}})
+    result = run("status", str(stack), "--context", "good", "-o", "json")
+    assert result.exit_code == ExitCode.OK, result.output
+    assert json.loads(result.stdout)["cluster"]["server"] == api.url
+
+
+def test_context_alone_picks_a_context_of_the_ambient_kubeconfig(
+    api: KubeApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KUBECONFIG", str(write(tmp_path, "kubeconfig", two_contexts(api))))
+    stack = stack_file(tmp_path, None)
+    assert run("preflight", str(stack), "-o", "json").exit_code == ExitCode.UNREADABLE
+    result = run("preflight", str(stack), "--context", "good", "-o", "json")
+    assert result.exit_code == ExitCode.OK, result.output
+
+
+def test_context_with_cloud_credentials_asks_for_a_kubeconfig(api: KubeApi, tmp_path: Path) -> None:
+    doks = {"provider": "digital_ocean_doks", "digitalOceanDoks": {"kubeConfig": api.kubeconfig()}}
+    result = run("preflight", str(stack_file(tmp_path, doks)), "--context", "x")
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert "providerConfig.digital_ocean_doks credentials: add --kubeconfig" in result.stderr
+
+
+def test_kubeconfig_flags_need_live_in_diff(tmp_path: Path) -> None:
+    stack = stack_file(tmp_path, None)
+    result = run("diff", str(stack), "--against", str(stack), "--context", "x")
+    assert result.exit_code == ExitCode.USAGE
+    assert "use them with --live" in result.stderr
+
+
+def test_chart_repo_overrides_the_spec(tmp_path: Path) -> None:
+    doc = {"target": manifest(namespace="pgo", helm={"repo": "https://charts.invalid/"})}
+    stack = write(tmp_path, "stack.yaml", doc)
+    bad = run("status", str(stack), "--chart-repo", "https://user:pw@mirror.invalid/")
+    assert bad.exit_code == ExitCode.USAGE
+    assert "pw" not in bad.output
+    from conftest import FIXTURE_REPO
+
+    result = run("repair", str(stack), "--chart-repo", str(FIXTURE_REPO), "--kubeconfig",
+                 str(tmp_path / "absent"))  # fmt: skip
+    assert "charts.invalid" not in result.output  # the package came from --chart-repo
+    assert result.exit_code == ExitCode.USAGE  # the kubeconfig flag was the one read
+    assert "--kubeconfig" in result.stderr and "absent" in result.stderr
+
+
+def test_every_cluster_command_documents_the_flags() -> None:
+    for command in ("preflight", "status", "diff", "repair"):
+        text = run(command, "--help").output
+        for flag in ("--kubeconfig", "--context", "--chart-repo"):
+            assert flag in text, (command, flag)
+    for command in ("preflight", "status", "diff"):
+        assert "-o, --output" in run(command, "--help").output, command
