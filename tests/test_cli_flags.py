@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner, Result
-from conftest import manifest
+from conftest import ROOT, manifest
 from kube_api import KubeApi, namespace, serve
 
 from percona_pg_operator.cli import cli
@@ -145,3 +145,23 @@ def test_every_cluster_command_documents_the_flags() -> None:
             assert flag in text, (command, flag)
     for command in ("preflight", "status", "diff"):
         assert "-o, --output" in run(command, "--help").output, command
+
+
+def test_every_environment_switch_is_in_the_help_of_what_it_reads() -> None:
+    import re
+
+    from percona_pg_operator import defaults, tokens
+    from percona_pg_operator.checks.preflight import PREFLIGHT_ENV
+    from percona_pg_operator.cli.environment import AFFECTS, MEANINGS
+    from percona_pg_operator.cli.exitcodes import COMMANDS
+
+    source = "\n".join(p.read_text() for p in (ROOT / "src" / "percona_pg_operator").rglob("*.py"))
+    read_here = set(re.findall(r"PERCONA_PG_OPERATOR_[A-Z0-9_]+", source))
+    assert read_here <= set(MEANINGS), read_here - set(MEANINGS)
+    constants = {defaults.CHART_REPO_ENV, defaults.KUBE_CONTEXT_ENV, tokens.GKE_KEY_ENV}
+    assert constants | {PREFLIGHT_ENV} <= set(MEANINGS)
+    assert set(AFFECTS) <= set(COMMANDS)
+    for path, names in AFFECTS.items():
+        text = run(*path.split(), "--help").output
+        section = text.split("Environment:")[1].split("Exit codes:")[0]
+        assert all(name in section for name in names), path
