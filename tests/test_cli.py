@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from conftest import EXAMPLES, manifest
 
 from percona_pg_operator.cli import cli, main
 from percona_pg_operator.cli.exitcodes import ExitCode
+from percona_pg_operator.review.render import RENDER_MARKER
 
 
 def invoke(*args: str) -> tuple[int, str]:
@@ -162,13 +163,43 @@ def test_render_output_dir(tmp_path: Path, http_repo: str) -> None:
         ["render", str(EXAMPLES / "dev.yaml"), "--chart-repo", http_repo, "--output-dir", str(out)],
     )
     assert result.exit_code == 0, result.output
-    files = sorted(p.name for p in out.iterdir())
+    files = sorted(p.name for p in out.iterdir() if p.name != RENDER_MARKER)
     assert files[0] == "01-namespace-percona-dev.yaml"
     assert files[-1] == "13-deployment-percona-pg-operator-dev.yaml"
     assert len(files) == 13
     deployment = yaml.safe_load((out / files[-1]).read_text())
     assert deployment["metadata"]["namespace"] == "percona-dev"
     assert result.stdout == ""
+
+
+def test_render_output_dir_replaces_what_it_wrote_before(tmp_path: Path, http_repo: str) -> None:
+    out = tmp_path / "rendered"
+
+    def render(*args: str) -> Result:
+        flags = ["--chart-repo", http_repo, "--output-dir", str(out)]
+        return CliRunner().invoke(cli, ["render", *args, *flags])
+
+    assert render(str(EXAMPLES / "dev.yaml")).exit_code == 0
+    stack = tmp_path / "no-namespace.yaml"
+    stack.write_text(yaml.safe_dump(manifest(createNamespace=False, namespace="elsewhere")))
+    second = render(str(stack))
+    assert second.exit_code == 0, second.output
+    files = sorted(p.name for p in out.iterdir() if p.name != RENDER_MARKER)
+    assert len(files) == 12 and not any("percona-dev" in name for name in files)
+    assert f"wrote {len(files)} objects" in second.stderr
+
+
+def test_render_output_dir_refuses_a_folder_holding_other_files(
+    tmp_path: Path, http_repo: str
+) -> None:
+    out = tmp_path / "rendered"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    flags = ["--chart-repo", http_repo, "--output-dir", str(out)]
+    result = CliRunner().invoke(cli, ["render", str(EXAMPLES / "dev.yaml"), *flags])
+    assert result.exit_code == ExitCode.USAGE
+    assert "holds files an earlier render did not write (notes.txt)" in result.stderr
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
 
 
 def test_render_reads_mirror_from_env(monkeypatch: pytest.MonkeyPatch, http_repo: str) -> None:

@@ -481,6 +481,24 @@ def test_cli_status(api: KubeApi, tmp_path: Path) -> None:
     assert "database   pgo/db: crVersion 2.7.0, ready" in text.output
 
 
+def test_status_json_carries_whole_crd_objects_only_when_asked(
+    api: KubeApi, tmp_path: Path
+) -> None:
+    api.add(namespace(NS))
+    install(api, package("3.0.0"), release=RELEASE, namespace=NS)
+    path = write_input(api, tmp_path)
+    plain = CliRunner().invoke(cli, ["status", path, "-o", "json"])
+    assert plain.exit_code == 0, plain.output
+    crds = json.loads(plain.stdout)["crds"]
+    assert crds and all("raw" not in crd and "storage_version" in crd for crd in crds)
+    raw = CliRunner().invoke(cli, ["status", path, "-o", "json", "--raw"])
+    assert any(
+        crd["raw"].get("kind") == "CustomResourceDefinition"
+        for crd in json.loads(raw.stdout)["crds"]
+    )
+    assert len(plain.stdout) * 10 < len(raw.stdout)
+
+
 def test_status_and_preflight_print_no_secret(api: KubeApi, tmp_path: Path) -> None:
     api.add(namespace(NS))
     install(api, package("2.9.0"), release=RELEASE, namespace=NS)

@@ -93,7 +93,10 @@ def _check_raw_values_if_possible(path: str, spec: Spec, offline: bool) -> None:
 @click.option(
     "--output-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Write one file per object here instead of a YAML stream on stdout.",
+    help=(
+        "Write one file per object here instead of a YAML stream on stdout; replaces what an "
+        "earlier render wrote there, refuses a folder holding other files."
+    ),
 )
 def render(file: str, chart_repo: str | None, output_dir: Path | None) -> None:
     """Render everything the stack would apply, as Kubernetes YAML, without a cluster."""
@@ -110,7 +113,10 @@ def render(file: str, chart_repo: str | None, output_dir: Path | None) -> None:
     if output_dir is None:
         click.echo(to_yaml(objects), nl=False)
     else:
-        written = write_objects(objects, output_dir)
+        try:
+            written = write_objects(objects, output_dir)
+        except FileExistsError as exc:
+            raise click.UsageError(f"--output-dir {exc}") from None
         click.echo(f"wrote {len(written)} objects to {output_dir}", err=True)
 
 

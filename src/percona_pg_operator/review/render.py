@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import _yaml, defaults
+from .._files import atomic_write
 from ..chart import (
     ChartPackage,
     ChartRepository,
@@ -137,14 +138,46 @@ def to_yaml(objects: list[RenderedObject]) -> str:
     return "".join(f"---\n{o.yaml}" for o in objects)
 
 
+# Lists the files a render wrote into an --output-dir, so the next render replaces exactly them.
+RENDER_MARKER = ".percona-pg-operator-render"
+
+
+def _left_by_a_write(name: str) -> bool:
+    """A temporary file of an atomic write that a killed render left (``.<name>.*.tmp``)."""
+    return name.startswith(".") and name.endswith(".tmp")
+
+
 def write_objects(objects: list[RenderedObject], directory: Path) -> list[Path]:
-    """One file per object, numbered in apply order."""
+    """One file per object, numbered in apply order; afterwards the folder holds exactly this
+    render. A previous render's files (named in its marker) are replaced or removed; a folder
+    holding anything else raises FileExistsError and is left as it was."""
     directory.mkdir(parents=True, exist_ok=True)
-    written = []
-    for index, obj in enumerate(objects, start=1):
-        path = (
-            directory / f"{index:02d}-{obj.kind.lower() or 'object'}-{obj.name or 'unnamed'}.yaml"
+    marker = directory / RENDER_MARKER
+    previous = marker.read_text(encoding="utf-8").split() if marker.is_file() else []
+    foreign = sorted(
+        p.name
+        for p in directory.iterdir()
+        if p.name != RENDER_MARKER and p.name not in previous and not _left_by_a_write(p.name)
+    )
+    if foreign:
+        more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+        shown = ", ".join(foreign[:3]) + more
+        raise FileExistsError(
+            f"{directory} holds files an earlier render did not write ({shown}); give an empty "
+            "or new folder"
         )
-        path.write_text(obj.yaml, encoding="utf-8")
-        written.append(path)
+    names = [
+        f"{i:02d}-{obj.kind.lower() or 'object'}-{obj.name or 'unnamed'}.yaml"
+        for i, obj in enumerate(objects, start=1)
+    ]
+    # The marker names old and new files while both may be there, so a run stopped half-way
+    # leaves a folder the next render still recognises as its own.
+    atomic_write(marker, "\n".join(sorted({*previous, *names})).encode())
+    written = []
+    for name, obj in zip(names, objects, strict=True):
+        atomic_write(directory / name, obj.yaml.encode())
+        written.append(directory / name)
+    for stale in set(previous) - set(names):
+        (directory / stale).unlink(missing_ok=True)
+    atomic_write(marker, "\n".join(names).encode())
     return written
