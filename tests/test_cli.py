@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -238,3 +239,33 @@ def test_progress_indicator(capsys: pytest.CaptureFixture[str]) -> None:
     err = capsys.readouterr().err
     assert "downloading pg-operator-3.0.0.tgz 25%" in err
     assert err.endswith("100%\n")
+
+
+def test_validate_puts_each_error_under_its_file(tmp_path: Path) -> None:
+    """A chart-values error names a spec path only: with several files, it is said under the
+    file it belongs to, in the text and in the JSON."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(manifest(helmValues={"bogus": 1})))
+    good = str(EXAMPLES / "basic.yaml")
+    text = CliRunner().invoke(cli, ["validate", good, str(bad)])
+    assert text.exit_code == ExitCode.INVALID_INPUT
+    assert f"{bad}: spec.helmValues does not fit chart pg-operator 3.0.0" in text.stderr
+    assert text.stdout.startswith(f"{good}: ok:")
+    result = CliRunner().invoke(cli, ["validate", good, str(bad), "-o", "json"])
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    document = json.loads(result.stdout)
+    assert (document["schema_version"], document["valid"]) == (1, False)
+    first, second = document["files"]
+    assert (first["file"], first["valid"]) == (good, True)
+    assert second["file"] == str(bad) and second["error"].startswith(f"{bad}: ")
+    assert [p["path"] for p in second["problems"]] == ["spec.helmValues.bogus"]
+
+
+def test_every_json_document_starts_with_its_schema_version(tmp_path: Path) -> None:
+    """The error document too: a command that fails with -o json still prints one."""
+    missing = str(tmp_path / "absent.yaml")
+    for args in (["preflight", missing], ["status", missing], ["diff", missing, "--live"]):
+        result = CliRunner().invoke(cli, [*args, "-o", "json"])
+        assert result.exit_code == ExitCode.INVALID_INPUT, args
+        document = json.loads(result.stdout)
+        assert next(iter(document)) == "schema_version" and "error" in document

@@ -101,7 +101,7 @@ def test_fleet_status_reads_each_cluster_and_the_state_file(api: KubeApi, tmp_pa
     )
     # b has no operator installed: unhealthy, which the exit code says too.
     assert result.exit_code == ExitCode.UNHEALTHY, result.output
-    rows = {r["name"]: r for r in json.loads(result.output)}
+    rows = {r["name"]: r for r in json.loads(result.output)["clusters"]}
     assert rows["a"]["running_version"] == "2.9.0" and rows["a"]["healthy"] is True
     assert rows["a"]["last_result"] == "succeeded"
     assert rows["b"]["running_version"] is None and rows["b"]["last_result"] is None
@@ -252,7 +252,7 @@ def test_fleet_status_a_pending_release_is_never_healthy(api: KubeApi, tmp_path:
     path = write_fleet(api, tmp_path, ["a"])
     result = CliRunner().invoke(cli, ["fleet", "status", str(path), "--output", "json"])
     assert result.exit_code == ExitCode.UNHEALTHY, result.output
-    (row,) = json.loads(result.output)
+    (row,) = json.loads(result.output)["clusters"]
     assert row["healthy"] is False and "pending-upgrade" in row["reason"]
 
 

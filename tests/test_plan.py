@@ -216,7 +216,7 @@ def test_cli_upgrade_plan(monkeypatch: pytest.MonkeyPatch, repository: ChartRepo
     monkeypatch.setenv("PERCONA_PG_OPERATOR_CHART_REPO", str(FIXTURE_REPO))
     result = CliRunner().invoke(cli, ["upgrade-plan", "--from", "2.8.2", "--output", "json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output) == upgrade_plan(repository, "2.8.2")
+    assert json.loads(result.output) == {"schema_version": 1, **upgrade_plan(repository, "2.8.2")}
     text = CliRunner().invoke(cli, ["upgrade-plan", "--from", "2.9.0"])
     assert "upgrade path: 2.9.0 -> 3.0.0" in text.output
     assert "- CRD postgresclusters.postgres-operator.crunchydata.com (kept in the cluster)" in (

@@ -452,6 +452,7 @@ def test_cli_status(api: KubeApi, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)
     assert set(doc) == {
+        "schema_version",
         "cluster",
         "namespace",
         "release",

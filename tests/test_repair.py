@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -178,3 +179,25 @@ def test_plan_texts_name_the_helm_command() -> None:
     plan = Repair("rollback", "r", "ns", "stuck", 4)
     assert "helm rollback r 4 -n ns" in plan.describe()
     assert "helm uninstall r -n ns" in Repair("uninstall", "r", "ns", "x").describe()
+
+
+def test_repair_json_says_what_it_decided_and_what_came_of_it(
+    api: KubeApi, tmp_path: Path, fake_helm: type[FakeHelm]
+) -> None:
+    install(api, PACKAGE, release=RELEASE, namespace=NS, revisions=("deployed", "pending-upgrade"))
+    result = CliRunner().invoke(cli, ["repair", stack_file(api, tmp_path), "--yes", "-o", "json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["schema_version"] == 1
+    assert (document["action"], document["revision"], document["done"]) == ("rollback", 1, True)
+    assert document["result"] == "release pg-op is deployed at revision 3 (chart 2.9.0)"
+
+
+def test_repair_json_of_a_repair_that_did_not_hold_is_an_error_document(
+    api: KubeApi, tmp_path: Path, fake_helm: type[FakeHelm]
+) -> None:
+    install(api, PACKAGE, release=RELEASE, namespace=NS, revisions=("deployed", "pending-upgrade"))
+    fake_helm.outcome_box["value"] = "nothing"  # type: ignore[attr-defined]
+    failed = CliRunner().invoke(cli, ["repair", stack_file(api, tmp_path), "--yes", "-o", "json"])
+    assert failed.exit_code == ExitCode.FAILED
+    assert "after the rollback" in json.loads(failed.stdout)["error"]["message"]

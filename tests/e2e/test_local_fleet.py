@@ -84,3 +84,14 @@ def test_a_failing_second_wave_stops_the_rollout(
     assert "atomic" in failed["error"], failed
     namespaces = local_cluster.request("GET", "/api/v1/namespaces")["items"]
     assert "fleet-c" not in {n["metadata"]["name"] for n in namespaces}
+    # `fleet preview -o json` of the same fleet after the stop: the stack that succeeded would
+    # change nothing, the one never started would create everything.
+    preview = subprocess.run(
+        [command[0], "fleet", "preview", str(path), "-o", "json"], cwd=tmp_path,
+        env=engine.env(), capture_output=True, text=True, timeout=1200, check=False,
+    )  # fmt: skip
+    document = json.loads(preview.stdout)
+    assert document["schema_version"] == 1, preview.stderr
+    rows = {row["cluster"]: row for row in document["clusters"]}
+    assert rows["a"]["ok"] and set(rows["a"]["changes"]) == {"same"}, rows["a"]
+    assert rows["c"]["ok"] and rows["c"]["changes"].get("create", 0) > 0, rows["c"]

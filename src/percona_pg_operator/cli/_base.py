@@ -9,6 +9,7 @@ models.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any, NoReturn
 
 import click
@@ -35,12 +36,22 @@ DEBUG_OPTION = click.Option(
 )
 
 
+# The shape of every JSON document a command prints (its first key). Within one schema version a
+# key may be added, never renamed or removed; the README lists each document's keys.
+SCHEMA_VERSION = 1
+
+
+def emit_json(document: Mapping[str, Any]) -> None:
+    """A command's JSON document on stdout, with its schema version first."""
+    click.echo(json.dumps({"schema_version": SCHEMA_VERSION, **document}, indent=2, default=str))
+
+
 def _fail(ctx: click.Context, message: str, code: ExitCode, retryable: bool = False) -> NoReturn:
     """The one way a command ends on an error: the message on stderr and, with --output json,
     a JSON document on stdout too (scripts parse stdout); then the table's exit code."""
     if ctx.params.get("output") == "json":
         error = {"code": int(code), "name": code.name, "message": message, "retryable": retryable}
-        click.echo(json.dumps({"error": error}, indent=2))
+        emit_json({"error": error})
     click.echo(f"Error: {message}", err=True)
     raise click.exceptions.Exit(int(code))
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +11,7 @@ from .. import defaults
 from ..errors import (
     ChartRepositoryError,
 )
-from ._base import OUTPUT, _console, cli
+from ._base import OUTPUT, _console, cli, emit_json
 from ._target import cluster_flags, read_target
 from .exitcodes import ExitCode
 
@@ -41,7 +40,7 @@ def preflight(
     stack_input, environ = read_target(file, kubeconfig, kube_context, chart_repo)
     report = run_preflight(stack_input, target_version=target_version, environ=environ)
     if output == "json":
-        click.echo(json.dumps(report.to_json(), indent=2))
+        emit_json(report.to_json())
     else:
         console = _console()
         if console.is_terminal:
@@ -138,7 +137,7 @@ def status(
     state = inspect_cluster(stack_input, package, environ, repository)
     document = status_json(state, available, error, raw=raw)
     if output == "json":
-        click.echo(json.dumps(document, indent=2))
+        emit_json(document)
         return
     _print_status(document)
 
@@ -245,7 +244,7 @@ def diff(
     changes = diff_objects(before, after, secrets)
     if output == "json":
         document = {"summary": summary(changes), "changes": [c.to_json() for c in changes]}
-        click.echo(json.dumps(document, indent=2, default=str))
+        emit_json(document)
     else:
         from ..review.diff import to_text
 
@@ -269,7 +268,7 @@ def upgrade_plan(
         ChartRepository(chart_repo or chart_repo_url(None)), running_version, target_version
     )
     if output == "json":
-        click.echo(json.dumps(plan, indent=2, default=str))
+        emit_json(plan)
         return
     path = " -> ".join([plan["from"], *(step["to"] for step in plan["steps"])])
     click.echo(f"upgrade path: {path}")
@@ -316,6 +315,7 @@ def upgrade_plan(
 @click.option("--yes", is_flag=True, help="Do it without asking (needed when not on a terminal).")
 @click.option("--timeout", default=600, show_default=True, help="Seconds Helm may wait.")
 @cluster_flags
+@OUTPUT
 def repair(
     file: str,
     yes: bool,
@@ -323,6 +323,7 @@ def repair(
     kubeconfig: str | None,
     kube_context: str | None,
     chart_repo: str | None,
+    output: str,
 ) -> None:
     """Repair a release a killed run left pending: roll back to the last deployed revision, or
     uninstall a first install that never deployed (CRDs and databases stay)."""
@@ -336,7 +337,21 @@ def repair(
     plan = decide_repair(
         inspect_cluster(stack_input, package, environ), target.release_name, target.spec.namespace
     )
-    click.echo(plan.describe())
+    document: dict[str, Any] = {
+        "action": plan.action,
+        "release": plan.release,
+        "namespace": plan.namespace,
+        "revision": plan.revision,
+        "reason": plan.reason,
+        "done": False,
+        "result": None,
+    }
+    if output == "json":
+        if plan.action == "none":
+            emit_json(document)
+            return
+    else:
+        click.echo(plan.describe())
     if plan.action == "none":
         return
     if not yes:
@@ -347,4 +362,8 @@ def repair(
             raise click.exceptions.Exit(int(ExitCode.INTERRUPTED))
     credentials = cluster_credentials(stack_input.provider_config, environ)
     execute(plan, credentials, timeout_seconds=timeout)
-    click.echo(confirm_repair(plan, inspect_cluster(stack_input, package, environ)))
+    result = confirm_repair(plan, inspect_cluster(stack_input, package, environ))
+    if output == "json":
+        emit_json({**document, "done": True, "result": result})
+    else:
+        click.echo(result)

@@ -12,7 +12,7 @@ import click
 from ..errors import (
     PerconaPgOperatorError,
 )
-from ._base import OUTPUT, _console, cli
+from ._base import OUTPUT, SCHEMA_VERSION, _console, cli, emit_json
 from .exitcodes import ExitCode
 
 
@@ -77,7 +77,7 @@ def fleet_preflight(fleet_file: str, concurrency: int, output: str) -> None:
         ]
     }
     if output == "json":
-        click.echo(json.dumps(document, indent=2))
+        emit_json(document)
     else:
         for wave in document["waves"]:
             click.echo(
@@ -141,25 +141,32 @@ def _remote(fn: Any) -> Any:
 
 @fleet.command("preview")
 @click.argument("fleet_file", type=click.Path(dir_okay=False))
+@OUTPUT
 @_remote
 def fleet_preview(
-    fleet_file: str, remote_url: str | None, remote_branch: str, remote_path: str
+    fleet_file: str, output: str, remote_url: str | None, remote_branch: str, remote_path: str
 ) -> None:
     """`pulumi preview` of every cluster's stack (logs in .fleet/logs)."""
     from ..fleet import load_fleet
 
     loaded = load_fleet(fleet_file)
     runner = _runner(loaded, remote_url, remote_branch, remote_path)
-    failed = False
+    rows: list[dict[str, Any]] = []
     for cluster in loaded.clusters:
+        log = Path(".fleet") / "logs" / f"{cluster.name}.preview.log"
+        row: dict[str, Any] = {"cluster": cluster.name, "stack": cluster.stack, "log": str(log)}
         try:
-            summary = runner.preview(
-                cluster, Path(".fleet") / "logs" / f"{cluster.name}.preview.log"
-            )
-            click.echo(f"{cluster.name:24s} {summary}")
+            row.update(ok=True, changes=runner.preview(cluster, log), error="")
         except Exception as exc:  # one cluster's failure is reported, the others still run
-            failed = True
-            click.echo(f"{cluster.name:24s} failed: {str(exc).strip().splitlines()[-1:]}")
+            last = str(exc).strip().splitlines()[-1:] or [type(exc).__name__]
+            row.update(ok=False, changes={}, error=last[0])
+        rows.append(row)
+        if output != "json":  # each line as its preview ends
+            changes = ", ".join(f"{op} {n}" for op, n in sorted(row["changes"].items()))
+            click.echo(f"{cluster.name:24s} {changes if row['ok'] else 'failed: ' + row['error']}")
+    if output == "json":
+        emit_json({"clusters": rows})
+    failed = any(not row["ok"] for row in rows)
     raise click.exceptions.Exit(int(ExitCode.FAILED if failed else ExitCode.OK))
 
 
@@ -291,13 +298,13 @@ def fleet_up(
     finally:
         # Whatever happened, what is known is written: no result is lost.
         report = rollout.report
-        document = json.dumps(report.to_json(), indent=2)
+        document = {"schema_version": SCHEMA_VERSION, **report.to_json()}
         if report_file is not None:
-            report_file.write_text(document)
+            report_file.write_text(json.dumps(document, indent=2))
     if live is not None:
         console.print(_runs_table(report.runs))
     if output == "json":
-        click.echo(document)
+        emit_json(document)
     if report.stopped:
         click.echo(f"stopped: {report.stopped}", err=True)
     raise click.exceptions.Exit(int(ExitCode.FAILED if report.failed else ExitCode.OK))
@@ -336,7 +343,7 @@ def fleet_status(fleet_file: str, state_file: Path | None, output: str) -> None:
             }
         )
     if output == "json":
-        click.echo(json.dumps(rows, indent=2))
+        emit_json({"clusters": rows})
     else:
         for row in rows:
             health_text = "healthy" if row["healthy"] else f"unhealthy ({row['reason']})"

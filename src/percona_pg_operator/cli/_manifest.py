@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,7 +15,7 @@ from ..errors import (
     ChartRepositoryError,
     StackInputError,
 )
-from ._base import _Progress, cli
+from ._base import OUTPUT, _Progress, cli, emit_json
 from .exitcodes import ExitCode
 
 if TYPE_CHECKING:
@@ -41,34 +41,58 @@ def _summary(path: str, stack_input: StackInput) -> str:
 @click.option(
     "--offline", is_flag=True, help="Check raw helmValues only against a cached chart package."
 )
-def validate(files: Sequence[str], offline: bool) -> None:
-    """Validate manifests or whole stack inputs; list every problem.
+@OUTPUT
+def validate(files: Sequence[str], offline: bool, output: str) -> None:
+    """Validate manifests or whole stack inputs; list every problem, each under its file.
 
     Raw helmValues are checked against the chosen chart version's values when its package is
     cached or the repository answers (only the cache with --offline); otherwise a note says they
     were not."""
     from ..manifest import read_file
 
-    failed = 0
+    results: list[dict[str, Any]] = []
     for path in files:
+        result: dict[str, Any] = {"file": path, "valid": True, "problems": [], "notes": []}
         try:
             stack_input = read_file(path)
-            _check_raw_values_if_possible(path, stack_input.target.spec, offline)
-            click.echo(_summary(path, stack_input))
+            note = _check_raw_values_if_possible(stack_input.target.spec, offline)
+            result["notes"] += [note] if note else []
+            result["summary"] = _summary(path, stack_input)
         except StackInputError as exc:
-            failed += 1
-            click.echo(str(exc), err=True)
-    if failed:
+            # Each error under its file, also one the chart's values raised (which names a
+            # spec path only).
+            problems = [{"path": p.path, "message": p.message} for p in exc.problems]
+            result.update(valid=False, error=_under(path, exc.summary), problems=problems)
+            result["text"] = _under(path, str(exc))
+        results.append(result)
+    invalid = [r for r in results if not r["valid"]]
+    if output == "json":
+        files_json = [{k: v for k, v in r.items() if k != "text"} for r in results]
+        emit_json({"valid": not invalid, "files": files_json})
+    else:
+        for r in results:
+            for note in r["notes"]:
+                click.echo(f"{r['file']}: note: {note}", err=True)
+            if r["valid"]:
+                click.echo(r["summary"])
+            else:
+                click.echo(r["text"], err=True)
+    if invalid:
         raise click.exceptions.Exit(int(ExitCode.INVALID_INPUT))
 
 
-def _check_raw_values_if_possible(path: str, spec: Spec, offline: bool) -> None:
+def _under(path: str, text: str) -> str:
+    """An error's text under the file it belongs to."""
+    return text if text.startswith(path) else f"{path}: {text}"
+
+
+def _check_raw_values_if_possible(spec: Spec, offline: bool) -> str | None:
     """Raw helmValues against the chosen chart's values, when the package is in the cache or the
-    repository answers; else say that they were not checked."""
+    repository answers; else the note that they were not checked."""
     from ..chart import ChartRepository, chart_repo_url, check_raw_values
 
     if not spec.helm_values:
-        return
+        return None
     try:
         repository = ChartRepository(chart_repo_url(spec.helm.repo))
         if offline:
@@ -78,13 +102,12 @@ def _check_raw_values_if_possible(path: str, spec: Spec, offline: bool) -> None:
         else:
             package = repository.fetch(defaults.CHART_NAME, spec.helm.version)
     except ChartRepositoryError as exc:
-        click.echo(
-            f"{path}: note: spec.helmValues not checked against chart pg-operator "
-            f"{spec.helm.version}, which is not available: {exc}",
-            err=True,
+        return (
+            f"spec.helmValues not checked against chart pg-operator {spec.helm.version}, which "
+            f"is not available: {exc}"
         )
-        return
     check_raw_values(spec.helm_values, package)
+    return None
 
 
 @cli.command()

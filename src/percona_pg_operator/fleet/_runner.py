@@ -157,13 +157,14 @@ class AutomationRunner:
         with log.open("a", encoding="utf-8") as out:
             automation.up(self.stack(cluster), lambda line: out.write(line + "\n"))
 
-    def preview(self, cluster: FleetCluster, log: Path) -> str:
+    def preview(self, cluster: FleetCluster, log: Path) -> dict[str, int]:
+        """What `pulumi preview` would do, counted by operation (create, update, same, ...)."""
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("a", encoding="utf-8") as out:
             result = self.stack(cluster).preview(
                 on_output=lambda line: out.write(line + "\n"), color="never"
             )
-        return str(result.change_summary)
+        return {str(getattr(op, "value", op)): int(n) for op, n in result.change_summary.items()}
 
     def cancel(self, cluster: FleetCluster) -> None:
         self.stack(cluster).cancel()
@@ -177,7 +178,7 @@ def cluster_health(cluster: FleetCluster, operator: bool = True, databases: bool
     stack_input = cluster.stack_input
     state = inspect_cluster(stack_input, target_package(stack_input))
     release = state.release
-    installed = release.chart_version if release is not None else None
+    running = release.chart_version if release is not None else None
     problems = []
     if release is None:
         problems.append("no release of the operator")
@@ -190,4 +191,4 @@ def cluster_health(cluster: FleetCluster, operator: bool = True, databases: bool
         down = [f"{d.namespace}/{d.name}" for d in state.databases if not d.ready]
         if down:
             problems.append("not ready: " + ", ".join(down))
-    return Health(not problems, installed, "; ".join(problems))
+    return Health(not problems, running, "; ".join(problems))
