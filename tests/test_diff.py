@@ -261,3 +261,41 @@ def test_summary_counts() -> None:
         "Deployment/pg-op-pg-operator (image 3.0.0 -> 2.9.0, labels); "
     )
     assert "CRDs: 4 added, 4 changed, 4 kept in cluster" in text
+
+
+@pytest.mark.parametrize(
+    ("flags", "env", "coloured"),
+    [
+        ([], {}, True),
+        ([], {"NO_COLOR": "1"}, False),
+        ([], {"NO_COLOR": ""}, True),  # https://no-color.org: set and not empty
+        (["--no-color"], {}, False),
+        (["--no-color", "first"], {}, False),  # before the command's name too
+    ],
+)
+def test_diff_colour_on_a_terminal_unless_told_no(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    flags: list[str],
+    env: dict[str, str],
+    coloured: bool,
+) -> None:
+    from types import SimpleNamespace
+
+    from percona_pg_operator.cli import _cluster
+
+    class Terminal:
+        @staticmethod
+        def isatty() -> bool:
+            return True
+
+    monkeypatch.setattr(_cluster, "sys", SimpleNamespace(stdout=Terminal()))
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    base = write(tmp_path, "base.yaml")
+    debug = write(tmp_path, "debug.yaml", operator={"logLevel": "DEBUG"})
+    before = ["--no-color"] if "first" in flags else []
+    after = [] if "first" in flags else flags
+    args = [*before, "diff", debug, "--against", base, *after]
+    result = CliRunner(env=env).invoke(cli, args)
+    assert result.exit_code == ExitCode.CHANGES, result.output
+    assert ("\x1b[" in result.stdout) is coloured

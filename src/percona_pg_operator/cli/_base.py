@@ -36,6 +36,31 @@ DEBUG_OPTION = click.Option(
 )
 
 
+def _no_colour(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.meta["no_colour"] = True
+
+
+NO_COLOR_OPTION = click.Option(
+    ["--no-color"],
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_no_colour,
+    help="No colour, as the NO_COLOR environment variable says too.",
+)
+
+
+def colour_wanted(is_terminal: bool) -> bool:
+    """Colour on a terminal, unless --no-color or NO_COLOR (set and not empty:
+    https://no-color.org) says no."""
+    import os
+
+    ctx = click.get_current_context(silent=True)
+    refused = ctx is not None and ctx.meta.get("no_colour")
+    return is_terminal and not refused and not os.environ.get("NO_COLOR")
+
+
 # The shape of every JSON document a command prints (its first key). Within one schema version a
 # key may be added, never renamed or removed; the README lists each document's keys.
 SCHEMA_VERSION = 1
@@ -69,7 +94,7 @@ class _Command(click.Command):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.params.append(DEBUG_OPTION)
+        self.params += [NO_COLOR_OPTION, DEBUG_OPTION]
 
     def invoke(self, ctx: click.Context) -> Any:
         if not self.notes or ctx.params.get("output") == "json":
@@ -137,6 +162,14 @@ class _PluginGroup(_Group):
     callback=_debug,
     help="Show the traceback of an internal error.",
 )
+@click.option(
+    "--no-color",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_no_colour,
+    help="No colour, as the NO_COLOR environment variable says too.",
+)
 def cli() -> None:
     """Install and upgrade the Percona Operator for PostgreSQL with Pulumi.
 
@@ -175,4 +208,5 @@ def _console() -> Any:
 
     # markup=False: text from the cluster (a crVersion "[/]", an event message) is printed as
     # it is, never read as rich markup; colour comes only from Text styles set here.
-    return Console(highlight=False, soft_wrap=True, markup=False)
+    # Tables and styles keep their layout without colour when --no-color or NO_COLOR says so.
+    return Console(highlight=False, soft_wrap=True, markup=False, no_color=not colour_wanted(True))

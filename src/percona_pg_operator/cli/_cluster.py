@@ -11,7 +11,7 @@ from .. import defaults
 from ..errors import (
     ChartRepositoryError,
 )
-from ._base import OUTPUT, _console, cli, emit_json
+from ._base import OUTPUT, _console, cli, colour_wanted, emit_json
 from ._target import cluster_flags, read_target
 from .exitcodes import ExitCode
 
@@ -248,7 +248,8 @@ def diff(
     else:
         from ..review.diff import to_text
 
-        click.echo(to_text(changes, colour=sys.stdout.isatty()), nl=False)
+        coloured = colour_wanted(sys.stdout.isatty())
+        click.echo(to_text(changes, colour=coloured), nl=False, color=coloured)
     raise click.exceptions.Exit(int(ExitCode.CHANGES if changes else ExitCode.OK))
 
 
