@@ -226,6 +226,39 @@ def test_cli_upgrade_plan(monkeypatch: pytest.MonkeyPatch, repository: ChartRepo
     assert bad.exit_code == ExitCode.UNAVAILABLE and "1.0.0 is not in" in bad.output
 
 
+def test_cli_upgrade_plan_of_a_stack_starts_at_the_live_release(
+    monkeypatch: pytest.MonkeyPatch, repository: ChartRepository, tmp_path: Path
+) -> None:
+    """FILE: --from is the release the cluster runs, --to the manifest's version, and the
+    manifest's repository (here spec.helm.repo; the mirror variable points nowhere)."""
+    from conftest import manifest
+    from kube_api import install, namespace, serve
+
+    monkeypatch.setenv("PERCONA_PG_OPERATOR_CHART_REPO", str(tmp_path / "no-such-repo"))
+    with serve() as api:
+        api.add(namespace("pgo"))
+        install(api, FIXTURE_REPO / "pg-operator-2.8.2.tgz", release="pg-op", namespace="pgo")
+        helm = {"version": "3.0.0", "repo": str(FIXTURE_REPO)}
+        credentials = {"content": api.kubeconfig()}
+        doc = {
+            "target": manifest(namespace="pgo", helm=helm),
+            "providerConfig": {"provider": "kubeconfig", "kubeconfig": credentials},
+        }
+        path = tmp_path / "stack.yaml"
+        path.write_text(yaml.safe_dump(doc))
+        result = CliRunner().invoke(cli, ["upgrade-plan", str(path), "-o", "json"])
+        assert result.exit_code == 0, result.output
+        document = json.loads(result.stdout)
+        assert (document["from"], document["to"]) == ("2.8.2", "3.0.0")
+        assert [step["to"] for step in document["steps"]] == ["2.9.0", "3.0.0"]
+        api.objects.clear()  # no release: nothing to plan from
+        api.add(namespace("pgo"))
+        nothing = CliRunner().invoke(cli, ["upgrade-plan", str(path)])
+        assert nothing.exit_code == ExitCode.USAGE and "give --from VERSION" in nothing.stderr
+    neither = CliRunner().invoke(cli, ["upgrade-plan"])
+    assert neither.exit_code == ExitCode.USAGE
+
+
 def test_the_plan_writes_only_to_the_chart_cache(tmp_path: Path) -> None:
     """The plan reads only the verified packages: nothing is written outside the cache."""
     repo = ChartRepository(str(FIXTURE_REPO), cache_dir=tmp_path / "cache")

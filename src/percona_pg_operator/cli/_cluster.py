@@ -254,20 +254,58 @@ def diff(
 
 
 @cli.command("upgrade-plan")
-@click.option("--from", "running_version", required=True, help="The chart version running now.")
-@click.option("--to", "target_version", help="The target chart version; default: the newest.")
-@click.option("--chart-repo", help="Chart repository (URL or directory); default as for render.")
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@click.option(
+    "--from",
+    "running_version",
+    help="The chart version running now; default with FILE: the live release's.",
+)
+@click.option(
+    "--to",
+    "target_version",
+    help="The target chart version; default: FILE's spec.helm.version, else the newest.",
+)
+@cluster_flags
 @OUTPUT
 def upgrade_plan(
-    running_version: str, target_version: str | None, chart_repo: str | None, output: str
+    file: str | None,
+    running_version: str | None,
+    target_version: str | None,
+    kubeconfig: str | None,
+    kube_context: str | None,
+    chart_repo: str | None,
+    output: str,
 ) -> None:
-    """The supported path between two chart versions, and what each step changes."""
+    """The supported path between two chart versions, and what each step changes.
+
+    With FILE (a manifest or stack input) the path starts at the version the cluster's release
+    runs and ends at the manifest's, from the manifest's chart repository."""
     from ..chart import ChartRepository, chart_repo_url
     from ..review.plan import upgrade_plan as build_plan
 
-    plan = build_plan(
-        ChartRepository(chart_repo or chart_repo_url(None)), running_version, target_version
-    )
+    if file is None:
+        if running_version is None:
+            raise click.UsageError("give FILE (to read the running version) or --from VERSION")
+        if kubeconfig or kube_context:
+            raise click.UsageError("--kubeconfig and --context read FILE's cluster: give FILE")
+        repository = ChartRepository(chart_repo or chart_repo_url(None))
+    else:
+        from ..cluster.read import inspect_cluster, stack_repository, target_package
+
+        stack_input, environ = read_target(file, kubeconfig, kube_context, chart_repo)
+        repository = stack_repository(stack_input, environ)
+        target_version = target_version or stack_input.target.spec.helm.version
+        if running_version is None:
+            package = target_package(stack_input, target_version, repository)
+            release = inspect_cluster(stack_input, package, environ, repository).release
+            if release is None or not release.chart_version:
+                raise click.UsageError(
+                    f"no release {stack_input.target.release_name} runs in namespace "
+                    f"{stack_input.target.spec.namespace}, so there is nothing to plan from: "
+                    "give --from VERSION"
+                )
+            running_version = release.chart_version
+    plan = build_plan(repository, running_version, target_version)
     if output == "json":
         emit_json(plan)
         return

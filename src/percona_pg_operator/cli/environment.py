@@ -30,7 +30,7 @@ AFFECTS: dict[str, tuple[str, ...]] = {
     "diff": _CLUSTER,
     "preflight": _CLUSTER,
     "status": _CLUSTER,
-    "upgrade-plan": _CHART,
+    "upgrade-plan": _CLUSTER,
     "repair": _CLUSTER,
     "fleet preflight": _CLUSTER,
     "fleet preview": _PROGRAM,

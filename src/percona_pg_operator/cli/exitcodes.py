@@ -95,7 +95,12 @@ COMMANDS: dict[str, tuple[ExitCode, ...]] = {
         ExitCode.UNREADABLE,
         ExitCode.UNAVAILABLE,
     ),
-    "upgrade-plan": (ExitCode.OK, ExitCode.INVALID_INPUT, ExitCode.UNAVAILABLE),
+    "upgrade-plan": (
+        ExitCode.OK,
+        ExitCode.INVALID_INPUT,
+        ExitCode.UNREADABLE,
+        ExitCode.UNAVAILABLE,
+    ),
     "repair": (
         ExitCode.OK,
         ExitCode.INVALID_INPUT,
