@@ -165,3 +165,20 @@ def test_every_environment_switch_is_in_the_help_of_what_it_reads() -> None:
         text = run(*path.split(), "--help").output
         section = text.split("Environment:")[1].split("Exit codes:")[0]
         assert all(name in section for name in names), path
+
+
+def test_stack_needs_the_pulumi_cli_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no `pulumi` anywhere
+    result = run("preflight", "--stack", "organization/percona-pg-operator/dev")
+    assert result.exit_code == ExitCode.UNAVAILABLE, result.output
+    assert "reads the stack through the Pulumi CLI, which cannot run here" in result.stderr
+
+
+def test_file_or_stack_one_of_them(tmp_path: Path) -> None:
+    stack = stack_file(tmp_path, None)
+    for args in (["preflight"], ["status", str(stack), "--stack", "o/p/s"], ["repair"]):
+        result = run(*args)
+        assert result.exit_code == ExitCode.USAGE, args
+        assert "give FILE or --stack" in result.stderr

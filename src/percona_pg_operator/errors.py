@@ -93,6 +93,10 @@ class FleetError(PerconaPgOperatorError):
     """A fleet rollout step failed (a stack's update, the Pulumi CLI missing)."""
 
 
+class ToolUnavailableError(PerconaPgOperatorError):
+    """A program the command runs is not there or does not work (the Pulumi CLI)."""
+
+
 class PreflightRefusedError(PerconaPgOperatorError):
     """What the cluster shows makes the change unsafe; the message lists every reason."""
 

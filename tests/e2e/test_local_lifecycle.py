@@ -5,6 +5,8 @@ share the stack (an upgrade needs what the one before installed)."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -82,6 +84,26 @@ def test_status_and_preflight_read_the_install(stack: Engine, tmp_path: Path) ->
     assert checked.returncode == 0, checked.stdout + checked.stderr
     checks = {c["name"]: c["status"] for c in json.loads(checked.stdout)["checks"]}
     assert "fail" not in checks.values(), checks
+
+
+def test_preflight_of_the_stack_decides_as_the_program(stack: Engine, tmp_path: Path) -> None:
+    """--stack reads the stack input from the stack's config and its last outputs through the
+    Pulumi CLI, so the release is known to be this stack's; the same manifest from a file
+    cannot tell whose it is."""
+    target = target_file(tmp_path, manifest(NAME, NAMESPACE, "2.7.0", createNamespace=True))
+    from_file = cli(stack, "preflight", str(target), "-o", "json")
+    owner = {c["name"]: c for c in json.loads(from_file.stdout)["checks"]}["owner"]
+    assert owner["status"] == "warn" and "owner is unknown" in owner["reason"], owner
+    command = [str(Path(sys.prefix) / "bin" / "percona-pg-operator"), "preflight", "--stack"]
+    by_stack = subprocess.run(
+        [*command, f"organization/percona-pg-operator/{STACK}", "-o", "json"],
+        cwd=stack.project, env=stack.env(), capture_output=True, text=True, timeout=300,
+        check=False,
+    )  # fmt: skip
+    assert by_stack.returncode == 0, by_stack.stdout + by_stack.stderr
+    checks = {c["name"]: c for c in json.loads(by_stack.stdout)["checks"]}
+    assert checks["owner"]["status"] == "ok", checks["owner"]
+    assert json.loads(by_stack.stdout)["running_version"] == "2.7.0"
 
 
 def test_a_second_preview_and_a_refresh_change_nothing(stack: Engine) -> None:

@@ -12,7 +12,7 @@ from ..errors import (
     ChartRepositoryError,
 )
 from ._base import OUTPUT, _console, cli, colour_wanted, emit_json
-from ._target import cluster_flags, read_target
+from ._target import STACK, cluster_flags, read_target
 from .exitcodes import ExitCode
 
 if TYPE_CHECKING:
@@ -20,14 +20,16 @@ if TYPE_CHECKING:
 
 
 @cli.command()
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@STACK
 @click.option(
     "--to", "target_version", help="Check a step to this chart version instead of the spec's."
 )
 @cluster_flags
 @OUTPUT
 def preflight(
-    file: str,
+    file: str | None,
+    stack_name: str | None,
     target_version: str | None,
     kubeconfig: str | None,
     kube_context: str | None,
@@ -37,8 +39,10 @@ def preflight(
     """Read the cluster and run the program's checks: ok / warn / fail, each with its reason."""
     from ..checks.preflight import run_preflight
 
-    stack_input, environ = read_target(file, kubeconfig, kube_context, chart_repo)
-    report = run_preflight(stack_input, target_version=target_version, environ=environ)
+    stack_input, environ, stack = read_target(
+        file, kubeconfig, kube_context, chart_repo, stack_name
+    )
+    report = run_preflight(stack_input, target_version=target_version, stack=stack, environ=environ)
     if output == "json":
         emit_json(report.to_json())
     else:
@@ -112,12 +116,14 @@ def status_json(
 
 
 @cli.command()
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@STACK
 @cluster_flags
 @click.option("--raw", is_flag=True, help="With -o json: each CRD's whole live object too.")
 @OUTPUT
 def status(
-    file: str,
+    file: str | None,
+    stack_name: str | None,
     kubeconfig: str | None,
     kube_context: str | None,
     chart_repo: str | None,
@@ -127,7 +133,7 @@ def status(
     """What runs now: release, operator, CRDs, databases, and the upgrade path from here."""
     from ..cluster.read import inspect_cluster, stack_repository, target_package
 
-    stack_input, environ = read_target(file, kubeconfig, kube_context, chart_repo)
+    stack_input, environ, _ = read_target(file, kubeconfig, kube_context, chart_repo, stack_name)
     repository = stack_repository(stack_input, environ)
     try:
         available, error = repository.versions(defaults.CHART_NAME), None
@@ -226,7 +232,7 @@ def diff(
         raise click.UsageError("give exactly one of --against FILE or --live")
     if not live and (kubeconfig or kube_context):
         raise click.UsageError("--kubeconfig and --context read the cluster: use them with --live")
-    new_input, environ = read_target(new, kubeconfig, kube_context, None)
+    new_input, environ, _ = read_target(new, kubeconfig, kube_context, chart_repo)
     after = rendered_objects(new_input, chart_repo)
     secrets = sensitive_values(build_helm_values(new_input.target.spec))
     if against is not None:
@@ -255,6 +261,7 @@ def diff(
 
 @cli.command("upgrade-plan")
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
+@STACK
 @click.option(
     "--from",
     "running_version",
@@ -269,6 +276,7 @@ def diff(
 @OUTPUT
 def upgrade_plan(
     file: str | None,
+    stack_name: str | None,
     running_version: str | None,
     target_version: str | None,
     kubeconfig: str | None,
@@ -283,16 +291,20 @@ def upgrade_plan(
     from ..chart import ChartRepository, chart_repo_url
     from ..review.plan import upgrade_plan as build_plan
 
-    if file is None:
+    if file is None and stack_name is None:
         if running_version is None:
-            raise click.UsageError("give FILE (to read the running version) or --from VERSION")
+            raise click.UsageError(
+                "give FILE or --stack (to read the running version), or --from VERSION"
+            )
         if kubeconfig or kube_context:
             raise click.UsageError("--kubeconfig and --context read FILE's cluster: give FILE")
         repository = ChartRepository(chart_repo or chart_repo_url(None))
     else:
         from ..cluster.read import inspect_cluster, stack_repository, target_package
 
-        stack_input, environ = read_target(file, kubeconfig, kube_context, chart_repo)
+        stack_input, environ, _ = read_target(
+            file, kubeconfig, kube_context, chart_repo, stack_name
+        )
         repository = stack_repository(stack_input, environ)
         target_version = target_version or stack_input.target.spec.helm.version
         if running_version is None:
@@ -350,13 +362,15 @@ def upgrade_plan(
 
 
 @cli.command()
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@STACK
 @click.option("--yes", is_flag=True, help="Do it without asking (needed when not on a terminal).")
 @click.option("--timeout", default=600, show_default=True, help="Seconds Helm may wait.")
 @cluster_flags
 @OUTPUT
 def repair(
-    file: str,
+    file: str | None,
+    stack_name: str | None,
     yes: bool,
     timeout: int,
     kubeconfig: str | None,
@@ -370,7 +384,7 @@ def repair(
     from ..cluster.read import inspect_cluster, target_package
     from ..cluster.repair import confirm_repair, decide_repair, execute
 
-    stack_input, environ = read_target(file, kubeconfig, kube_context, chart_repo)
+    stack_input, environ, _ = read_target(file, kubeconfig, kube_context, chart_repo, stack_name)
     target = stack_input.target
     package = target_package(stack_input)
     plan = decide_repair(

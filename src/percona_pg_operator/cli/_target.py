@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 import click
 
 if TYPE_CHECKING:
+    from ..checks.preflight import StackState
     from ..manifest import StackInput
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -36,6 +37,18 @@ CHART_REPO = click.option(
 )
 
 
+STACK = click.option(
+    "--stack",
+    "stack_name",
+    metavar="ORG/PROJECT/STACK",
+    help=(
+        "Instead of FILE: the stack input from this stack's config (planton-cloud:stack-input) "
+        "and its last outputs, read through the Pulumi CLI in the project's folder (here), so "
+        "the checks decide as `pulumi preview` would."
+    ),
+)
+
+
 def cluster_flags(command: F) -> F:
     """--kubeconfig, --context and --chart-repo, in that order in --help."""
     return KUBECONFIG(CONTEXT(CHART_REPO(command)))
@@ -45,22 +58,37 @@ class Target(NamedTuple):
     stack_input: StackInput
     # The environment the cluster read uses: --context for the ambient kubeconfig (KUBE_CTX).
     environ: dict[str, str] | None
+    # With --stack: what the stack exported on its last update (the preflight's owner check).
+    stack_state: StackState | None = None
 
 
 def read_target(
-    file: str, kubeconfig: str | None, kube_context: str | None, chart_repo: str | None
+    file: str | None,
+    kubeconfig: str | None,
+    kube_context: str | None,
+    chart_repo: str | None,
+    stack_name: str | None = None,
 ) -> Target:
-    """The stack input of FILE with the flags applied: --kubeconfig (and --context) replace its
-    credentials; --context alone picks a context of its kubeconfig, or of the ambient one;
-    --chart-repo replaces spec.helm.repo."""
+    """The stack input of FILE (or of --stack) with the flags applied: --kubeconfig (and
+    --context) replace its credentials; --context alone picks a context of its kubeconfig, or of
+    the ambient one; --chart-repo replaces spec.helm.repo."""
     import os
 
     from pydantic import ValidationError
 
     from ..formats import repo_url_problem
-    from ..manifest import KubernetesProviderConfig, read_file
+    from ..manifest import KubernetesProviderConfig
 
-    stack_input = read_file(file)
+    if (file is None) == (stack_name is None):
+        raise click.UsageError("give FILE or --stack ORG/PROJECT/STACK (one of them)")
+    stack_state = None
+    if file is not None:
+        from ..manifest import read_file
+
+        stack_input = read_file(file)
+    else:
+        stack_input, stack_state = _from_stack(str(stack_name))
+        file = f"--stack {stack_name}"
     config = stack_input.provider_config
     block: dict[str, Any] | None = None
     if kubeconfig is not None:
@@ -94,7 +122,23 @@ def read_target(
     if kube_context is not None and config is None:
         environ = {**os.environ, "KUBE_CTX": kube_context}
     updated = stack_input.model_copy(update={"provider_config": config, "target": target})
-    return Target(updated, environ)
+    return Target(updated, environ, stack_state)
+
+
+def _from_stack(name: str) -> tuple[StackInput, StackState]:
+    from pathlib import Path
+
+    from .. import defaults
+    from ..checks.preflight import StackState
+    from ..deploy.automation import read_stack
+    from ..errors import StackInputError
+    from ..manifest import parse_yaml
+
+    text, last = read_stack(name, Path.cwd())
+    key = defaults.STACK_INPUT_CONFIG_KEY
+    if not text:
+        raise StackInputError(f"--stack {name}: the stack's config has no {key}")
+    return parse_yaml(text, f"--stack {name} ({key})"), StackState.from_outputs(last)
 
 
 def _check_kubeconfig(path: str, context: str | None) -> None:

@@ -20,6 +20,7 @@ from ..errors import (
     RenderError,
     RepairError,
     StackInputError,
+    ToolUnavailableError,
     UpgradeGuardError,
     VerificationError,
 )
@@ -68,6 +69,7 @@ ERRORS: tuple[tuple[type[BaseException], ExitCode], ...] = (
     (CredentialError, ExitCode.UNREADABLE),
     (ChartRepositoryError, ExitCode.UNAVAILABLE),
     (RenderError, ExitCode.UNAVAILABLE),
+    (ToolUnavailableError, ExitCode.UNAVAILABLE),
     (VerificationError, ExitCode.FAILED),
     (RepairError, ExitCode.FAILED),
     (FleetError, ExitCode.FAILED),

@@ -13,7 +13,8 @@ from typing import Any
 
 from pulumi import automation as auto
 
-from ..errors import FleetError
+from .. import defaults
+from ..errors import FleetError, StackInputError, ToolUnavailableError
 
 
 def local_stack(name: str, folder: Path, env: Mapping[str, str]) -> Any:
@@ -23,6 +24,40 @@ def local_stack(name: str, folder: Path, env: Mapping[str, str]) -> Any:
         work_dir=str(folder),
         opts=auto.LocalWorkspaceOptions(work_dir=str(folder), env_vars=dict(env)),
     )
+
+
+def read_stack(
+    name: str, project_dir: Path, env: Mapping[str, str] | None = None
+) -> tuple[str | None, dict[str, Any]]:
+    """A stack's ``planton-cloud:stack-input`` (decrypted) and its last outputs, read as
+    ``pulumi config`` and ``pulumi stack output`` read them: from the project in
+    ``project_dir``, where the stack's settings file is, and its backend."""
+    where = f"--stack {name}"
+    try:
+        stack = auto.select_stack(
+            name,
+            work_dir=str(project_dir),
+            opts=auto.LocalWorkspaceOptions(work_dir=str(project_dir), env_vars=dict(env or {})),
+        )
+        config = stack.get_all_config()
+        last = stack.outputs()
+    except auto.StackNotFoundError:
+        raise StackInputError(f"{where}: the backend has no such stack") from None
+    except auto.CommandError as exc:
+        raise StackInputError(f"{where}: {_last_error_line(str(exc))}") from None
+    except (OSError, auto.errors.InvalidVersionError) as exc:
+        raise ToolUnavailableError(
+            f"{where} reads the stack through the Pulumi CLI, which cannot run here: {exc}"
+        ) from None
+    value = config.get(defaults.STACK_INPUT_CONFIG_KEY)
+    return (value.value if value else None), {key: out.value for key, out in last.items()}
+
+
+def _last_error_line(text: str) -> str:
+    """The reason in a CommandError's text: its last ``error:`` line (never a config value:
+    the CLI does not print them in errors)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip().startswith("error:")]
+    return lines[-1].removeprefix("error:").strip() if lines else "the Pulumi CLI failed"
 
 
 def remote_stack(
