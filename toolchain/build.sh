@@ -9,7 +9,7 @@
 # temporary name and renamed into place, so an interrupted build leaves nothing half-written.
 #
 # Usage: toolchain/build.sh [--print-bin] [NAME ...]
-#   NAME: etcd kube kwok pulumi language-python kubernetes-provider (default: all)
+#   NAME: etcd kube kwok pulumi language-python kubernetes-provider language-yaml (default: all)
 #   --print-bin: print the bin folder and exit (builds nothing)
 set -euo pipefail
 
@@ -240,6 +240,17 @@ build_language_python() {
   install_into_bin "$out"
 }
 
+# --- Pulumi YAML language host ---------------------------------------------------------------
+build_language_yaml() {
+  have pulumi-language-yaml && return 0
+  local out
+  out=$(mktemp -d "$root/.out.XXXXXX")
+  GOBIN="$out" go install -trimpath \
+    -ldflags "-s -w -X github.com/pulumi/pulumi-yaml/pkg/version.Version=${PULUMI_YAML_VERSION#v}" \
+    "github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml@$PULUMI_YAML_VERSION"
+  install_into_bin "$out"
+}
+
 # --- pulumi-kubernetes provider ----------------------------------------------------------------
 build_kubernetes_provider() {
   have pulumi-resource-kubernetes && return 0
@@ -273,8 +284,9 @@ declare -A provides=(
   [pulumi]="pulumi"
   [language-python]="pulumi-language-python pulumi-language-python-exec pulumi-resource-pulumi-python"
   [kubernetes-provider]="pulumi-resource-kubernetes"
+  [language-yaml]="pulumi-language-yaml"
 )
-all=(etcd kube kwok pulumi language-python kubernetes-provider)
+all=(etcd kube kwok pulumi language-python kubernetes-provider language-yaml)
 names=("$@")
 [[ ${#names[@]} -gt 0 ]] || names=("${all[@]}")
 log "cache: $bin"

@@ -30,6 +30,7 @@ ENGINE_BINARIES = (
     "pulumi-language-python-exec",
     "pulumi-resource-pulumi-python",
     "pulumi-resource-kubernetes",
+    "pulumi-language-yaml",
 )
 
 
