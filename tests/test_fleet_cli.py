@@ -295,3 +295,28 @@ def test_the_stack_input_never_reaches_a_command_line(
     assert "s3cr3t" not in " ".join(call["argv"])
     assert "s3cr3t" in call["stdin"]
     assert plan.clusters[0].name == "a"
+
+
+def test_fleet_preflight_counts_on_a_terminal_only(
+    api: KubeApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from types import SimpleNamespace
+
+    from percona_pg_operator.cli import _fleet
+
+    for name in ("a", "b", "c"):
+        api.add(namespace(f"ns-{name}"))
+    path = write_fleet(api, tmp_path, ["a", "b", "c"])
+    piped = CliRunner().invoke(cli, ["fleet", "preflight", str(path)])
+    assert "clusters" not in piped.stderr
+
+    class Terminal:
+        @staticmethod
+        def isatty() -> bool:
+            return True
+
+    monkeypatch.setattr(_fleet, "sys", SimpleNamespace(stderr=Terminal()))
+    shown = CliRunner().invoke(cli, ["fleet", "preflight", str(path)])
+    assert shown.exit_code == piped.exit_code
+    assert "\rpreflight 3/3 clusters\n" in shown.stderr
+    assert shown.stdout == piped.stdout

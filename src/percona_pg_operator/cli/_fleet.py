@@ -23,7 +23,7 @@ def fleet() -> None:
 
 def _preflight_rows(fleet: Any, concurrency: int) -> list[dict[str, Any]]:
     """Every cluster's preflight, run in parallel (the stack's state is not read here)."""
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor, as_completed
 
     from ..checks.preflight import run_preflight
 
@@ -46,8 +46,29 @@ def _preflight_rows(fleet: Any, concurrency: int) -> list[dict[str, Any]]:
         }
         return {**row, **versions, "result": result, "reasons": reasons}
 
+    progress = _Counter("preflight", len(fleet.clusters)) if sys.stderr.isatty() else None
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        return list(pool.map(check, fleet.clusters))
+        futures = [pool.submit(check, cluster) for cluster in fleet.clusters]
+        if progress is not None:
+            for _ in as_completed(futures):
+                progress.step()
+            progress.finish()
+        return [future.result() for future in futures]
+
+
+class _Counter:
+    """``preflight 37/1000 clusters`` on one line of a terminal's stderr, as work finishes."""
+
+    def __init__(self, what: str, total: int) -> None:
+        self.what, self.total, self.done = what, total, 0
+
+    def step(self) -> None:
+        self.done += 1
+        click.echo(f"\r{self.what} {self.done}/{self.total} clusters", err=True, nl=False)
+
+    def finish(self) -> None:
+        if self.done:
+            click.echo("", err=True)
 
 
 @fleet.command("preflight")
