@@ -269,3 +269,26 @@ def test_every_json_document_starts_with_its_schema_version(tmp_path: Path) -> N
         assert result.exit_code == ExitCode.INVALID_INPUT, args
         document = json.loads(result.stdout)
         assert next(iter(document)) == "schema_version" and "error" in document
+
+
+def test_tables_fit_80_columns_and_keep_every_character() -> None:
+    """A long reason with a link wraps inside its cell at 80 columns; nothing is cut off."""
+    import io
+
+    from rich.console import Console
+
+    from percona_pg_operator.checks.preflight import Check, Preflight
+    from percona_pg_operator.cli._cluster import preflight_table
+
+    link = "https://docs.percona.com/percona-operator-for-postgresql/2.0/update-operator.html"
+    reason = (
+        f"chart 2.7.0 -> 2.9.0 skips a minor version; Percona upgrades one minor at a time: {link}"
+    )
+    report = Preflight("2.9.0", "2.7.0", [Check("upgrade", "fail", reason)])
+    out = io.StringIO()
+    Console(file=out, width=80, color_system=None).print(preflight_table(report))
+    lines = out.getvalue().splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert "…" not in out.getvalue()
+    cells = "".join(line.split("│")[3].strip() for line in lines if line.count("│") == 4)
+    assert link in cells.replace(" ", "")

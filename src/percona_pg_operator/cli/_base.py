@@ -203,6 +203,17 @@ OUTPUT = click.option(
 )
 
 
+def table(*columns: str, title: str | None = None) -> Any:
+    """A rich table whose cells wrap, words first, then anywhere (``fold``), never cut with an
+    ellipsis: a link or a reason stays whole at 80 columns."""
+    from rich.table import Table
+
+    made = Table(title=title)
+    for column in columns:
+        made.add_column(column, overflow="fold")
+    return made
+
+
 def _console() -> Any:
     from rich.console import Console
 

@@ -11,7 +11,7 @@ from .. import defaults
 from ..errors import (
     ChartRepositoryError,
 )
-from ._base import OUTPUT, _console, cli, colour_wanted, emit_json
+from ._base import OUTPUT, _console, cli, colour_wanted, emit_json, table
 from ._target import STACK, cluster_flags, read_target
 from .exitcodes import ExitCode
 
@@ -48,24 +48,23 @@ def preflight(
     else:
         console = _console()
         if console.is_terminal:
-            from rich.table import Table
-            from rich.text import Text
-
-            table = Table(title=f"preflight: chart {report.target_version}")
-            for column in ("status", "check", "reason"):
-                table.add_column(column)
-            colour = {"ok": "green", "warn": "yellow", "fail": "red"}
-            for check in report.checks:
-                table.add_row(
-                    Text(check.status, style=colour[check.status]), check.name, check.reason
-                )
-            console.print(table)
+            console.print(preflight_table(report))
         else:
             from ..checks.preflight import summary_lines
 
             for line in summary_lines(report.checks):
                 click.echo(line)
     raise click.exceptions.Exit(int(ExitCode.REFUSED if report.refused else ExitCode.OK))
+
+
+def preflight_table(report: Any) -> Any:
+    from rich.text import Text
+
+    made = table("status", "check", "reason", title=f"preflight: chart {report.target_version}")
+    colour = {"ok": "green", "warn": "yellow", "fail": "red"}
+    for check in report.checks:
+        made.add_row(Text(check.status, style=colour[check.status]), check.name, check.reason)
+    return made
 
 
 def status_json(
@@ -172,9 +171,7 @@ def _print_status(doc: dict[str, Any]) -> None:
     for line in lines:
         console.print(line)
     if console.is_terminal:
-        from rich.table import Table
-
-        crds = Table("CRD", "served", "storage", "established", title="CRDs")
+        crds = table("CRD", "served", "storage", "established", title="CRDs")
         for crd in doc["crds"]:
             crds.add_row(
                 crd["name"],
@@ -182,7 +179,7 @@ def _print_status(doc: dict[str, Any]) -> None:
                 crd["storage_version"] or "-",
                 "yes" if crd["established"] else ("no" if crd["exists"] else "missing"),
             )
-        databases = Table("namespace", "name", "crVersion", "state", title="PerconaPGClusters")
+        databases = table("namespace", "name", "crVersion", "state", title="PerconaPGClusters")
         for db in doc["databases"]:
             databases.add_row(db["namespace"], db["name"], db["cr_version"], db["state"])
         console.print(crds)

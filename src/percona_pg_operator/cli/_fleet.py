@@ -12,7 +12,7 @@ import click
 from ..errors import (
     PerconaPgOperatorError,
 )
-from ._base import OUTPUT, SCHEMA_VERSION, _console, cli, emit_json
+from ._base import OUTPUT, SCHEMA_VERSION, _console, cli, emit_json, table
 from .exitcodes import ExitCode
 
 
@@ -201,14 +201,13 @@ def _run_line(run: Any) -> str:
 
 
 def _runs_table(runs: list[Any]) -> Any:
-    from rich.table import Table
     from rich.text import Text
 
-    table = Table("cluster", "wave", "from", "to", "result", "seconds", "error")
+    made = table("cluster", "wave", "running", "target", "result", "seconds", "error")
     colour = {"succeeded": "green", "skipped": "green", "not-started": "dim"}
     for run in runs:
         style = colour.get(run.result, "red")
-        table.add_row(
+        made.add_row(
             run.cluster,
             run.wave,
             run.running_version or "none",
@@ -217,7 +216,7 @@ def _runs_table(runs: list[Any]) -> Any:
             f"{run.seconds:.1f}" if run.seconds else "",
             run.error,
         )
-    return table
+    return made
 
 
 def _writable(path: Path, what: str) -> None:
