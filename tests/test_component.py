@@ -368,3 +368,9 @@ def test_an_allowed_step_from_an_output_registers_everything() -> None:
     assert run.one(NAMESPACE_TYPE).inputs["metadata"]["name"] == "pg-ops"
     assert run.one(RELEASE_TYPE).inputs["version"] == "2.9.0"
     assert run.of_type(PROVIDER_TYPE)
+
+
+def test_the_run_log_says_which_chart_source_was_used() -> None:
+    run = run_pulumi(lambda: build(manifest(**PLAIN_HELM)))
+    (line,) = [m for m in run.logged("INFO") if m.startswith("chart pg-operator 3.0.0: ")]
+    assert "sha256 51f804dc6d11" in line
