@@ -230,7 +230,7 @@ def test_render_unreachable_repo_is_one_clear_error(tmp_path: Path) -> None:
 
 
 def test_progress_indicator(capsys: pytest.CaptureFixture[str]) -> None:
-    from percona_pg_operator.cli._base import _Progress
+    from percona_pg_operator.cli._notes import _Progress
 
     progress = _Progress()
     progress("https://example.com/charts/pg-operator-3.0.0.tgz", 50, 200)
@@ -292,3 +292,31 @@ def test_tables_fit_80_columns_and_keep_every_character() -> None:
     assert "…" not in out.getvalue()
     cells = "".join(line.split("│")[3].strip() for line in lines if line.count("│") == 4)
     assert link in cells.replace(" ", "")
+
+
+def test_a_cold_download_shows_progress_on_a_terminal_in_any_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from types import SimpleNamespace
+
+    from percona_pg_operator.chart import _repository
+    from percona_pg_operator.cli import _notes
+
+    class Terminal:
+        @staticmethod
+        def isatty() -> bool:
+            return True
+
+    from conftest import FIXTURE_REPO
+    from repo_server import serve
+
+    bad = tmp_path / "values.yaml"
+    bad.write_text(yaml.safe_dump(manifest(helmValues={"bogus": 1})))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cold"))
+    monkeypatch.setattr(_notes, "sys", SimpleNamespace(stderr=Terminal()))
+    with serve(FIXTURE_REPO) as server:
+        monkeypatch.setenv("PERCONA_PG_OPERATOR_CHART_REPO", server.url)
+        _repository._VERIFIED.clear()
+        result = CliRunner().invoke(cli, ["validate", str(bad)])
+    assert result.exit_code == ExitCode.INVALID_INPUT  # the values were checked: downloaded
+    assert "\rdownloading pg-operator-3.0.0.tgz 100%\n" in result.stderr

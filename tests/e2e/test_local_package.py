@@ -25,6 +25,13 @@ pytestmark = pytest.mark.e2e
 NAME = NAMESPACE = "pg-yaml"
 
 
+def _pinned(name: str) -> str:
+    for line in (ROOT / "toolchain" / "versions.env").read_text().splitlines():
+        if line.startswith(f"{name}="):
+            return line.split("=", 1)[1].strip()
+    raise KeyError(name)
+
+
 def pulumi(engine: Engine, project: Path, *args: str, timeout: float = 900) -> Any:
     done = subprocess.run(
         [str(engine.bin_dir / "pulumi"), *args, "--non-interactive", "--cwd", str(project)],
@@ -77,6 +84,13 @@ def test_a_yaml_program_deploys_the_component(
     }
     (project / "Pulumi.yaml").write_text(yaml.safe_dump(program, sort_keys=False))
 
+    # The plugin needs the Kubernetes provider (its Python SDK asks for it) and the engine
+    # installs a package's dependencies into its plugin cache: from the toolchain's binary, as
+    # an air-gapped site would, since nothing is downloaded here.
+    provider = engine.bin_dir / "pulumi-resource-kubernetes"
+    version = _pinned("PULUMI_KUBERNETES_VERSION")
+    pulumi(engine, project, "plugin", "install", "resource", "kubernetes", version, "--file",
+           str(provider))  # fmt: skip
     pulumi(engine, project, "package", "add", str(plugin))
     added = yaml.safe_load((project / "Pulumi.yaml").read_text())
     assert "percona-pg-operator" in added.get("packages", {}), added

@@ -15,7 +15,7 @@ from ._crds import PATCH_FORCE_ANNOTATION, ManagedCrds, build_managed_crds, load
 from ._engine import INSTALL_HINT, helm_engine
 from ._package import ChartPackage
 from ._raw_values import check_raw_values, raw_values_problems
-from ._repository import ChartRepository, Progress, cache_root, chart_repo_url
+from ._repository import ChartRepository, Progress, cache_root, chart_repo_url, download_progress
 from ._source import ChartSource, resolve_chart
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "cache_root",
     "chart_repo_url",
     "check_raw_values",
+    "download_progress",
     "helm_engine",
     "load_managed_crds",
     "raw_values_problems",

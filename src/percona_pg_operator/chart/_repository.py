@@ -36,6 +36,7 @@ import urllib.parse
 import urllib.request
 import zlib
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,9 @@ _CHUNK = 64 * 1024
 
 # Called as bytes arrive: (url, bytes so far, total bytes or None when the server gives none).
 Progress = Callable[[str, int, int | None], None]
+# The progress a command line shows for the length of one command, for every repository the run
+# makes (a context variable: set and reset by the caller, never read from the environment).
+download_progress: ContextVar[Progress | None] = ContextVar("download_progress", default=None)
 
 
 def chart_repo_url(spec_repo: str | None, environ: Mapping[str, str] | None = None) -> str:
@@ -305,8 +309,9 @@ class ChartRepository:
                 raise ChartRepositoryError(
                     f"cannot download {url}: larger than {MAX_DOWNLOAD_BYTES} bytes"
                 )
-            if self._progress is not None:
-                self._progress(url, done, total)
+            progress = self._progress or download_progress.get()
+            if progress is not None:
+                progress(url, done, total)
             if time.monotonic() >= give_up_at:
                 raise TimeoutError(f"deadline reached after {done} bytes")
         return b"".join(chunks)

@@ -77,6 +77,9 @@ def _fail(ctx: click.Context, message: str, code: ExitCode, retryable: bool = Fa
     if ctx.params.get("output") == "json":
         error = {"code": int(code), "name": code.name, "message": message, "retryable": retryable}
         emit_json({"error": error})
+    from ._notes import end_progress_line  # a download's progress line may still be open
+
+    end_progress_line()
     click.echo(f"Error: {message}", err=True)
     raise click.exceptions.Exit(int(code))
 
@@ -99,9 +102,9 @@ class _Command(click.Command):
     def invoke(self, ctx: click.Context) -> Any:
         if not self.notes or ctx.params.get("output") == "json":
             return self._invoke(ctx)
-        from ._notes import notes_on_stderr
+        from ._notes import download_progress_on_a_terminal, notes_on_stderr
 
-        with notes_on_stderr():
+        with notes_on_stderr(), download_progress_on_a_terminal():
             return self._invoke(ctx)
 
     def _invoke(self, ctx: click.Context) -> Any:
@@ -174,23 +177,6 @@ def cli() -> None:
     """Install and upgrade the Percona Operator for PostgreSQL with Pulumi.
 
     Every command's --help lists its exit codes; the README has the whole table."""
-
-
-class _Progress:
-    """A one-line download indicator on a terminal's stderr."""
-
-    def __init__(self) -> None:
-        self.active = False
-
-    def __call__(self, url: str, done: int, total: int | None) -> None:
-        name = url.rsplit("/", 1)[-1]
-        amount = f"{done * 100 // total}%" if total else f"{done // 1024} KiB"
-        click.echo(f"\rdownloading {name} {amount}", err=True, nl=False)
-        self.active = True
-
-    def finish(self) -> None:
-        if self.active:
-            click.echo("", err=True)
 
 
 OUTPUT = click.option(

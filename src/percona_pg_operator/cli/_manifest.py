@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,7 +14,7 @@ from ..errors import (
     ChartRepositoryError,
     StackInputError,
 )
-from ._base import OUTPUT, _Progress, cli, emit_json
+from ._base import OUTPUT, cli, emit_json
 from .exitcodes import ExitCode
 
 if TYPE_CHECKING:
@@ -127,12 +126,7 @@ def render(file: str, chart_repo: str | None, output_dir: Path | None) -> None:
     from ..review.render import render_stack, to_yaml, write_objects
 
     stack_input = read_file(file)
-    progress = _Progress() if sys.stderr.isatty() else None
-    try:
-        objects = render_stack(stack_input, chart_repo=chart_repo, progress=progress)
-    finally:
-        if progress is not None:
-            progress.finish()
+    objects = render_stack(stack_input, chart_repo=chart_repo)
     if output_dir is None:
         click.echo(to_yaml(objects), nl=False)
     else:
