@@ -50,6 +50,13 @@ def test_each_commands_help_lists_its_exit_codes(path: str) -> None:
         assert f"  {int(code):>3}  " in result.output, (path, code)
 
 
+@pytest.mark.parametrize("path", sorted(COMMANDS))
+def test_each_commands_help_fits_80_columns(path: str) -> None:
+    result = CliRunner(env={"COLUMNS": "80"}).invoke(cli, [*path.split(), "--help"])
+    too_long = [line for line in result.output.splitlines() if len(line) > 80]
+    assert too_long == [], path
+
+
 def test_the_readme_has_the_table() -> None:
     assert markdown_table() in (ROOT / "README.md").read_text()
 

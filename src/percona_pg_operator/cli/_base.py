@@ -185,7 +185,7 @@ OUTPUT = click.option(
     type=click.Choice(["text", "json"]),
     default="text",
     show_default=True,
-    help="A table on a terminal (plain lines when piped), or JSON.",
+    help="text for people (plain lines when piped), or json for scripts.",
 )
 
 

@@ -41,6 +41,15 @@ AFFECTS: dict[str, tuple[str, ...]] = {
 
 
 def help_text(names: Iterable[str]) -> str:
-    """The ``Environment`` section of a command's --help."""
-    lines = [f"  {name}\n      {MEANINGS[name]}" for name in names]
+    """The ``Environment`` section of a command's --help, wrapped to fit 80 columns."""
+    import textwrap
+
+    def meaning(name: str) -> str:
+        indent = " " * 6
+        return textwrap.fill(
+            MEANINGS[name], width=78, initial_indent=indent, subsequent_indent=indent,
+            break_long_words=False, break_on_hyphens=False,
+        )  # fmt: skip
+
+    lines = [f"  {name}\n{meaning(name)}" for name in names]
     return "\b\nEnvironment:\n" + "\n".join(lines) if lines else ""

@@ -136,8 +136,21 @@ def code_for(exc: BaseException) -> ExitCode:
 
 
 def help_text(codes: Iterable[ExitCode]) -> str:
-    """The ``Exit codes`` section of a command's --help (click keeps ``\\b`` blocks as they are)."""
-    lines = [f"  {int(code):>3}  {MEANINGS[code]}" for code in [*codes, *COMMON]]
+    """The ``Exit codes`` section of a command's --help (click keeps ``\\b`` blocks as they are),
+    wrapped to fit 80 columns."""
+    import textwrap
+
+    lines = [
+        textwrap.fill(
+            MEANINGS[code],
+            width=78,
+            initial_indent=f"  {int(code):>3}  ",
+            subsequent_indent=" " * 7,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        for code in [*codes, *COMMON]
+    ]
     return "\b\nExit codes:\n" + "\n".join(lines)
 
 
