@@ -186,3 +186,19 @@ def test_the_readme_version_table_names_what_this_version_bundles() -> None:
 
     row = f"| {version('percona-pg-operator')} | {', '.join(BUNDLED)} | {defaults.CHART_VERSION} |"
     assert row in (ROOT / "README.md").read_text()
+
+
+def test_a_failed_download_names_the_mirror_variable_and_the_flag(
+    tmp_path: Path, no_network: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the command: a version not bundled, Percona's repository, no network."""
+    monkeypatch.delenv("PERCONA_PG_OPERATOR_CHART_REPO")
+    path = tmp_path / "old.yaml"
+    doc = yaml.safe_load((EXAMPLES / "basic.yaml").read_text())
+    doc["spec"].setdefault("helm", {})["version"] = "2.6.0"
+    path.write_text(yaml.safe_dump(doc))
+    _repository._VERIFIED.clear()
+    result = CliRunner().invoke(cli, ["render", str(path)])
+    assert result.exit_code == 6, result.output  # UNAVAILABLE
+    assert "PERCONA_PG_OPERATOR_CHART_REPO" in result.stderr and "--chart-repo" in result.stderr
+    assert no_network  # it did try
