@@ -27,11 +27,17 @@ from percona_pg_operator.errors import (
 )
 
 
-def commands(group: click.Group = cli, prefix: str = "") -> dict[str, click.Command]:
+def commands(
+    group: click.Group = cli, prefix: str = "", parent: click.Context | None = None
+) -> dict[str, click.Command]:
+    """Every command, as click finds them (loading the modules that define them)."""
     found: dict[str, click.Command] = {}
-    for name, command in group.commands.items():
+    ctx = click.Context(group, info_name=prefix.split()[-1] if prefix else "cli", parent=parent)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        assert command is not None, name
         if isinstance(command, click.Group):
-            found |= commands(command, f"{prefix}{name} ")
+            found |= commands(command, f"{prefix}{name} ", ctx)
         elif not command.hidden:
             found[f"{prefix}{name}"] = command
     return found

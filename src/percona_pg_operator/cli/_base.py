@@ -132,7 +132,30 @@ class _Command(click.Command):
 
 
 class _Group(click.Group):
+    """A command group whose commands may live in modules loaded when a command is asked for
+    (``lazy_commands``: name -> module), so the credential plugin, which starts on every token
+    refresh, loads its own module only; each command gets its --help epilog when first asked
+    for (the environment switches it reads, its exit codes)."""
+
     command_class = _Command
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_commands: dict[str, str] = {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy_commands:
+            import importlib
+
+            importlib.import_module(self.lazy_commands[cmd_name])
+        command = self.commands.get(cmd_name)
+        if command is not None and not isinstance(command, click.Group) and not command.epilog:
+            parents = [c.info_name for c in reversed(_chain(ctx)) if c.parent is not None]
+            _describe(" ".join([*(p or "" for p in parents), cmd_name]), command)
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -143,6 +166,26 @@ class _Group(click.Group):
 
 
 _Group.group_class = _Group
+
+
+def _chain(ctx: click.Context) -> list[click.Context]:
+    chain = [ctx]
+    while chain[-1].parent is not None:
+        chain.append(chain[-1].parent)
+    return chain
+
+
+def _describe(path: str, command: click.Command) -> None:
+    """A command's --help epilog: the environment switches it reads (environment.AFFECTS) and
+    its exit codes (exitcodes.COMMANDS). A hidden alias shares its command's and has none."""
+    from . import environment
+    from .exitcodes import COMMANDS, help_text
+
+    if command.hidden or path not in COMMANDS:  # a test asserts every command is in the table
+        return
+    switches = environment.help_text(environment.AFFECTS.get(path, ()))
+    codes = help_text(COMMANDS[path])
+    command.epilog = f"{switches}\n\n{codes}" if switches else codes
 
 
 class _PluginCommand(_Command):
