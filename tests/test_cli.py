@@ -316,7 +316,7 @@ def test_a_cold_download_shows_progress_on_a_terminal_in_any_command(
     monkeypatch.setattr(_notes, "sys", SimpleNamespace(stderr=Terminal()))
     with serve(FIXTURE_REPO) as server:
         monkeypatch.setenv("PERCONA_PG_OPERATOR_CHART_REPO", server.url)
-        _repository._VERIFIED.clear()
+        _repository._CHECKED.clear()
         result = CliRunner().invoke(cli, ["validate", str(bad)])
     assert result.exit_code == ExitCode.INVALID_INPUT  # the values were checked: downloaded
     assert "\rdownloading pg-operator-3.0.0.tgz 100%\n" in result.stderr

@@ -3,6 +3,7 @@ annotations (deploy/package.py): the Python component's token, arguments and out
 
 from __future__ import annotations
 
+import inspect
 import json
 from typing import Any
 
@@ -11,6 +12,7 @@ from conftest import ROOT
 
 from percona_pg_operator import outputs
 from percona_pg_operator.deploy.component import TYPE_TOKEN
+from percona_pg_operator.deploy.component import PerconaPostgresOperator as PythonComponent
 from percona_pg_operator.deploy.package import PACKAGE_NAME, PerconaPostgresOperator
 
 
@@ -32,6 +34,9 @@ def test_the_package_offers_the_python_components_token_and_outputs() -> None:
     expected = [outputs.NAMESPACE, outputs.RELEASE_NAME, outputs.CHART_VERSION]
     expected += [outputs.OPERATOR_VERSION, outputs.CRDS]
     assert set(resource["properties"]) == {camel(name) for name in expected}
+    # The package declares the Python component's outputs again (see package.py): the same.
+    declared = inspect.get_annotations(PythonComponent)
+    assert set(inspect.get_annotations(PerconaPostgresOperator)) == set(declared)
     assert resource["requiredInputs"] == ["manifest"]
     inputs = resource["inputProperties"]
     assert set(inputs) == {"manifest", "preflight", "runningVersion", "readyDatabases"}

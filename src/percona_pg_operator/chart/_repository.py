@@ -120,11 +120,11 @@ def check_package(data: bytes, chart: str, where: str) -> None:
         raise ChartRepositoryError(f"{where}: the package has no {chart}/Chart.yaml")
 
 
-# Packages this process verified, by pin, with the pin's and the blob's size and mtime then: one
-# run fetches the same package several times (the component, the live read, the preview's diff)
-# and verifies its bytes once; a file changed since is verified again.
-_VERIFIED: dict[Path, tuple[tuple[int, int, int, int], ChartPackage]] = {}
-_VERIFIED_LOCK = threading.Lock()
+# Packages this process digest-checked, by pin, with the pin's and the blob's size and mtime
+# then: one run fetches the same package several times (the component, the live read, the
+# preview's diff) and checks its bytes once; a file changed since is checked again.
+_CHECKED: dict[Path, tuple[tuple[int, int, int, int], ChartPackage]] = {}
+_CHECKED_LOCK = threading.Lock()
 
 
 def _stamp(pin: Path, blob: Path) -> tuple[int, int, int, int] | None:
@@ -136,8 +136,8 @@ def _stamp(pin: Path, blob: Path) -> tuple[int, int, int, int] | None:
 
 
 def _checked_here(pin: Path) -> ChartPackage | None:
-    with _VERIFIED_LOCK:
-        found = _VERIFIED.get(pin)
+    with _CHECKED_LOCK:
+        found = _CHECKED.get(pin)
     if found is None or _stamp(pin, found[1].path) != found[0]:
         return None
     return found[1]
@@ -146,8 +146,8 @@ def _checked_here(pin: Path) -> ChartPackage | None:
 def _remember(pin: Path, package: ChartPackage) -> None:
     stamp = _stamp(pin, package.path)
     if stamp is not None:
-        with _VERIFIED_LOCK:
-            _VERIFIED[pin] = (stamp, package)
+        with _CHECKED_LOCK:
+            _CHECKED[pin] = (stamp, package)
 
 
 def _sha256(data: bytes) -> str:

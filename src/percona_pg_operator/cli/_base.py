@@ -21,34 +21,27 @@ from ..errors import (
 from .exitcodes import ExitCode, code_for
 
 
-def _debug(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
-    if value:
-        ctx.meta["debug"] = True
+def _flag(flag: str, meta_key: str, help_text: str) -> click.Option:
+    """A flag that may come before or after the command's name (the group and every command
+    carry one) and is kept in the context's shared ``meta`` under ``meta_key``."""
+
+    def remember(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+        if value:
+            ctx.meta[meta_key] = True
+
+    return click.Option(
+        [flag], is_flag=True, expose_value=False, is_eager=True, callback=remember,
+        help=help_text,
+    )  # fmt: skip
 
 
-DEBUG_OPTION = click.Option(
-    ["--debug"],
-    is_flag=True,
-    expose_value=False,
-    is_eager=True,
-    callback=_debug,
-    help="Show the traceback of an internal error.",
-)
-
-
-def _no_colour(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
-    if value:
-        ctx.meta["no_colour"] = True
-
-
-NO_COLOR_OPTION = click.Option(
-    ["--no-color"],
-    is_flag=True,
-    expose_value=False,
-    is_eager=True,
-    callback=_no_colour,
-    help="No colour, as the NO_COLOR environment variable says too.",
-)
+def _global_flags() -> list[click.Option]:
+    return [
+        _flag(
+            "--no-color", "no_colour", "No colour, as the NO_COLOR environment variable says too."
+        ),
+        _flag("--debug", "debug", "Show the traceback of an internal error."),
+    ]
 
 
 def colour_wanted(is_terminal: bool) -> bool:
@@ -97,7 +90,7 @@ class _Command(click.Command):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.params += [NO_COLOR_OPTION, DEBUG_OPTION]
+        self.params += _global_flags()
 
     def invoke(self, ctx: click.Context) -> Any:
         if not self.notes or ctx.params.get("output") == "json":
@@ -198,24 +191,10 @@ class _PluginGroup(_Group):
     command_class = _PluginCommand
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=_Group, context_settings={"help_option_names": ["-h", "--help"]}, params=_global_flags()
+)
 @click.version_option(package_name="percona-pg-operator")
-@click.option(
-    "--debug",
-    is_flag=True,
-    expose_value=False,
-    is_eager=True,
-    callback=_debug,
-    help="Show the traceback of an internal error.",
-)
-@click.option(
-    "--no-color",
-    is_flag=True,
-    expose_value=False,
-    is_eager=True,
-    callback=_no_colour,
-    help="No colour, as the NO_COLOR environment variable says too.",
-)
 def cli() -> None:
     """Install and upgrade the Percona Operator for PostgreSQL with Pulumi.
 

@@ -41,6 +41,10 @@ class PerconaPostgresOperator(_Component):
     """Namespace, managed CRDs and the pg-operator Helm release, from one manifest: the Percona
     Operator for PostgreSQL, with the live preflight before and the verification after."""
 
+    # The outputs again, as in component.py: the host reads their types and their docstrings
+    # (the schema's descriptions) from this class's own source, and component.py's annotations
+    # are strings. test_package.py checks that the two sets of names match.
+
     namespace: pulumi.Output[str]
     """The operator's namespace (the Release's)."""
     release_name: pulumi.Output[str]

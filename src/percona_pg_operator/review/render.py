@@ -17,7 +17,6 @@ from .._files import atomic_write
 from ..chart import (
     ChartPackage,
     ChartRepository,
-    Progress,
     chart_repo_url,
     check_raw_values,
     helm_engine,
@@ -89,7 +88,6 @@ def render_stack(
     stack_input: StackInput,
     *,
     chart_repo: str | None = None,
-    progress: Progress | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> list[RenderedObject]:
     """Everything the stack would apply, in a stable order."""
@@ -97,7 +95,7 @@ def render_stack(
     spec = target.spec
     helm_engine()  # fail early, before any download, when the engine is not installed
     repo = chart_repo or chart_repo_url(spec.helm.repo, environ)
-    package = ChartRepository(repo, progress=progress).fetch(defaults.CHART_NAME, spec.helm.version)
+    package = ChartRepository(repo).fetch(defaults.CHART_NAME, spec.helm.version)
     check_raw_values(spec.helm_values, package)
 
     objects: list[RenderedObject] = []
