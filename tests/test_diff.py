@@ -15,9 +15,10 @@ from conftest import FIXTURE_REPO, manifest
 from kube_api import KubeApi, install, namespace, serve
 from pulumi_harness import RecordingMocks, run_pulumi
 
+from percona_pg_operator.chart import ChartRepository
 from percona_pg_operator.cli import cli
 from percona_pg_operator.cli.exitcodes import ExitCode
-from percona_pg_operator.manifest import parse_document
+from percona_pg_operator.manifest import build_helm_values, parse_document
 from percona_pg_operator.review.diff import (
     MASK,
     diff_objects,
@@ -248,7 +249,9 @@ def test_no_summary_when_version_and_values_are_what_runs(api: KubeApi) -> None:
         server="s", server_version="v1", namespace_exists=True, namespace_labels={},
         releases=[], deployment=None, crds=[], databases=[],
     )  # fmt: skip
-    assert release_change(doc(), state) is None, "nothing installed: nothing to compare"
+    package = ChartRepository(str(FIXTURE_REPO)).fetch("pg-operator", "3.0.0")
+    values = build_helm_values(doc().target.spec)
+    assert release_change(doc(), state, package, values) is None, "nothing installed"
 
 
 def test_summary_counts() -> None:

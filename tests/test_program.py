@@ -65,7 +65,7 @@ def test_no_stack_input_names_the_sources() -> None:
         run_pulumi(program)
 
 
-def _broken_read_live(*_: object) -> None:
+def _broken_observe(*_: object) -> None:
     raise KeyError("a bug")
 
 
@@ -78,7 +78,7 @@ def test_an_internal_error_is_one_line_and_the_traceback_comes_on_request(
     from percona_pg_operator.deploy import program as module
 
     monkeypatch.setenv("STACK_INPUT_YAML", yaml.safe_dump(manifest()))
-    monkeypatch.setattr(component, "read_live", _broken_read_live)
+    monkeypatch.setattr(component, "observe", _broken_observe)
     with pytest.raises(pulumi.RunError) as info:
         run_pulumi(module.run)
     message = str(info.value)

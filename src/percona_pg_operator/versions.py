@@ -48,6 +48,20 @@ IRREVERSIBLE_STEPS: dict[tuple[int, int], str] = {
 # The line from which the operator runs on the renamed upstream CRDs (and migrates to them).
 API_GROUP_MOVE = (3, 0)
 
+# The CRDs each pg-operator chart ships (its crds/crd.yaml): Percona's own kinds in
+# pgv2.percona.com, and the upstream (Crunchy) kinds, whose group moves at 3.0. Read from every
+# chart 2.7.0-3.0.0 (tests/test_versions.py checks this table against the bundled packages):
+# https://github.com/percona/percona-helm-charts/blob/pg-operator-3.0.0/charts/pg-operator/crds/crd.yaml
+PERCONA_CRD_KINDS = (
+    "perconapgbackups",
+    "perconapgclusters",
+    "perconapgrestores",
+    "perconapgupgrades",
+)
+UPSTREAM_CRD_KINDS = ("crunchybridgeclusters", "pgadmins", "pgupgrades", "postgresclusters")
+UPSTREAM_GROUP_BEFORE_MOVE = "postgres-operator.crunchydata.com"
+UPSTREAM_GROUP_AFTER_MOVE = "upstream.pgv2.percona.com"
+
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)")
 
 
@@ -72,6 +86,16 @@ def crosses_api_group_move(running: str | None, target: str) -> bool:
     if not running:
         return False
     return parse_version(running)[:2] < API_GROUP_MOVE <= parse_version(target)[:2]
+
+
+def chart_crd_names(version: str) -> list[str]:
+    """The CRDs chart ``version`` ships, by name, sorted: known without its package, so a read
+    of the cluster never needs a download to know what to read."""
+    after = parse_version(version)[:2] >= API_GROUP_MOVE
+    upstream = UPSTREAM_GROUP_AFTER_MOVE if after else UPSTREAM_GROUP_BEFORE_MOVE
+    names = [f"{kind}.pgv2.percona.com" for kind in PERCONA_CRD_KINDS]
+    names += [f"{kind}.{upstream}" for kind in UPSTREAM_CRD_KINDS]
+    return sorted(names)
 
 
 def previous_minor(major: int, minor: int) -> tuple[int, int] | None:

@@ -16,7 +16,7 @@ from ._engine import INSTALL_HINT, helm_engine
 from ._package import ChartPackage
 from ._raw_values import check_raw_values, raw_values_problems
 from ._repository import ChartRepository, Progress, cache_root, chart_repo_url, download_progress
-from ._source import ChartSource, resolve_chart
+from ._source import ChartSource, resolve_chart, stack_repository, target_package
 
 __all__ = [
     "BUNDLED",
@@ -36,4 +36,6 @@ __all__ = [
     "load_managed_crds",
     "raw_values_problems",
     "resolve_chart",
+    "stack_repository",
+    "target_package",
 ]

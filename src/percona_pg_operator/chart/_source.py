@@ -23,10 +23,11 @@ from typing import Any
 from .. import defaults
 from .._files import atomic_write
 from ..errors import ChartRepositoryError
+from ..manifest import StackInput
 from ._crds import ManagedCrds, load_managed_crds
 from ._package import ChartPackage
 from ._raw_values import check_raw_values
-from ._repository import ChartRepository
+from ._repository import ChartRepository, cache_root, chart_repo_url
 
 # Where, inside the Pulumi project, the verified packages are staged for the Release.
 STAGING_DIR = Path(".percona-pg-operator") / "charts"
@@ -75,19 +76,41 @@ def stage_for_import(package: ChartPackage, project_dir: Path) -> str:
     return _stage(package, project_dir, Path(name), " for the import")
 
 
+def stack_repository(
+    stack_input: StackInput,
+    environ: Mapping[str, str] | None = None,
+    *,
+    chart_repo: str | None = None,
+    cache_dir: Path | None = None,
+) -> ChartRepository:
+    """The chart repository a stack uses: ``chart_repo`` (a caller's or a flag's), else
+    ``spec.helm.repo``, else the mirror variable, else Percona's; cached where ``cache_dir`` (or
+    the environment) says."""
+    repo = chart_repo or chart_repo_url(stack_input.target.spec.helm.repo, environ)
+    return ChartRepository(repo, cache_dir=cache_dir or cache_root(environ))
+
+
+def target_package(
+    stack_input: StackInput,
+    repository: ChartRepository,
+    version: str | None = None,
+) -> ChartPackage:
+    """The digest-checked package of ``version`` (default: the spec's) from ``repository``."""
+    return repository.fetch(defaults.CHART_NAME, version or stack_input.target.spec.helm.version)
+
+
 def resolve_chart(
-    repo_url: str,
+    repository: ChartRepository,
     version: str,
     manage_crds: bool,
     raw_values: Mapping[str, Any] | None = None,
     project_dir: Path | None = None,
     importing: bool = False,
-    cache_dir: Path | None = None,
 ) -> ChartSource:
     """Fetch (or find in the cache) the verified package, check the raw values against it, load
     the CRDs the stack manages, and stage the package for the Release (``importing``: also where
     the Release's import finds it). ``manageCrds: false`` verifies and stages just the same."""
-    package = ChartRepository(repo_url, cache_dir=cache_dir).fetch(defaults.CHART_NAME, version)
+    package = repository.fetch(defaults.CHART_NAME, version)
     check_raw_values(dict(raw_values or {}), package)
     crds = load_managed_crds(package) if manage_crds else None
     project = project_dir or Path(os.getcwd())

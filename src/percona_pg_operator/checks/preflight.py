@@ -29,13 +29,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from .. import defaults, outputs
-from ..chart import ChartPackage
+from ..chart import ChartPackage, load_managed_crds, stack_repository, target_package
 from ..cluster import (
     ClusterState,
 )
-from ..cluster.read import inspect_cluster, target_package
+from ..cluster.read import inspect_cluster
 from ..errors import PreflightRefusedError, UpgradeGuardError
-from ..manifest import Spec, StackInput, watched_namespaces
+from ..manifest import KubernetesPerconaPostgresOperator, Spec, StackInput, watched_namespaces
 from ..versions import check_transition, kube_version_satisfies, parse_version, supported_cr_lines
 
 # The switch for runs with no cluster on purpose (Pulumi mock tests, air-gapped reviews).
@@ -131,9 +131,16 @@ def run_preflight(
     environ: Mapping[str, str] | None = None,
     **client_options: Any,
 ) -> Preflight:
-    """Fetch the target chart, read the cluster, and evaluate every check."""
-    package = target_package(stack_input, target_version)
-    state = inspect_cluster(stack_input, package, environ, **client_options)
+    """Fetch the target chart, read the cluster, and evaluate every check (the command line's
+    and the fleet's preflight; the component goes through ``stages``)."""
+    repository = stack_repository(stack_input, environ)
+    package = target_package(stack_input, repository, target_version)
+    state = inspect_cluster(
+        stack_input,
+        crd_names=load_managed_crds(package).names,
+        environ=environ,
+        **client_options,
+    )
     return evaluate(stack_input, state, package, stack=stack)
 
 
@@ -155,7 +162,7 @@ def evaluate(
         _release_check(state, target.release_name, spec.namespace),
         *_owner_check(state, target.release_name, spec, stack),
         _upgrade_check(running, package.version, spec, stack, live_version),
-        _namespace_check(state, spec, stack),
+        _namespace_check(state, target, stack),
         _databases_check(state, package.app_version or package.version, spec),
         _kubernetes_check(state, package),
         _crds_check(state),
@@ -314,7 +321,10 @@ def _upgrade_check(
     return Check("upgrade", "ok", f"chart {running} -> {target}: a supported step{note}{source}")
 
 
-def _namespace_check(state: ClusterState, spec: Spec, stack: StackState | None) -> Check:
+def _namespace_check(
+    state: ClusterState, target: KubernetesPerconaPostgresOperator, stack: StackState | None
+) -> Check:
+    spec = target.spec
     name = spec.namespace
     if not spec.create_namespace:
         if state.namespace_exists:
@@ -327,6 +337,15 @@ def _namespace_check(state: ClusterState, spec: Spec, stack: StackState | None) 
         )
     if not state.namespace_exists:
         return Check("namespace", "ok", f"namespace {name} will be created")
+    if stack is not None and stack.namespace == name:
+        return Check("namespace", "ok", f"namespace {name} is this stack's")
+    if target.owns_namespace(state.namespace_labels) and not spec.adopt.namespace:
+        return Check(
+            "namespace",
+            "ok",
+            f"namespace {name} carries this manifest's labels (kind, name and id): this "
+            "manifest's stack created it and a destroy kept it; this run takes it back",
+        )
     if stack is None:
         return Check(
             "namespace",
@@ -334,8 +353,6 @@ def _namespace_check(state: ClusterState, spec: Spec, stack: StackState | None) 
             f"namespace {name} exists; its owner is unknown here: with createNamespace: true a "
             "stack that did not create it would take it over",
         )
-    if stack.namespace == name:
-        return Check("namespace", "ok", f"namespace {name} is this stack's")
     if spec.adopt.namespace:
         return Check(
             "namespace", "ok", f"adopting namespace {name}: imported into the stack on this run"

@@ -130,7 +130,8 @@ def status(
     output: str,
 ) -> None:
     """What runs now: release, operator, CRDs, databases, and the upgrade path from here."""
-    from ..cluster.read import inspect_cluster, stack_repository, target_package
+    from ..chart import stack_repository
+    from ..cluster.read import inspect_cluster
 
     stack_input, environ, _ = read_target(file, kubeconfig, kube_context, chart_repo, stack_name)
     repository = stack_repository(stack_input, environ)
@@ -138,8 +139,7 @@ def status(
         available, error = repository.versions(defaults.CHART_NAME), None
     except ChartRepositoryError as exc:
         available, error = [], str(exc)
-    package = target_package(stack_input, repository=repository)
-    state = inspect_cluster(stack_input, package, environ, repository)
+    state = inspect_cluster(stack_input, environ=environ)
     document = status_json(state, available, error, raw=raw)
     if output == "json":
         emit_json(document)
@@ -237,9 +237,9 @@ def diff(
         before = rendered_objects(old_input, chart_repo)
         secrets |= sensitive_values(build_helm_values(old_input.target.spec))
     else:
-        from ..cluster.read import inspect_cluster, target_package
+        from ..cluster.read import inspect_cluster
 
-        state = inspect_cluster(new_input, target_package(new_input), environ)
+        state = inspect_cluster(new_input, environ=environ)
         before = live_objects(new_input, state)
         running = state.last_deployed or state.release
         if running is not None:
@@ -297,7 +297,8 @@ def upgrade_plan(
             raise click.UsageError("--kubeconfig and --context read FILE's cluster: give FILE")
         repository = ChartRepository(chart_repo or chart_repo_url(None))
     else:
-        from ..cluster.read import inspect_cluster, stack_repository, target_package
+        from ..chart import stack_repository
+        from ..cluster.read import inspect_cluster
 
         stack_input, environ, _ = read_target(
             file, kubeconfig, kube_context, chart_repo, stack_name
@@ -305,8 +306,7 @@ def upgrade_plan(
         repository = stack_repository(stack_input, environ)
         target_version = target_version or stack_input.target.spec.helm.version
         if running_version is None:
-            package = target_package(stack_input, target_version, repository)
-            release = inspect_cluster(stack_input, package, environ, repository).release
+            release = inspect_cluster(stack_input, environ=environ).release
             if release is None or not release.chart_version:
                 raise click.UsageError(
                     f"no release {stack_input.target.release_name} runs in namespace "
@@ -378,14 +378,14 @@ def repair(
     """Repair a release a killed run left pending: roll back to the last deployed revision, or
     uninstall a first install that never deployed (CRDs and databases stay)."""
     from ..cluster import cluster_credentials
-    from ..cluster.read import inspect_cluster, target_package
+    from ..cluster.read import inspect_cluster
     from ..cluster.repair import confirm_repair, decide_repair, execute
 
     stack_input, environ, _ = read_target(file, kubeconfig, kube_context, chart_repo, stack_name)
     target = stack_input.target
-    package = target_package(stack_input)
+    # Read only the cluster: no chart is needed to repair a release, so none is fetched.
     plan = decide_repair(
-        inspect_cluster(stack_input, package, environ), target.release_name, target.spec.namespace
+        inspect_cluster(stack_input, environ=environ), target.release_name, target.spec.namespace
     )
     document: dict[str, Any] = {
         "action": plan.action,
@@ -412,7 +412,7 @@ def repair(
             raise click.exceptions.Exit(int(ExitCode.INTERRUPTED))
     credentials = cluster_credentials(stack_input.provider_config, environ)
     execute(plan, credentials, timeout_seconds=timeout)
-    result = confirm_repair(plan, inspect_cluster(stack_input, package, environ))
+    result = confirm_repair(plan, inspect_cluster(stack_input, environ=environ))
     if output == "json":
         emit_json({**document, "done": True, "result": result})
     else:

@@ -1,80 +1,63 @@
 """One read of the cluster for a stack: what the preflight, ``status``, ``diff --live``,
-``repair`` and the fleet's health gate look at, with the credentials the provider gets."""
+``repair`` and the fleet's health gate look at. Read only, and nothing but the cluster: which
+CRDs to read comes from the caller or from the version facts (``versions.chart_crd_names``),
+never from a chart download, so a health check or a repair reads the cluster even offline."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .. import defaults
-from ..chart import ChartPackage, ChartRepository, cache_root, chart_repo_url, load_managed_crds
-from ..errors import PerconaPgOperatorError
+from ..errors import UpgradeGuardError
 from ..manifest import StackInput, database_namespaces
-from ._kubeconfig import cluster_credentials
+from ..versions import chart_crd_names
+from ._kubeconfig import ClusterCredentials, cluster_credentials
 from ._live import READ_DEADLINE_SECONDS, ClusterClient, read_cluster
 from ._state import ClusterState
 
 
-def stack_repository(
-    stack_input: StackInput, environ: Mapping[str, str] | None = None
-) -> ChartRepository:
-    """The chart repository a stack input names (or the mirror, or Percona's), with the cache
-    the environment says."""
-    repo = chart_repo_url(stack_input.target.spec.helm.repo, environ)
-    return ChartRepository(repo, cache_dir=cache_root(environ))
-
-
-def target_package(
-    stack_input: StackInput,
-    version: str | None = None,
-    repository: ChartRepository | None = None,
-) -> ChartPackage:
-    spec = stack_input.target.spec
-    found = repository or stack_repository(stack_input)
-    return found.fetch(defaults.CHART_NAME, version or spec.helm.version)
-
-
 def inspect_cluster(
     stack_input: StackInput,
-    package: ChartPackage,
+    *,
+    credentials: ClusterCredentials | None = None,
+    crd_names: Sequence[str] | None = None,
     environ: Mapping[str, str] | None = None,
-    repository: ChartRepository | None = None,
     **client_options: Any,
 ) -> ClusterState:
-    """Read what the checks need, with the credentials the Pulumi provider gets.
+    """Read what the checks need.
 
-    ``package`` is the run's one resolved target package. When the release runs another chart
-    version, that chart's package is fetched afterwards, so the CRDs it ships and the target
-    does not are read too.
+    ``credentials``: the very credentials the deploy uses (the component passes its prepared
+    ones); by default those of the stack input's ``provider_config`` (or the ambient
+    kubeconfig). ``crd_names``: the target chart's CRDs (by default those the version facts
+    name for ``spec.helm.version``). When the release runs another chart version, the CRDs that
+    chart ships and the target does not are read too, in the same connection.
     """
     target = stack_input.target
     spec = target.spec
-    credentials = cluster_credentials(stack_input.provider_config, environ)
+    if credentials is None:
+        credentials = cluster_credentials(stack_input.provider_config, environ)
+    names = list(crd_names) if crd_names is not None else _known_crds(spec.helm.version)
     client_options.setdefault("deadline_seconds", READ_DEADLINE_SECONDS)
     with ClusterClient.connect(credentials, environ, **client_options) as client:
         state = read_cluster(
             client,
             namespace=spec.namespace,
             release=target.release_name,
-            crd_names=load_managed_crds(package).names,
+            crd_names=names,
             database_namespaces=database_namespaces(spec),
         )
         running = state.release.chart_version if state.release is not None else None
-        if not running or running == package.version:
+        other = sorted(set(_known_crds(running)) - set(names)) if running else []
+        if not other:
             return state
-        charts = repository or stack_repository(stack_input, environ)
-        names = set(_crd_names(stack_input, running, charts)) - {c.name for c in state.crds}
-        return dataclasses.replace(state, other_crds=client.crds(sorted(names)))
+        return dataclasses.replace(state, other_crds=client.crds(other))
 
 
-def _crd_names(
-    stack_input: StackInput, version: str | None, repository: ChartRepository
-) -> list[str]:
-    """The CRDs chart ``version`` ships; none when the repository does not offer it."""
-    if version is None:
-        return []
+def _known_crds(version: str) -> list[str]:
+    """The CRDs chart ``version`` ships; none for a version that is not one (a release of some
+    other chart is the release check's to refuse)."""
     try:
-        return load_managed_crds(target_package(stack_input, version, repository)).names
-    except PerconaPgOperatorError:
-        return []  # a chart this repository does not offer: its CRDs are not compared
+        return chart_crd_names(version)
+    except UpgradeGuardError:
+        return []

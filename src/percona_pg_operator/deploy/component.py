@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,27 +20,19 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .. import outputs
-from ..chart import (
-    ChartRepository,
-    ChartSource,
-    ManagedCrds,
-    cache_root,
-    chart_repo_url,
-    resolve_chart,
-)
+from ..chart import ChartSource
 from ..checks.preflight import StackState
-from ..cluster import ClusterCredentials, cluster_credentials
-from ..errors import UpgradeGuardError
+from ..checks.stages import Decision, Prepared, decide, observe, prepare
 from ..manifest import (
     KubernetesPerconaPostgresOperator,
     StackInput,
-    build_helm_values,
     database_namespaces,
     operator_image,
     parse_document,
 )
-from ..versions import check_transition, crosses_api_group_move
-from ._safety import log_release_change, read_live, ready_databases, running_version
+from ..versions import check_transition
+from ._errors import run_errors
+from ._safety import log_decision, log_release_change
 from .provider import build_provider, credentials_provider_args
 from .verification import OperatorVerification
 
@@ -72,18 +64,6 @@ ADOPT_RELEASE_IGNORE_CHANGES = [
 ]
 # While adopting the namespace, its labels stay as they are.
 ADOPT_NAMESPACE_IGNORE_CHANGES = ["metadata.labels"]
-
-
-class UpgradeRefusedError(UpgradeGuardError, pulumi.RunError):
-    """An upgrade guard refusal that Pulumi shows as a plain message, without a traceback."""
-
-
-def _guard(running: str | None, target: str, allow_unsafe: bool, acknowledged: str | None) -> str:
-    try:
-        check_transition(running, target, allow_unsafe=allow_unsafe, acknowledged=acknowledged)
-    except UpgradeGuardError as exc:
-        raise UpgradeRefusedError(str(exc)) from None
-    return target
 
 
 Manifest = StackInput | KubernetesPerconaPostgresOperator | Mapping[str, Any]
@@ -177,178 +157,52 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
     ) -> None:
         if not isinstance(args, PerconaPostgresOperatorArgs):
             args = PerconaPostgresOperatorArgs(manifest=args)
-        # Everything that can fail on bad input, before anything is registered.
-        stack_input = _stack_input(args.manifest)
-        target = stack_input.target
-        spec = target.spec
-        environ = args.environ
-        repo = args.chart_repo or chart_repo_url(spec.helm.repo, environ)
-        cache_dir = args.cache_dir or cache_root(environ)
-        chart = resolve_chart(
-            repo,
-            spec.helm.version,
-            spec.helm.manage_crds,
-            spec.helm_values,
-            project_dir=args.project_dir,
-            importing=spec.adopt.release,
-            cache_dir=cache_dir,
-        )
-        values = build_helm_values(spec)
-        # The caller's provider, or the arguments of our own (credentials checked now).
         callers = _callers_provider(opts)
-        source: pulumi.ProviderResource | k8s.ProviderArgs
-        credentials: ClusterCredentials | None
-        if callers is None:
-            credentials = cluster_credentials(stack_input.provider_config, environ)
-            source = credentials_provider_args(credentials, environ)
-        else:
-            source = callers
-            # Only to read the cluster for the verification.
-            config = stack_input.provider_config
-            credentials = cluster_credentials(config, environ) if config is not None else None
-
-        # The live read and the preflight's checks, before anything is registered.
-        live = read_live(
-            stack_input,
-            chart.package,
-            args.preflight,
-            environ,
-            ChartRepository(repo, cache_dir=cache_dir),
-        )
-        running = args.running_version
-        ready = args.ready_databases
-        if live is not None or running is None:
-            stack = args.stack_state
-            if stack is None and isinstance(running, str):
-                stack = StackState(chart_version=running)
-            if running is None or isinstance(running, str):
-                running = running_version(stack_input, live, stack)
-            if live is not None:
-                ready = ready or ready_databases(live)
-
-        # A plain version running now is guarded before anything is registered, so a refused
-        # step registers nothing at all. One known only later (an Output) is guarded when it
-        # resolves, and every child waits for that decision: each has an input derived from
-        # the guarded version, and the SDK sends no registration before its inputs resolve
-        # (so a refusal registers no provider, namespace, CRD or release).
-        if running is None or isinstance(running, str):
-            helm = spec.helm
-            _guard(running, helm.version, helm.allow_unsafe_upgrade, helm.acknowledge_irreversible)
-
+        hint = args.running_version
+        # prepare → read → decide, each once, before anything is registered.
+        with run_errors():
+            prepared = prepare(
+                _stack_input(args.manifest),
+                chart_repo=args.chart_repo,
+                cache_dir=args.cache_dir,
+                project_dir=args.project_dir,
+                environ=args.environ,
+                callers_provider=callers is not None,
+            )
+            observed = observe(prepared, args.preflight)
+            decision = decide(
+                prepared,
+                observed,
+                stack=args.stack_state,
+                dry_run=pulumi.runtime.is_dry_run(),
+                running_hint=hint if isinstance(hint, str) else None,
+                ready_hint=args.ready_databases,
+            )
+            if decision.refusal is not None:
+                raise decision.refusal
         super().__init__(TYPE_TOKEN, name, {}, opts)
-        self.target = target
-        self.chart: ChartSource = chart
+        self.target = prepared.stack_input.target
+        self.chart: ChartSource = prepared.chart
         # Which chart source this run used (bundled, the cache, a download), in the run's log.
-        pulumi.log.info(chart.package.describe_source(), resource=self)
-        aliases = args.upstream_aliases
-        version = self._guarded_version(running)
-
-        def after_guard(value: Any) -> pulumi.Output[Any]:
-            return version.apply(lambda _: value)
-
-        provider: pulumi.ProviderResource
-        if isinstance(source, k8s.ProviderArgs):
-            source.enable_server_side_apply = after_guard(True)
-            provider = build_provider(
-                f"{name}-provider",
-                source,
-                pulumi.ResourceOptions(
-                    parent=self, aliases=_top_level(UPSTREAM_PROVIDER_NAME, aliases)
-                ),
-            )
-        else:
-            provider = source
-            if stack_input.provider_config is not None:
-                pulumi.log.warn(
-                    "both a Kubernetes provider in the resource options and "
-                    f"provider_config ({stack_input.provider_config.provider}) were given: the "
-                    "provider from the options deploys; provider_config is used only to read "
-                    "the cluster for the verification",
-                    resource=self,
-                )
+        pulumi.log.info(prepared.chart.package.describe_source(), resource=self)
+        log_decision(decision, self)
+        config = prepared.stack_input.provider_config
+        if callers is not None and config is not None:
+            pulumi.log.warn(_both_providers(config.provider), resource=self)
+        # An Output hint (the cluster not read) is guarded when it resolves; every child waits.
+        unread = observed.state is None and hint is not None and not isinstance(hint, str)
+        version = _guarded_version(hint if unread else None, self.target.spec.helm)
+        provider = callers or self._own_provider(name, prepared, version, args.upstream_aliases)
         self.provider = provider
-
-        namespace_resource = None
-        if spec.create_namespace:
-            namespace_resource = k8s.core.v1.Namespace(
-                f"{name}-namespace",
-                metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name=after_guard(spec.namespace), labels=target.namespace_labels()
-                ),
-                opts=pulumi.ResourceOptions(
-                    parent=self,
-                    provider=provider,
-                    # Kept in the cluster on destroy unless asked: it holds the databases.
-                    retain_on_delete=not spec.delete_namespace_on_destroy,
-                    aliases=_top_level(spec.namespace, aliases),
-                    # Adopting: import it (a no-op once it is in the stack with this ID).
-                    import_=spec.namespace if spec.adopt.namespace else None,
-                    ignore_changes=ADOPT_NAMESPACE_IGNORE_CHANGES if spec.adopt.namespace else None,
-                ),
-            )
-
-        crd_group = self._crd_group(name, chart.crds, version, provider) if chart.crds else None
-        depends_on: list[pulumi.Resource] = [crd_group] if crd_group is not None else []
-        if namespace_resource is not None:
-            depends_on.insert(0, namespace_resource)
-
-        release = k8s.helm.v3.Release(
-            f"{name}-release",
-            k8s.helm.v3.ReleaseArgs(
-                name=target.release_name,
-                namespace=spec.namespace,
-                version=version,
-                values=values,
-                atomic=True,
-                cleanup_on_fail=True,
-                skip_await=False,
-                wait_for_jobs=True,
-                timeout=spec.helm.timeout_seconds,
-                create_namespace=False,
-                skip_crds=spec.helm.manage_crds,
-                # The verified package, staged in the project (chart/_source.py): never a
-                # second, unchecked download by Helm inside the provider.
-                chart=chart.install_path,
-            ),
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                provider=provider,
-                depends_on=depends_on,
-                ignore_changes=RELEASE_IGNORE_CHANGES
-                + (ADOPT_RELEASE_IGNORE_CHANGES if spec.adopt.release else []),
-                aliases=_top_level(target.release_name, aliases),
-                # Adopting: import it by pulumi-kubernetes' Release ID, <namespace>/<name> (its
-                # docs: `pulumi import kubernetes:helm.sh/v3:Release r <namespace>/<name>`); a
-                # resource already in the stack with this ID is treated like any other
-                # (pulumi/pulumi developer-docs/architecture/import.md), so it stays harmless.
-                import_=f"{spec.namespace}/{target.release_name}" if spec.adopt.release else None,
-            ),
-        )
-        self.release = release
-        self.crd_group = crd_group
-
-        # The Release sets each of these from the inputs above: never None once created.
-        self.namespace = release.namespace.apply(lambda v: v or spec.namespace)
-        self.release_name = release.name.apply(lambda v: v or target.release_name)
-        self.chart_version = release.version.apply(lambda v: v or spec.helm.version)
-        package = chart.package
-        self.operator_version = (
-            pulumi.Output.from_input(package.app_version)
-            if package.app_version
-            else release.status.apply(lambda status: status.app_version or "")
-        )
-        if live is not None and pulumi.runtime.is_dry_run():
-            log_release_change(stack_input, live, release)
-        self.verification = self._verification(
-            name, running, ready, credentials, values, version, release
-        )
-        if self.verification is not None:
-            chart_app = self.operator_version
-            # The running image's tag, once verified; the chart's appVersion for a digest.
-            self.operator_version = pulumi.Output.all(
-                self.verification.operator_version, chart_app
-            ).apply(lambda v: v[0] or v[1])
-        self.crds = pulumi.Output.from_input(list(chart.crds.names) if chart.crds else [])
+        namespace = self._namespace(name, provider, version, args.upstream_aliases, decision)
+        self.crd_group = self._crd_group(name, version, provider)
+        depends = [r for r in (namespace, self.crd_group) if r is not None]
+        self.release = release = self._release(name, prepared, version, provider, depends, args)
+        if observed.state is not None and pulumi.runtime.is_dry_run():
+            package, values = prepared.chart.package, prepared.values
+            log_release_change(prepared.stack_input, observed.state, package, values, release)
+        self.verification = self._verification(name, prepared, decision, version, release)
+        self._set_outputs(release)
         self.register_outputs(self.outputs())
 
     def outputs(self) -> dict[str, pulumi.Output[Any]]:
@@ -365,20 +219,132 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
             exported[outputs.DATABASES_CHECKED] = self.verification.databases_checked
         return exported
 
+    # -- registration, from what was prepared and decided --------------------------------------
+
+    def _own_provider(
+        self, name: str, prepared: Prepared, version: pulumi.Output[str], aliases: bool
+    ) -> pulumi.ProviderResource:
+        """Our own provider, from exactly the credentials the read used."""
+        assert prepared.credentials is not None  # prepared without a caller's provider
+        source = credentials_provider_args(prepared.credentials, prepared.environ)
+        # Resolved only once the guard has passed: a refused step registers no provider.
+        source.enable_server_side_apply = version.apply(lambda _: True)
+        alias = _top_level(UPSTREAM_PROVIDER_NAME, aliases)
+        return build_provider(
+            f"{name}-provider", source, pulumi.ResourceOptions(parent=self, aliases=alias)
+        )
+
+    def _namespace(
+        self,
+        name: str,
+        provider: pulumi.ProviderResource,
+        version: pulumi.Output[str],
+        aliases: bool,
+        decision: Decision,
+    ) -> k8s.core.v1.Namespace | None:
+        spec = self.target.spec
+        if not spec.create_namespace:
+            return None
+        # Adopting, or taking back what this manifest's earlier stack left: import it (a no-op
+        # once it is in the stack with this ID), its labels as they are for that run.
+        take = spec.adopt.namespace or decision.reclaim_namespace
+        return k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=version.apply(lambda _: spec.namespace),
+                labels=self.target.namespace_labels(),
+            ),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=provider,
+                # Kept in the cluster on destroy unless asked: it holds the databases.
+                retain_on_delete=not spec.delete_namespace_on_destroy,
+                aliases=_top_level(spec.namespace, aliases),
+                import_=spec.namespace if take else None,
+                ignore_changes=ADOPT_NAMESPACE_IGNORE_CHANGES if take else None,
+            ),
+        )
+
+    def _release(
+        self,
+        name: str,
+        prepared: Prepared,
+        version: pulumi.Output[str],
+        provider: pulumi.ProviderResource,
+        depends_on: Sequence[pulumi.Resource],
+        args: PerconaPostgresOperatorArgs,
+    ) -> k8s.helm.v3.Release:
+        target = self.target
+        spec = target.spec
+        adopt = spec.adopt.release
+        return k8s.helm.v3.Release(
+            f"{name}-release",
+            k8s.helm.v3.ReleaseArgs(
+                name=target.release_name,
+                namespace=spec.namespace,
+                version=version,
+                values=prepared.values,
+                atomic=True,
+                cleanup_on_fail=True,
+                skip_await=False,
+                wait_for_jobs=True,
+                timeout=spec.helm.timeout_seconds,
+                create_namespace=False,
+                skip_crds=spec.helm.manage_crds,
+                # The verified package, staged in the project (chart/_source.py): never a
+                # second, unchecked download by Helm inside the provider.
+                chart=prepared.chart.install_path,
+            ),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=provider,
+                depends_on=list(depends_on),
+                ignore_changes=RELEASE_IGNORE_CHANGES
+                + (ADOPT_RELEASE_IGNORE_CHANGES if adopt else []),
+                aliases=_top_level(target.release_name, args.upstream_aliases),
+                # Adopting: import it by pulumi-kubernetes' Release ID, <namespace>/<name> (its
+                # docs: `pulumi import kubernetes:helm.sh/v3:Release r <namespace>/<name>`); a
+                # resource already in the stack with this ID is treated like any other
+                # (pulumi/pulumi developer-docs/architecture/import.md), so it stays harmless.
+                import_=f"{spec.namespace}/{target.release_name}" if adopt else None,
+            ),
+        )
+
+    def _set_outputs(self, release: k8s.helm.v3.Release) -> None:
+        spec = self.target.spec
+        # The Release sets each of these from the inputs above: never None once created.
+        self.namespace = release.namespace.apply(lambda v: v or spec.namespace)
+        self.release_name = release.name.apply(lambda v: v or self.target.release_name)
+        self.chart_version = release.version.apply(lambda v: v or spec.helm.version)
+        package = self.chart.package
+        chart_app: pulumi.Output[str] = (
+            pulumi.Output.from_input(package.app_version)
+            if package.app_version
+            else release.status.apply(lambda status: status.app_version or "")
+        )
+        self.operator_version = chart_app
+        if self.verification is not None:
+            # The running image's tag, once verified; the chart's appVersion for a digest.
+            self.operator_version = pulumi.Output.all(
+                self.verification.operator_version, chart_app
+            ).apply(lambda v: v[0] or v[1])
+        crds = self.chart.crds
+        self.crds = pulumi.Output.from_input(list(crds.names) if crds else [])
+
     def _verification(
         self,
         name: str,
-        running: pulumi.Input[str | None] | None,
-        ready: tuple[str, ...],
-        credentials: ClusterCredentials | None,
-        values: dict[str, Any],
+        prepared: Prepared,
+        decision: Decision,
         version: pulumi.Output[str],
         release: k8s.helm.v3.Release,
     ) -> OperatorVerification | None:
-        """The check after the Release (on by default; see spec.verify)."""
+        """The check after the Release (on by default; see spec.verify), with exactly the
+        credentials the deploy uses."""
         spec = self.target.spec
         if not spec.verify.enabled:
             return None
+        credentials = prepared.credentials
         if credentials is None:
             pulumi.log.warn(
                 "verification skipped: it cannot read the credentials of a provider given in "
@@ -387,11 +353,8 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
                 resource=self,
             )
             return None
-        app_version = self.chart.package.app_version or spec.helm.version
-        target = spec.helm.version
-        migrate = pulumi.Output.from_input(running).apply(
-            lambda running: crosses_api_group_move(running, target)
-        )
+        package = self.chart.package
+        values = prepared.values
         props: dict[str, Any] = {
             "kubeconfig": (
                 pulumi.Output.secret(credentials.kubeconfig) if credentials.kubeconfig else None
@@ -399,10 +362,10 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
             "context": credentials.context,
             "namespace": spec.namespace,
             "release": self.target.release_name,
-            "image": operator_image(values, app_version),
+            "image": operator_image(values, package.app_version or spec.helm.version),
             "crds": self.chart.crds.served_versions() if self.chart.crds else {},
-            "migrateApiGroup": migrate,
-            "readyBefore": sorted(ready),
+            "migrateApiGroup": decision.migrate_api_group,
+            "readyBefore": sorted(decision.ready_databases),
             "databaseNamespaces": database_namespaces(spec),
             "timeoutSeconds": spec.verify.timeout_seconds,
             "pollSeconds": spec.verify.poll_seconds,
@@ -417,28 +380,17 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self, depends_on=[release]),
         )
 
-    def _guarded_version(self, running: pulumi.Input[str | None] | None) -> pulumi.Output[str]:
-        """The target chart version, resolved only once the upgrade guard has passed."""
-        helm = self.target.spec.helm
-        target, allow, ack = helm.version, helm.allow_unsafe_upgrade, helm.acknowledge_irreversible
-        if running is None or isinstance(running, str):
-            return pulumi.Output.from_input(_guard(running, target, allow, ack))
-        return pulumi.Output.from_input(running).apply(  # type: ignore[arg-type]
-            lambda prev: _guard(prev, target, allow, ack)
-        )
-
     def _crd_group(
-        self,
-        name: str,
-        crds: ManagedCrds,
-        version: pulumi.Output[str],
-        provider: pulumi.ProviderResource,
-    ) -> k8s.yaml.v2.ConfigGroup:
+        self, name: str, version: pulumi.Output[str], provider: pulumi.ProviderResource
+    ) -> k8s.yaml.v2.ConfigGroup | None:
         """Every CRD of the chart, applied server-side by the provider, each retained on delete.
 
         The CRDs (0.6-2 MB) travel as one YAML string that the Kubernetes provider parses, instead
         of as nested objects that the Python SDK would serialize node by node on every preview.
         """
+        crds = self.chart.crds
+        if crds is None:
+            return None
         return k8s.yaml.v2.ConfigGroup(
             f"{name}-crds",
             # Resolved only once the upgrade guard has passed: no CRD changes on a refused step.
@@ -452,6 +404,30 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
                 transforms=[retain_crds_on_delete],
             ),
         )
+
+
+def _both_providers(config: str) -> str:
+    return (
+        f"both a Kubernetes provider in the resource options and provider_config ({config}) were "
+        "given: the provider from the options deploys; provider_config is read for the live "
+        "checks and the verification, so it must name the same cluster"
+    )
+
+
+def _guarded_version(running: pulumi.Input[str | None] | None, helm: Any) -> pulumi.Output[str]:
+    """The target chart version; with a running version known only later (an Output), resolved
+    only once the upgrade guard has passed on it, so every child waits for that decision (the
+    SDK sends no registration before its inputs resolve)."""
+    target, allow, ack = helm.version, helm.allow_unsafe_upgrade, helm.acknowledge_irreversible
+    if running is None:
+        return pulumi.Output.from_input(target)
+
+    def guard(previous: str | None) -> str:
+        with run_errors():
+            check_transition(previous, target, allow_unsafe=allow, acknowledged=ack)
+        return str(target)
+
+    return pulumi.Output.from_input(running).apply(guard)  # type: ignore[arg-type]
 
 
 def _top_level(name: str, enabled: bool) -> list[pulumi.Alias] | None:

@@ -17,6 +17,7 @@ from .. import defaults, outputs
 from ..checks.preflight import StackState
 from ..errors import PerconaPgOperatorError, internal_error_message
 from ..manifest import load_stack_input
+from ._errors import run_errors
 from .component import PerconaPostgresOperator, PerconaPostgresOperatorArgs
 
 # Set to see the traceback of an internal error in `pulumi up` instead of its one-line summary.
@@ -24,7 +25,7 @@ DEBUG_ENV = "PERCONA_PG_OPERATOR_DEBUG"
 
 
 class ProgramError(pulumi.RunError):
-    """A refusal Pulumi shows as a plain message, without a traceback."""
+    """An internal error Pulumi shows as one line, without a traceback."""
 
 
 # The engine's built-in invoke behind stack references (pkg/resource/deploy/builtins.go,
@@ -99,17 +100,17 @@ def last_outputs() -> StackState:
 def run() -> PerconaPostgresOperator:
     """Build the stack. Bad input stops it with a plain message (``RunError``), no traceback."""
     try:
-        stack_input = load_stack_input(config_value=pulumi_config_value)
+        with run_errors():
+            stack_input = load_stack_input(config_value=pulumi_config_value, warn=pulumi.log.warn)
+            stack_state = last_outputs()
         operator = PerconaPostgresOperator(
             stack_input.target.metadata.name,
             PerconaPostgresOperatorArgs(
-                stack_input, upstream_aliases=True, stack_state=last_outputs()
+                stack_input, upstream_aliases=True, stack_state=stack_state
             ),
         )
     except pulumi.RunError:
-        raise  # a refusal (the program's or the upgrade guard's), already in its words
-    except PerconaPgOperatorError as exc:
-        raise ProgramError(str(exc)) from None
+        raise  # a refusal or bad input, already in its words
     except Exception as exc:  # a bug, not the input: one line, the traceback on request
         if os.environ.get(DEBUG_ENV):
             raise

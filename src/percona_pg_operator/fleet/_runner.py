@@ -24,7 +24,7 @@ from typing import Any
 
 from .. import _yaml, defaults
 from ..checks.preflight import StackState, run_preflight
-from ..cluster.read import inspect_cluster, target_package
+from ..cluster.read import inspect_cluster
 from ..errors import FleetError
 from ._load import FleetCluster
 from ._model import HealthGate
@@ -176,7 +176,7 @@ class AutomationRunner:
 def cluster_health(cluster: FleetCluster, operator: bool = True, databases: bool = True) -> Health:
     """The status checks of the health gate: the operator ready, the databases ready."""
     stack_input = cluster.stack_input
-    state = inspect_cluster(stack_input, target_package(stack_input))
+    state = inspect_cluster(stack_input)
     release = state.release
     running = release.chart_version if release is not None else None
     problems = []

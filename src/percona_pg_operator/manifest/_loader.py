@@ -112,22 +112,48 @@ def read_file(path: str | os.PathLike[str]) -> StackInput:
     return parse_yaml(text, str(file))
 
 
+def stack_input_sources(
+    config_value: Callable[[], str | None] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> list[tuple[str, str, bool]]:
+    """Every source that gives a stack input, in project-planton's order (first wins): its
+    name, its text or path, and whether it is a path."""
+    env = os.environ if environ is None else environ
+    found: list[tuple[str, str, bool]] = []
+    from_config = config_value() if config_value is not None else None
+    if from_config:
+        found.append((f"Pulumi config {defaults.STACK_INPUT_CONFIG_KEY}", from_config, False))
+    if env.get(defaults.STACK_INPUT_YAML_ENV):
+        found.append(
+            (f"env {defaults.STACK_INPUT_YAML_ENV}", env[defaults.STACK_INPUT_YAML_ENV], False)
+        )
+    if env.get(defaults.STACK_INPUT_YAML_FILE_ENV):
+        path = env[defaults.STACK_INPUT_YAML_FILE_ENV]
+        found.append((f"env {defaults.STACK_INPUT_YAML_FILE_ENV}", path, True))
+    return found
+
+
 def load_stack_input(
     config_value: Callable[[], str | None] | None = None,
     environ: Mapping[str, str] | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> StackInput:
-    """Load the stack input from the first source present, in project-planton's order."""
-    env = os.environ if environ is None else environ
-    from_config = config_value() if config_value is not None else None
-    if from_config:
-        return parse_yaml(from_config, f"Pulumi config {defaults.STACK_INPUT_CONFIG_KEY}")
-    if env.get(defaults.STACK_INPUT_YAML_ENV):
-        source = f"env {defaults.STACK_INPUT_YAML_ENV}"
-        return parse_yaml(env[defaults.STACK_INPUT_YAML_ENV], source)
-    if env.get(defaults.STACK_INPUT_YAML_FILE_ENV):
-        return read_file(env[defaults.STACK_INPUT_YAML_FILE_ENV])
-    raise StackInputError(
-        "no stack input: set Pulumi config "
-        f"{defaults.STACK_INPUT_CONFIG_KEY}, env {defaults.STACK_INPUT_YAML_ENV} (the YAML), "
-        f"or env {defaults.STACK_INPUT_YAML_FILE_ENV} (a path to it)"
-    )
+    """Load the stack input from the first source present, in project-planton's order. When
+    more than one source gives one, ``warn`` is told which one is used and which are not."""
+    sources = stack_input_sources(config_value, environ)
+    if not sources:
+        raise StackInputError(
+            "no stack input: set Pulumi config "
+            f"{defaults.STACK_INPUT_CONFIG_KEY}, env {defaults.STACK_INPUT_YAML_ENV} (the YAML), "
+            f"or env {defaults.STACK_INPUT_YAML_FILE_ENV} (a path to it)"
+        )
+    (name, value, is_path), ignored = sources[0], sources[1:]
+    if ignored and warn is not None:
+        others = " and ".join(other for other, _, _ in ignored)
+        warn(
+            f"the stack input comes from {name}; {others} also "
+            f"{'give' if len(ignored) > 1 else 'gives'} one, ignored (the first found wins: "
+            f"config {defaults.STACK_INPUT_CONFIG_KEY}, then env "
+            f"{defaults.STACK_INPUT_YAML_ENV}, then env {defaults.STACK_INPUT_YAML_FILE_ENV})"
+        )
+    return read_file(value) if is_path else parse_yaml(value, name)

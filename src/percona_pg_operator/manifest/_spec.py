@@ -7,6 +7,7 @@ so a typo never passes silently. Everything inside the package trusts these mode
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
@@ -602,6 +603,17 @@ class KubernetesPerconaPostgresOperator(Model):
         labels = {LABEL_RESOURCE: "true", LABEL_NAME: meta.name, LABEL_KIND: self.kind}
         labels.update({key: value for _, key, value in self._identity_labels()})
         return labels
+
+    def owns_namespace(self, labels: Mapping[str, str]) -> bool:
+        """Whether a namespace's labels name exactly this manifest (kind, name, and id when
+        set, absent when not): one that this manifest's stack created, and that a destroy
+        kept (it holds the databases)."""
+        return (
+            labels.get(LABEL_RESOURCE) == "true"
+            and labels.get(LABEL_KIND) == self.kind
+            and labels.get(LABEL_NAME) == self.metadata.name
+            and labels.get(LABEL_ID) == (self.metadata.id or None)
+        )
 
     def namespace_labels(self) -> dict[str, str]:
         """The resource labels plus the Pod Security level the namespace enforces and audits."""

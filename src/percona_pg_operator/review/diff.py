@@ -26,6 +26,7 @@ from .._secrets import is_secret_key
 from .render import install_order
 
 if TYPE_CHECKING:
+    from ..chart import ChartPackage
     from ..cluster import ClusterState
     from ..manifest import StackInput
 
@@ -329,17 +330,23 @@ def live_objects(stack_input: StackInput, state: ClusterState) -> list[dict[str,
     return objects
 
 
-def release_change(stack_input: StackInput, state: ClusterState) -> list[ObjectChange] | None:
+def release_change(
+    stack_input: StackInput,
+    state: ClusterState,
+    package: ChartPackage,
+    values: dict[str, Any],
+) -> list[ObjectChange] | None:
     """What this update changes inside the release, or None when its version and values are
-    what runs (or nothing runs yet)."""
-    from ..manifest import build_helm_values
+    what runs (or nothing runs yet). ``package`` and ``values`` are the run's own, resolved
+    once: nothing is fetched again."""
+    from .render import render_package
 
     spec = stack_input.target.spec
     running = state.last_deployed or state.release
     if running is None:
         return None
-    values = build_helm_values(spec)
     if running.chart_version == spec.helm.version and running.values == values:
         return None
     secrets = sensitive_values(values) | sensitive_values(running.values)
-    return diff_objects(live_objects(stack_input, state), rendered_objects(stack_input), secrets)
+    rendered = [o.object for o in render_package(stack_input, package, values)]
+    return diff_objects(live_objects(stack_input, state), rendered, secrets)

@@ -17,6 +17,7 @@ from .._files import atomic_write
 from ..chart import (
     ChartPackage,
     ChartRepository,
+    cache_root,
     chart_repo_url,
     check_raw_values,
     helm_engine,
@@ -91,13 +92,23 @@ def render_stack(
     environ: Mapping[str, str] | None = None,
 ) -> list[RenderedObject]:
     """Everything the stack would apply, in a stable order."""
-    target = stack_input.target
-    spec = target.spec
+    spec = stack_input.target.spec
     helm_engine()  # fail early, before any download, when the engine is not installed
     repo = chart_repo or chart_repo_url(spec.helm.repo, environ)
-    package = ChartRepository(repo).fetch(defaults.CHART_NAME, spec.helm.version)
+    package = ChartRepository(repo, cache_dir=cache_root(environ)).fetch(
+        defaults.CHART_NAME, spec.helm.version
+    )
     check_raw_values(spec.helm_values, package)
+    return render_package(stack_input, package, build_helm_values(spec))
 
+
+def render_package(
+    stack_input: StackInput, package: ChartPackage, values: dict[str, Any]
+) -> list[RenderedObject]:
+    """Everything the stack would apply from a package already resolved and checked, with the
+    values the Release gets."""
+    target = stack_input.target
+    spec = target.spec
     objects: list[RenderedObject] = []
     if spec.create_namespace:
         objects.append(RenderedObject(namespace_manifest(target)))
@@ -106,9 +117,7 @@ def render_stack(
     crd_texts = crds.yaml_documents(applied=spec.helm.manage_crds)
     objects += [RenderedObject(o, t) for o, t in zip(crd_objects, crd_texts, strict=True)]
 
-    templates = render_chart(
-        package, build_helm_values(spec), release=target.release_name, namespace=spec.namespace
-    )
+    templates = render_chart(package, values, release=target.release_name, namespace=spec.namespace)
     objects += [RenderedObject(o) for o in templates]
     return sorted(objects, key=lambda o: _sort_key(o.object)[0])
 
