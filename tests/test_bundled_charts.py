@@ -202,3 +202,19 @@ def test_a_failed_download_names_the_mirror_variable_and_the_flag(
     assert result.exit_code == 6, result.output  # UNAVAILABLE
     assert "PERCONA_PG_OPERATOR_CHART_REPO" in result.stderr and "--chart-repo" in result.stderr
     assert no_network  # it did try
+
+
+@pytest.mark.parametrize("version", sorted(BUNDLED))
+def test_the_crd_names_fact_is_what_each_bundled_chart_ships(version: str) -> None:
+    """versions.chart_crd_names lets a cluster read know what to read without a download."""
+    from percona_pg_operator.chart import ChartRepository, load_managed_crds
+    from percona_pg_operator.versions import chart_crd_names
+
+    package = ChartRepository(defaults.CHART_REPO_URL).fetch(defaults.CHART_NAME, version)
+    assert chart_crd_names(version) == sorted(load_managed_crds(package).names)
+
+
+def test_the_support_table_is_the_bundled_lines() -> None:
+    from percona_pg_operator.versions import SUPPORTED_CHART_LINES, parse_version
+
+    assert sorted({parse_version(v)[:2] for v in BUNDLED}) == list(SUPPORTED_CHART_LINES)

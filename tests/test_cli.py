@@ -320,3 +320,39 @@ def test_a_cold_download_shows_progress_on_a_terminal_in_any_command(
         result = CliRunner().invoke(cli, ["validate", str(bad)])
     assert result.exit_code == ExitCode.INVALID_INPUT  # the values were checked: downloaded
     assert "\rdownloading pg-operator-3.0.0.tgz 100%\n" in result.stderr
+
+
+def _versioned(tmp_path: Path, version: str) -> str:
+    return write(tmp_path, manifest(helm={"version": version}), f"m-{version}.yaml")
+
+
+@pytest.mark.parametrize("version", ["2.6.0", "2.8.0", "3.0.1", "4.0.0"])
+@pytest.mark.parametrize("offline", [False, True])
+def test_validate_refuses_a_chart_version_percona_does_not_offer_here(
+    tmp_path: Path, version: str, offline: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: "ok" for each, the error coming only at render or preview. Percona's repository
+    is judged by the versions bundled here, so no network is needed, --offline included."""
+    monkeypatch.delenv("PERCONA_PG_OPERATOR_CHART_REPO", raising=False)
+    args = ["validate", _versioned(tmp_path, version)] + (["--offline"] if offline else [])
+    code, out = invoke(*args)
+    assert code == ExitCode.INVALID_INPUT, out
+    assert f"spec.helm.version: chart {version} is not" in out
+
+
+def test_validate_checks_a_mirror_by_its_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conftest import FIXTURE_REPO
+
+    monkeypatch.setenv("PERCONA_PG_OPERATOR_CHART_REPO", str(FIXTURE_REPO))
+    assert invoke("validate", _versioned(tmp_path, "2.9.0"))[0] == ExitCode.OK
+    code, out = invoke("validate", _versioned(tmp_path, "2.8.1"))
+    assert code == ExitCode.INVALID_INPUT and "is not in" in out and "2.8.2" in out
+
+
+def test_validate_says_when_it_cannot_tell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PERCONA_PG_OPERATOR_CHART_REPO", "https://mirror.invalid/charts")
+    code, out = invoke("validate", _versioned(tmp_path, "2.9.0"), "--offline")
+    assert code == ExitCode.OK
+    assert "spec.helm.version 2.9.0: not checked against https://mirror.invalid/charts" in out

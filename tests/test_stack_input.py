@@ -50,6 +50,24 @@ def test_precedence_config_then_yaml_then_file(tmp_path: Path) -> None:
     assert load_stack_input(lambda: None, env).target.spec.namespace == "from-file"
 
 
+def test_the_source_used_is_named_when_another_also_gives_one(tmp_path: Path) -> None:
+    """Before: config set and STACK_INPUT_YAML_FILE pointing at another manifest previewed with
+    no word that the file was ignored."""
+    warned: list[str] = []
+    env = {"STACK_INPUT_YAML_FILE": write(tmp_path, doc("from-file"))}
+    loaded = load_stack_input(lambda: doc("from-config"), env, warn=warned.append)
+    assert loaded.target.spec.namespace == "from-config"
+    (message,) = warned
+    assert "comes from Pulumi config planton-cloud:stack-input" in message
+    assert "env STACK_INPUT_YAML_FILE also gives one, ignored" in message
+
+
+def test_one_source_warns_nothing(tmp_path: Path) -> None:
+    warned: list[str] = []
+    load_stack_input(lambda: None, {"STACK_INPUT_YAML": doc("x")}, warn=warned.append)
+    assert warned == []
+
+
 def test_none_present_names_all_three() -> None:
     with pytest.raises(StackInputError) as info:
         load_stack_input(lambda: None, {})

@@ -45,6 +45,25 @@ IRREVERSIBLE_STEPS: dict[tuple[int, int], str] = {
     ),
 }
 
+# The chart lines this package supports: its upgrade guard, its CRD names and its values know
+# them, and a package of each ships with it (chart/_bundled.py). Older lines are out of
+# Percona's own support (https://docs.percona.com/percona-operator-for-postgresql/2.0/
+# update-operator.html: one minor at a time, the last three lines), newer ones unknown here.
+SUPPORTED_CHART_LINES: tuple[tuple[int, int], ...] = ((2, 7), (2, 8), (2, 9), (3, 0))
+
+
+def support_problem(version: str) -> str | None:
+    """Why chart ``version`` is outside the support table, or None."""
+    line = parse_version(version)[:2]
+    if line in SUPPORTED_CHART_LINES:
+        return None
+    first, last = SUPPORTED_CHART_LINES[0], SUPPORTED_CHART_LINES[-1]
+    return (
+        f"chart {version} is not supported: this package supports the chart lines "
+        f"{first[0]}.{first[1]}.x to {last[0]}.{last[1]}.x"
+    )
+
+
 # The line from which the operator runs on the renamed upstream CRDs (and migrates to them).
 API_GROUP_MOVE = (3, 0)
 

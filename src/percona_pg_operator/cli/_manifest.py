@@ -54,8 +54,11 @@ def validate(files: Sequence[str], offline: bool, output: str) -> None:
         result: dict[str, Any] = {"file": path, "valid": True, "problems": [], "notes": []}
         try:
             stack_input = read_file(path)
-            note = _check_raw_values_if_possible(stack_input.target.spec, offline)
-            result["notes"] += [note] if note else []
+            notes = [
+                _check_chart_version(stack_input.target.spec, offline),
+                _check_raw_values_if_possible(stack_input.target.spec, offline),
+            ]
+            result["notes"] += [note for note in notes if note]
             result["summary"] = _summary(path, stack_input)
         except StackInputError as exc:
             # Each error under its file, also one the chart's values raised (which names a
@@ -83,6 +86,38 @@ def validate(files: Sequence[str], offline: bool, output: str) -> None:
 def _under(path: str, text: str) -> str:
     """An error's text under the file it belongs to."""
     return text if text.startswith(path) else f"{path}: {text}"
+
+
+def _check_chart_version(spec: Spec, offline: bool) -> str | None:
+    """Refuse a chart version outside the support table, or one the repository does not list
+    (Percona's repository: the versions bundled here, no network); a note when the list cannot
+    be read (a mirror with --offline, or no answer)."""
+    from ..chart import BUNDLED, ChartRepository, chart_repo_url
+    from ..chart._bundled import is_percona_repo
+    from ..errors import Problem
+    from ..versions import support_problem
+
+    version = spec.helm.version
+    problem = support_problem(version)
+    repo = chart_repo_url(spec.helm.repo)
+    if problem is None:
+        listed: list[str] | None = None
+        if is_percona_repo(repo):
+            listed = list(BUNDLED)
+        elif offline and not ChartRepository(repo).is_local:
+            return f"spec.helm.version {version}: not checked against {repo} (--offline)"
+        else:
+            try:
+                listed = ChartRepository(repo).versions(defaults.CHART_NAME)
+            except ChartRepositoryError as exc:
+                return f"spec.helm.version {version}: not checked against {repo}: {exc}"
+        if version not in listed:
+            problem = f"chart {version} is not in {repo} (it lists: {', '.join(listed) or 'none'})"
+    if problem is None:
+        return None
+    raise StackInputError(
+        "invalid stack input", [Problem("spec.helm.version", problem, repr(version))]
+    )
 
 
 def _check_raw_values_if_possible(spec: Spec, offline: bool) -> str | None:

@@ -126,19 +126,31 @@ def read_target(
 
 
 def _from_stack(name: str) -> tuple[StackInput, StackState]:
+    import logging
     from pathlib import Path
 
     from .. import defaults
     from ..checks.preflight import StackState
     from ..deploy.automation import read_stack
     from ..errors import StackInputError
-    from ..manifest import parse_yaml
+    from ..manifest import load_stack_input, stack_input_sources
 
     text, last = read_stack(name, Path.cwd())
     key = defaults.STACK_INPUT_CONFIG_KEY
-    if not text:
-        raise StackInputError(f"--stack {name}: the stack's config has no {key}")
-    return parse_yaml(text, f"--stack {name} ({key})"), StackState.from_outputs(last)
+    # As the program reads it: the stack's config first, then STACK_INPUT_YAML, then
+    # STACK_INPUT_YAML_FILE (a stack deployed with `STACK_INPUT_YAML_FILE=… pulumi up`).
+    try:
+        # A note on stderr (notes_on_stderr), as the program's warning in `pulumi up`.
+        warn = logging.getLogger(__name__).warning
+        stack_input = load_stack_input(config_value=lambda: text, warn=warn)
+    except StackInputError as exc:
+        if stack_input_sources(lambda: text):
+            raise
+        raise StackInputError(
+            f"--stack {name}: the stack's config has no {key}, and neither env "
+            f"{defaults.STACK_INPUT_YAML_ENV} nor {defaults.STACK_INPUT_YAML_FILE_ENV} is set"
+        ) from exc
+    return stack_input, StackState.from_outputs(last)
 
 
 def _check_kubeconfig(path: str, context: str | None) -> None:

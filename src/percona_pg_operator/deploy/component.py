@@ -406,7 +406,7 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
         )
 
 
-def _both_providers(config: str) -> str:
+def _both_providers(config: str | None) -> str:
     return (
         f"both a Kubernetes provider in the resource options and provider_config ({config}) were "
         "given: the provider from the options deploys; provider_config is read for the live "

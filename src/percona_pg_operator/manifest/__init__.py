@@ -23,6 +23,7 @@ from ._loader import (
     problems_from_validation,
     read_file,
     show_value,
+    stack_input_sources,
 )
 from ._schema import json_schema
 from ._spec import KubernetesPerconaPostgresOperator, Spec, StackInput
@@ -58,5 +59,6 @@ __all__ = [
     "read_file",
     "server_url",
     "show_value",
+    "stack_input_sources",
     "watched_namespaces",
 ]
