@@ -7,6 +7,8 @@ stores them), its operator Deployment and the chart's CRDs; the fleet's target i
     .venv/bin/python benchmarks/fleet_preflight.py [--clusters 100] [--runs 3]
 
 Prints the median wall time of the whole `fleet preflight` command (in-process, warm chart cache).
+Each stack's last outputs (read through the Pulumi CLI in a real run) come from a stand-in that
+says each stack deployed its release: this measures the cluster reads and the checks.
 """
 
 from __future__ import annotations
@@ -34,7 +36,18 @@ def main() -> None:
     args = parser.parse_args()
     from kube_api import install, namespace, serve
 
-    from percona_pg_operator.cli import cli
+    from percona_pg_operator.checks.preflight import StackState
+    from percona_pg_operator.cli import _fleet, cli
+
+    class Stacks:
+        """Every stack deployed its release at 2.9.0."""
+
+        @staticmethod
+        def last_outputs(cluster: object) -> StackState:
+            namespace = cluster.stack_input.target.spec.namespace  # type: ignore[attr-defined]
+            return StackState(namespace=namespace, release_name="pg-op", chart_version="2.9.0")
+
+    _fleet._runner = lambda *_: Stacks()  # type: ignore[assignment]
 
     with tempfile.TemporaryDirectory() as folder, serve() as api:
         os.environ["XDG_CACHE_HOME"] = str(Path(folder) / "cache")
@@ -73,7 +86,7 @@ def main() -> None:
             start = time.perf_counter()
             result = CliRunner().invoke(cli, ["fleet", "preflight", str(path), "--output", "json"])
             times.append(time.perf_counter() - start)
-            if result.exit_code not in (0, 1):
+            if result.exit_code != 0:
                 raise SystemExit(result.output[-2000:])
     print(
         f"fleet preflight, {args.clusters} clusters, {args.runs} runs, median "

@@ -174,6 +174,9 @@ def test_stack_needs_the_pulumi_cli_and_says_so(
     result = run("preflight", "--stack", "organization/percona-pg-operator/dev")
     assert result.exit_code == ExitCode.UNAVAILABLE, result.output
     assert "reads the stack through the Pulumi CLI, which cannot run here" in result.stderr
+    # Before: a raw errno and no word on how to get the CLI.
+    assert "https://www.pulumi.com/docs/install/" in result.stderr
+    assert "Errno" not in result.stderr
 
 
 def test_file_or_stack_one_of_them(tmp_path: Path) -> None:

@@ -165,3 +165,98 @@ def test_json_is_printed_on_an_error_too(
     assert "no answer from the API server" in error["message"]
     assert error["retryable"] is True
     assert "Error: no answer" in result.stderr
+
+
+# Every raise of the package's errors, by module: the class is the error's meaning, and so its
+# exit code (exitcodes.ERRORS). A raise added, moved to another class or dropped fails the walk
+# below until it is reviewed here against the table's meanings; each line says why.
+RAISES: dict[str, set[str]] = {
+    # a package or index that cannot be had or verified; a values file that is not valid
+    "chart/_crds.py": {"ChartRepositoryError"},
+    "chart/_engine.py": {"RenderError"},  # the Helm engine is not installed
+    "chart/_package.py": {"ChartRepositoryError"},
+    "chart/_raw_values.py": {"ChartRepositoryError", "StackInputError"},
+    "chart/_repository.py": {"ChartRepositoryError"},
+    "chart/_source.py": {"ChartRepositoryError"},  # the package cannot be staged
+    "checks/preflight.py": {"UsageError"},  # PERCONA_PG_OPERATOR_PREFLIGHT's value
+    "checks/verification.py": {"VerificationError"},
+    "cli/_credentials.py": {"CredentialError"},
+    "cli/_fleet.py": {"OutputFileError"},  # --report / --state cannot be written
+    "cli/_manifest.py": {"ChartRepositoryError", "StackInputError"},  # validate's chart checks
+    "cli/_target.py": {"StackInputError"},  # --stack: no stack input in its config or env
+    "cluster/_connection.py": {"ClusterUnreachableError"},
+    "cluster/_exec.py": {"ClusterUnreachableError"},
+    "cluster/_helm.py": {"ClusterError"},
+    "cluster/_kubeconfig.py": {"CredentialError"},
+    "cluster/_live.py": {"ClusterUnreachableError", "ClusterError", "ClusterPermissionError"},
+    "cluster/repair.py": {"RepairError"},
+    # --stack names no stack (input); the CLI cannot run or read it (a tool); an update failed
+    "deploy/automation.py": {"StackInputError", "FleetError", "ToolUnavailableError"},
+    "deploy/program.py": {"ToolUnavailableError"},  # the backend cannot be read
+    "fleet/_load.py": {"StackInputError"},
+    "fleet/_rollout.py": {"StackInputError"},  # a state file or --wave that is not valid
+    "fleet/_runner.py": {"FleetError", "ToolUnavailableError"},
+    "manifest/_loader.py": {"StackInputError"},
+    # a version the repository does not offer (unavailable); a downgrade (refused)
+    "review/plan.py": {"ChartRepositoryError", "UpgradeGuardError"},
+    "review/render.py": {"RenderError"},  # Helm cannot render the chart
+    "tokens.py": {"CredentialError"},
+    "versions.py": {"UpgradeGuardError"},
+}
+
+
+def _raised() -> dict[str, set[str]]:
+    import ast
+    import inspect
+
+    from percona_pg_operator import errors
+
+    names = {
+        name
+        for name, value in vars(errors).items()
+        if inspect.isclass(value) and issubclass(value, errors.PerconaPgOperatorError)
+    }
+    root = ROOT / "src" / "percona_pg_operator"
+    found: dict[str, set[str]] = {}
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Raise)
+                and isinstance(node.exc, ast.Call)
+                and isinstance(node.exc.func, ast.Name)
+                and node.exc.func.id in names
+            ):
+                found.setdefault(path.relative_to(root).as_posix(), set()).add(node.exc.func.id)
+    return found
+
+
+def test_every_raise_of_the_packages_errors_is_reviewed_against_the_table() -> None:
+    from percona_pg_operator import errors
+    from percona_pg_operator.cli.exitcodes import ERRORS
+
+    raised = _raised()
+    assert raised == RAISES
+    for classes in raised.values():
+        for name in classes:
+            kind = getattr(errors, name)
+            assert kind is not errors.PerconaPgOperatorError, "the base class says nothing"
+            assert any(issubclass(kind, known) for known, _ in ERRORS), f"{name}: no code"
+
+
+def test_a_refused_downgrade_in_upgrade_plan_is_refused() -> None:
+    """Before: exit 6, "not available"."""
+    result = CliRunner().invoke(cli, ["upgrade-plan", "--from", "3.0.0", "--to", "2.9.0"])
+    assert result.exit_code == ExitCode.REFUSED, result.output
+    assert "downgrade" in result.output
+
+
+def test_a_bad_preflight_switch_is_a_usage_error_naming_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Before: PreflightRefusedError, exit 4 "a check refused"."""
+    from percona_pg_operator.checks.preflight import preflight_enabled
+    from percona_pg_operator.errors import UsageError
+
+    with pytest.raises(UsageError, match="PERCONA_PG_OPERATOR_PREFLIGHT must be on or off"):
+        preflight_enabled({"PERCONA_PG_OPERATOR_PREFLIGHT": "maybe"})
+    assert code_for(UsageError("x")) == ExitCode.USAGE

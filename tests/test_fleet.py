@@ -13,6 +13,7 @@ import yaml
 from conftest import manifest
 from pydantic import ValidationError
 
+from percona_pg_operator.checks.preflight import StackState
 from percona_pg_operator.errors import StackInputError
 from percona_pg_operator.fleet import (
     FleetCluster,
@@ -149,6 +150,10 @@ class ScriptedRunner:
 
     def _step(self, cluster: FleetCluster) -> dict[str, Any]:
         return self.script.get(cluster.name, {})
+
+    def last_outputs(self, cluster: FleetCluster) -> StackState:
+        """The outputs the script gives the cluster's stack (none: never deployed)."""
+        return StackState.from_outputs(self._step(cluster).get("outputs", {}))
 
     def preflight(self, cluster: FleetCluster) -> StartDecision:
         step = self._step(cluster)

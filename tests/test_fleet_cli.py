@@ -53,7 +53,12 @@ def write_fleet(api: KubeApi, tmp_path: Path, names: list[str], **extra: Any) ->
     return path
 
 
-def test_fleet_preflight_shows_waves_versions_and_refusals(api: KubeApi, tmp_path: Path) -> None:
+def test_fleet_preflight_shows_waves_versions_and_refusals(
+    api: KubeApi, tmp_path: Path, scripted: Any
+) -> None:
+    # a's stack deployed its release (its outputs say so); b's is stuck; c has none yet.
+    outputs = {"namespace": "ns-a", "release_name": "pg-op", "chart_version": "2.9.0"}
+    scripted.script["a"] = {"outputs": outputs}
     for name, revisions in (("a", ("deployed",)), ("b", ("deployed", "pending-upgrade"))):
         api.add(namespace(f"ns-{name}"))
         install(api, PACKAGE, release="pg-op", namespace=f"ns-{name}", revisions=revisions)
@@ -76,7 +81,9 @@ def test_fleet_preflight_shows_waves_versions_and_refusals(api: KubeApi, tmp_pat
     assert api.token not in text.output
 
 
-def test_fleet_plan_is_a_deprecated_name_of_fleet_preflight(api: KubeApi, tmp_path: Path) -> None:
+def test_fleet_plan_is_a_deprecated_name_of_fleet_preflight(
+    api: KubeApi, tmp_path: Path, scripted: Any
+) -> None:
     api.add(namespace("ns-a"))
     path = write_fleet(api, tmp_path, ["a"])
     runner = CliRunner()
@@ -112,8 +119,29 @@ def test_fleet_up_without_the_pulumi_cli_says_so(api: KubeApi, tmp_path: Path) -
         pytest.skip("the Pulumi CLI is installed here")
     path = write_fleet(api, tmp_path, ["a"])
     result = CliRunner().invoke(cli, ["fleet", "up", str(path), "--yes"])
-    assert result.exit_code == ExitCode.FAILED
-    assert "fleet up needs the Pulumi CLI" in result.output
+    assert result.exit_code == ExitCode.UNAVAILABLE
+    assert "the fleet's stacks run through the Pulumi CLI" in result.output
+
+
+def test_fleet_preflight_refuses_whom_fleet_up_refuses(
+    api: KubeApi, tmp_path: Path, scripted: Any
+) -> None:
+    """A release the cluster's stack never made: `fleet up` refuses it (the stack's outputs name
+    no such release); `fleet preflight` said "warn" before, as it read no outputs."""
+    from percona_pg_operator.fleet import AutomationRunner, load_fleet
+
+    api.add(namespace("ns-a"))
+    install(api, PACKAGE, release="pg-op", namespace="ns-a")
+    path = write_fleet(api, tmp_path, ["a"])
+    result = CliRunner().invoke(cli, ["fleet", "preflight", str(path), "--output", "json"])
+    assert result.exit_code == ExitCode.REFUSED, result.output
+    (row,) = json.loads(result.stdout)["waves"][0]["clusters"]
+    assert row["result"] == "refused"
+    assert any("this stack did not create it" in r for r in row["reasons"])
+    # The rollout's own decision, through the same function on the same outputs.
+    (cluster,) = load_fleet(path).clusters
+    decision = AutomationRunner.preflight(scripted, cluster)  # type: ignore[arg-type]
+    assert not decision.ok and "this stack did not create it" in decision.reason
 
 
 def test_a_bad_fleet_file_is_invalid_input_with_every_problem(tmp_path: Path) -> None:
@@ -216,7 +244,7 @@ def test_fleet_up_with_an_unwritable_report_stops_before_anything_runs(
     refused = CliRunner().invoke(
         cli, ["fleet", "up", str(path), "--yes", "--report", str(tmp_path / "a-file" / "r.json")]
     )
-    assert refused.exit_code == ExitCode.INVALID_INPUT, refused.output
+    assert refused.exit_code == ExitCode.USAGE, refused.output  # before: 3, "not valid"
     assert "the report cannot be written" in refused.output
     assert scripted.started == []
 
@@ -256,7 +284,9 @@ def test_fleet_status_a_pending_release_is_never_healthy(api: KubeApi, tmp_path:
     assert row["healthy"] is False and "pending-upgrade" in row["reason"]
 
 
-def test_fleet_preflight_says_what_a_percent_budget_allows(api: KubeApi, tmp_path: Path) -> None:
+def test_fleet_preflight_says_what_a_percent_budget_allows(
+    api: KubeApi, tmp_path: Path, scripted: Any
+) -> None:
     waves = [{"name": "all", "select": {"labels": {"env": "dev"}}, "failureBudget": "50%"}]
     path = write_fleet(api, tmp_path, ["a", "b", "c"], rollout={"waves": waves})
     result = CliRunner().invoke(cli, ["fleet", "preflight", str(path)])
@@ -298,7 +328,7 @@ def test_the_stack_input_never_reaches_a_command_line(
 
 
 def test_fleet_preflight_counts_on_a_terminal_only(
-    api: KubeApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    api: KubeApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scripted: Any
 ) -> None:
     from types import SimpleNamespace
 

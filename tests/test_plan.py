@@ -18,7 +18,7 @@ from conftest import CHART_VERSIONS, FIXTURE_REPO
 from percona_pg_operator.chart import ChartRepository
 from percona_pg_operator.cli import cli
 from percona_pg_operator.cli.exitcodes import ExitCode
-from percona_pg_operator.errors import ChartRepositoryError
+from percona_pg_operator.errors import ChartRepositoryError, UpgradeGuardError
 from percona_pg_operator.review.plan import upgrade_plan
 
 pytestmark = pytest.mark.chart
@@ -198,17 +198,18 @@ def test_to_defaults_to_the_newest(repository: ChartRepository) -> None:
 
 
 @pytest.mark.parametrize(
-    ("start", "end", "fragment"),
+    ("start", "end", "error", "fragment"),
     [
-        ("2.6.0", None, "2.6.0 is not in"),
-        ("3.0.0", "2.9.0", "downgrade"),
-        ("2.7.0", "9.9.9", "9.9.9"),
+        ("2.6.0", None, ChartRepositoryError, "2.6.0 is not in"),
+        # A refusal, not "not available" (exit 4, not 6): before, a ChartRepositoryError.
+        ("3.0.0", "2.9.0", UpgradeGuardError, "downgrade"),
+        ("2.7.0", "9.9.9", ChartRepositoryError, "9.9.9"),
     ],
 )
 def test_bad_versions_are_clear_errors(
-    repository: ChartRepository, start: str, end: str | None, fragment: str
+    repository: ChartRepository, start: str, end: str | None, error: type, fragment: str
 ) -> None:
-    with pytest.raises(ChartRepositoryError, match=fragment):
+    with pytest.raises(error, match=fragment):
         upgrade_plan(repository, start, end)
 
 

@@ -63,3 +63,6 @@ POD_SECURITY_LEVEL: Literal["privileged", "baseline"] = "baseline"
 # or digest given without a repository is applied to it.
 # https://github.com/percona/percona-helm-charts/blob/main/charts/pg-operator/values.yaml
 IMAGE_REPOSITORY = "docker.io/percona/percona-postgresql-operator"
+
+# Where to get the Pulumi CLI, named in every error about it missing.
+PULUMI_INSTALL_URL = "https://www.pulumi.com/docs/install/"

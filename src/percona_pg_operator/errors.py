@@ -99,6 +99,15 @@ class ToolUnavailableError(PerconaPgOperatorError):
     """A program the command runs is not there or does not work (the Pulumi CLI)."""
 
 
+class UsageError(PerconaPgOperatorError):
+    """A switch, flag or environment variable with a value it does not take; names it."""
+
+
+class OutputFileError(PerconaPgOperatorError):
+    """A file or folder the command was told to write (a report, a state file, a render folder)
+    cannot be written there; names it and why."""
+
+
 class PreflightRefusedError(PerconaPgOperatorError):
     """What the cluster shows makes the change unsafe; the message lists every reason."""
 

@@ -34,7 +34,7 @@ from ..cluster import (
     ClusterState,
 )
 from ..cluster.read import inspect_cluster
-from ..errors import PreflightRefusedError, UpgradeGuardError
+from ..errors import UpgradeGuardError, UsageError
 from ..manifest import KubernetesPerconaPostgresOperator, Spec, StackInput, watched_namespaces
 from ..versions import check_transition, kube_version_satisfies, parse_version, supported_cr_lines
 
@@ -119,7 +119,7 @@ def preflight_enabled(environ: Mapping[str, str] | None = None) -> bool:
     env = os.environ if environ is None else environ
     value = env.get(PREFLIGHT_ENV, "on").strip().lower()
     if value not in ("on", "off"):
-        raise PreflightRefusedError(f"env {PREFLIGHT_ENV} must be on or off, not {value!r}")
+        raise UsageError(f"env {PREFLIGHT_ENV} must be on or off, not {value!r}")
     return value == "on"
 
 

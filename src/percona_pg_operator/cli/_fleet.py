@@ -21,16 +21,17 @@ def fleet() -> None:
     """Roll the operator out across many clusters: preflight, preview, up (in waves), status."""
 
 
-def _preflight_rows(fleet: Any, concurrency: int) -> list[dict[str, Any]]:
-    """Every cluster's preflight, run in parallel (the stack's state is not read here)."""
+def _preflight_rows(fleet: Any, stacks: Any, concurrency: int) -> list[dict[str, Any]]:
+    """Every cluster's preflight, run in parallel, with its stack's last outputs as `fleet up`
+    reads them (``fleet.cluster_preflight``, the rollout's own)."""
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
-    from ..checks.preflight import run_preflight
+    from ..fleet import cluster_preflight
 
     def check(cluster: Any) -> dict[str, Any]:
         row: dict[str, Any] = {"name": cluster.name, "stack": cluster.stack}
         try:
-            report = run_preflight(cluster.stack_input)
+            report = cluster_preflight(cluster, stacks)
         except PerconaPgOperatorError as exc:
             unreadable = {
                 "running_version": None,
@@ -81,7 +82,9 @@ def fleet_preflight(fleet_file: str, concurrency: int, output: str) -> None:
     from ..fleet import load_fleet
 
     loaded = load_fleet(fleet_file)
-    rows = {row["name"]: row for row in _preflight_rows(loaded, concurrency)}
+    # The stacks' outputs are read through the Pulumi CLI, as `fleet up` reads them.
+    stacks = _runner(loaded, None, "", "")
+    rows = {row["name"]: row for row in _preflight_rows(loaded, stacks, concurrency)}
     document: dict[str, list[dict[str, Any]]] = {
         "waves": [
             {
@@ -222,7 +225,7 @@ def _runs_table(runs: list[Any]) -> Any:
 def _writable(path: Path, what: str) -> None:
     """Fail before anything runs when ``path`` cannot be written (the report and the state are
     written after clusters changed: that is too late to find out)."""
-    from ..errors import StackInputError
+    from ..errors import OutputFileError
 
     existed = path.exists()
     try:
@@ -230,7 +233,7 @@ def _writable(path: Path, what: str) -> None:
         with path.open("a", encoding="utf-8"):
             pass
     except OSError as exc:
-        raise StackInputError(
+        raise OutputFileError(
             f"{path}: the {what} cannot be written ({exc.strerror or type(exc).__name__})"
         ) from None
     if not existed:

@@ -16,12 +16,14 @@ from ..errors import (
     ClusterError,
     CredentialError,
     FleetError,
+    OutputFileError,
     PreflightRefusedError,
     RenderError,
     RepairError,
     StackInputError,
     ToolUnavailableError,
     UpgradeGuardError,
+    UsageError,
     VerificationError,
 )
 
@@ -43,8 +45,9 @@ class ExitCode(IntEnum):
 MEANINGS: dict[ExitCode, str] = {
     ExitCode.OK: "done: nothing refused, failed or unhealthy (diff: nothing changes)",
     ExitCode.CHANGES: "diff only: something changes",
-    ExitCode.USAGE: "the command line is wrong (an unknown option, a missing argument), or "
-    "--yes is needed where there is no terminal to ask on",
+    ExitCode.USAGE: "the command line is wrong (an unknown option, a missing argument, a "
+    "switch's value, a file it names that cannot be written), or --yes is needed where "
+    "there is no terminal to ask on",
     ExitCode.INVALID_INPUT: "a manifest, stack input, fleet file or state file is not valid; "
     "every problem is listed with its path",
     ExitCode.REFUSED: "a check refused the change (the preflight, the upgrade guard); the "
@@ -62,6 +65,8 @@ MEANINGS: dict[ExitCode, str] = {
 
 # The package's errors, most specific first; anything else of the package's is FAILED.
 ERRORS: tuple[tuple[type[BaseException], ExitCode], ...] = (
+    (UsageError, ExitCode.USAGE),
+    (OutputFileError, ExitCode.USAGE),
     (StackInputError, ExitCode.INVALID_INPUT),
     (UpgradeGuardError, ExitCode.REFUSED),
     (PreflightRefusedError, ExitCode.REFUSED),
@@ -100,6 +105,7 @@ COMMANDS: dict[str, tuple[ExitCode, ...]] = {
     "upgrade-plan": (
         ExitCode.OK,
         ExitCode.INVALID_INPUT,
+        ExitCode.REFUSED,
         ExitCode.UNREADABLE,
         ExitCode.UNAVAILABLE,
     ),
@@ -115,9 +121,15 @@ COMMANDS: dict[str, tuple[ExitCode, ...]] = {
         ExitCode.INVALID_INPUT,
         ExitCode.REFUSED,
         ExitCode.UNREADABLE,
+        ExitCode.UNAVAILABLE,
     ),
-    "fleet preview": (ExitCode.OK, ExitCode.INVALID_INPUT, ExitCode.FAILED),
-    "fleet up": (ExitCode.OK, ExitCode.INVALID_INPUT, ExitCode.FAILED),
+    "fleet preview": (
+        ExitCode.OK,
+        ExitCode.INVALID_INPUT,
+        ExitCode.UNAVAILABLE,
+        ExitCode.FAILED,
+    ),
+    "fleet up": (ExitCode.OK, ExitCode.INVALID_INPUT, ExitCode.UNAVAILABLE, ExitCode.FAILED),
     "fleet status": (
         ExitCode.OK,
         ExitCode.INVALID_INPUT,

@@ -26,6 +26,20 @@ def local_stack(name: str, folder: Path, env: Mapping[str, str]) -> Any:
     )
 
 
+def local_stack_outputs(name: str, folder: Path, env: Mapping[str, str]) -> dict[str, Any]:
+    """The last outputs of stack ``name`` of the project in ``folder``, read without creating
+    it: a stack that does not exist yet has none."""
+    try:
+        stack = auto.select_stack(
+            name,
+            work_dir=str(folder),
+            opts=auto.LocalWorkspaceOptions(work_dir=str(folder), env_vars=dict(env)),
+        )
+    except auto.StackNotFoundError:
+        return {}
+    return {key: out.value for key, out in stack.outputs().items()}
+
+
 def read_stack(
     name: str, project_dir: Path, env: Mapping[str, str] | None = None
 ) -> tuple[str | None, dict[str, Any]]:
@@ -44,10 +58,14 @@ def read_stack(
     except auto.StackNotFoundError:
         raise StackInputError(f"{where}: the backend has no such stack") from None
     except auto.CommandError as exc:
-        raise StackInputError(f"{where}: {_last_error_line(str(exc))}") from None
-    except (OSError, auto.errors.InvalidVersionError) as exc:
         raise ToolUnavailableError(
-            f"{where} reads the stack through the Pulumi CLI, which cannot run here: {exc}"
+            f"{where}: the Pulumi CLI could not read the stack: {_last_error_line(str(exc))}"
+        ) from None
+    except (OSError, auto.errors.InvalidVersionError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ToolUnavailableError(
+            f"{where} reads the stack through the Pulumi CLI, which cannot run here ({reason}): "
+            f"install it ({defaults.PULUMI_INSTALL_URL}) or put it on PATH"
         ) from None
     value = config.get(defaults.STACK_INPUT_CONFIG_KEY)
     return (value.value if value else None), {key: out.value for key, out in last.items()}

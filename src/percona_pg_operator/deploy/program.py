@@ -15,7 +15,7 @@ import pulumi
 
 from .. import defaults, outputs
 from ..checks.preflight import StackState
-from ..errors import PerconaPgOperatorError, internal_error_message
+from ..errors import ToolUnavailableError, internal_error_message
 from ..manifest import load_stack_input
 from ._errors import run_errors
 from .component import PerconaPostgresOperator, PerconaPostgresOperatorArgs
@@ -92,9 +92,7 @@ def last_outputs() -> StackState:
             continue
         exported = dict(read.get("outputs") or {})
         return StackState.from_outputs({key: exported.get(key) for key in keys})
-    raise PerconaPgOperatorError(
-        f"cannot read this stack's last outputs from its backend: {failure}"
-    )
+    raise ToolUnavailableError(f"cannot read this stack's last outputs from its backend: {failure}")
 
 
 def run() -> PerconaPostgresOperator:

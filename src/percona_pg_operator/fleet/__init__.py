@@ -6,6 +6,7 @@
 """
 
 from ..errors import FleetError
+from ._decide import cluster_preflight
 from ._load import FleetCluster, LoadedFleet, WaveClusters, load_fleet
 from ._model import Fleet
 from ._rollout import ClusterRun, Health, Report, Rollout, RolloutState, Runner, StartDecision
@@ -27,6 +28,7 @@ __all__ = [
     "StartDecision",
     "WaveClusters",
     "cluster_health",
+    "cluster_preflight",
     "load_fleet",
     "pulumi_cli_missing",
 ]

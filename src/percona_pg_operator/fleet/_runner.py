@@ -23,9 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from .. import _yaml, defaults
-from ..checks.preflight import StackState, run_preflight
+from ..checks.preflight import StackState
 from ..cluster.read import inspect_cluster
-from ..errors import FleetError
+from ..errors import FleetError, ToolUnavailableError
+from ._decide import cluster_preflight, start_decision
 from ._load import FleetCluster
 from ._model import HealthGate
 from ._rollout import Health, StartDecision
@@ -45,7 +46,7 @@ class RemoteSource:
 
 def pulumi_cli_missing() -> str | None:
     if shutil.which("pulumi") is None:
-        return "the Pulumi CLI is not installed (https://www.pulumi.com/docs/install/)"
+        return f"the Pulumi CLI is not installed ({defaults.PULUMI_INSTALL_URL})"
     return None
 
 
@@ -62,7 +63,7 @@ class AutomationRunner:
     ) -> None:
         missing = pulumi_cli_missing()
         if missing:
-            raise FleetError(f"fleet up needs the Pulumi CLI: {missing}")
+            raise ToolUnavailableError(f"the fleet's stacks run through the Pulumi CLI: {missing}")
         self.work_root = work_root
         self.project = project
         self.remote = remote
@@ -141,14 +142,23 @@ class AutomationRunner:
             said = done.stderr.strip().splitlines()[-1:] or [f"exit {done.returncode}"]
             raise FleetError(f"pulumi config set for stack {stack} failed: {said[0][:300]}")
 
-    def _last_outputs(self, cluster: FleetCluster) -> StackState:
-        outputs = self.stack(cluster).outputs()
-        return StackState.from_outputs({k: v.value for k, v in outputs.items()})
+    def last_outputs(self, cluster: FleetCluster) -> StackState:
+        """What the cluster's stack exported on its last update (none for a stack not created
+        yet: read without creating it, so `fleet preflight` changes nothing)."""
+        from ..deploy import automation
+
+        with self._lock:
+            known = self._stacks.get(cluster.name)
+        if known is not None or self.remote is not None:
+            stack = known or self.stack(cluster)
+            return StackState.from_outputs({k: v.value for k, v in stack.outputs().items()})
+        folder = self._workspace(cluster)
+        return StackState.from_outputs(
+            automation.local_stack_outputs(cluster.stack, folder, self.env)
+        )
 
     def preflight(self, cluster: FleetCluster) -> StartDecision:
-        report = run_preflight(cluster.stack_input, stack=self._last_outputs(cluster))
-        reasons = "; ".join(f"{c.name}: {c.reason}" for c in report.failures())
-        return StartDecision(not report.refused, report.running_version, reasons)
+        return start_decision(cluster_preflight(cluster, self))
 
     def up(self, cluster: FleetCluster, log: Path, cancelled: threading.Event) -> None:
         from ..deploy import automation

@@ -20,7 +20,7 @@ from typing import Any
 
 from .. import defaults
 from ..chart import ChartPackage, ChartRepository, load_managed_crds
-from ..errors import ChartRepositoryError
+from ..errors import ChartRepositoryError, UpgradeGuardError
 from ..versions import IRREVERSIBLE_STEPS, parse_version, supported_cr_lines, upgrade_steps
 from .render import render_chart
 
@@ -184,7 +184,7 @@ def upgrade_plan(
             f"(available: {', '.join(available)})"
         )
     if parse_version(target) < parse_version(running_version):
-        raise ChartRepositoryError(
+        raise UpgradeGuardError(
             f"{running_version} -> {target} is a downgrade, which Percona does not support"
         )
     reachable = [v for v in available if parse_version(v) <= parse_version(target)]
