@@ -96,14 +96,26 @@ CLASSES: list[tuple[str, str, list[str]]] = [
         "booleans as numbers, YAML sets, impossible ports, YAML 1.1 keys, broken CRDs in a "
         "package, key files that are not files: an error naming the field, nothing cached",
         [
-            "tests/test_manifest_leftovers.py",
-            "tests/test_hostile_input.py::test_a_package_whose_crds_do_not_parse_is_the_repositorys_and_not_cached",
+            "tests/test_spec.py::test_a_boolean_is_not_a_number",
+            "tests/test_spec.py::test_numbers_still_work",
+            "tests/test_stack_input.py::test_a_yaml_set_is_not_a_list",
+            "tests/test_stack_input.py::test_a_yaml_1_1_boolean_key_is_named_as_such",
+            "tests/test_spec.py::test_a_repository_url_with_no_possible_port_or_host_is_refused",
+            "tests/test_spec.py::test_good_repository_urls_pass",
+            "tests/test_credentials.py::test_the_gke_key_file_must_be_a_regular_file",
+            "tests/test_chart_repository.py::test_a_package_whose_crds_do_not_parse_is_the_repositorys_and_not_cached",
         ],
     ),
     (
         "10 one copy of each rule",
         "image version, install order, KUBECONFIG, the Helm hint: one function each, agreeing",
-        ["tests/test_one_rule.py"],
+        [
+            "tests/test_images.py",
+            "tests/test_diff.py::test_the_diff_shows_a_digest_as_the_verification_reads_it",
+            "tests/test_render.py::test_render_and_diff_use_one_install_order",
+            "tests/test_credentials.py::test_a_tilde_in_kubeconfig_means_the_same_everywhere",
+            "tests/test_render.py::test_one_install_hint_for_the_helm_engine",
+        ],
     ),
 ]
 

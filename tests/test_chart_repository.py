@@ -3,20 +3,33 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 import socket
+import tarfile
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 from conftest import CHART_VERSIONS, FIXTURE_REPO
 from repo_server import RepoServer, serve
+from repo_server import serve as serve_repo
 
-from percona_pg_operator.chart import ChartRepository, cache_root, chart_repo_url
-from percona_pg_operator.errors import ChartRepositoryError
+from percona_pg_operator.chart import (
+    ChartRepository,
+    cache_root,
+    chart_repo_url,
+    load_managed_crds,
+)
+from percona_pg_operator.chart._repository import MAX_UNPACKED_BYTES
+from percona_pg_operator.errors import (
+    ChartRepositoryError,
+)
 
 pytestmark = pytest.mark.chart
 
@@ -291,3 +304,186 @@ def test_one_process_verifies_a_package_once(
     first.path.write_bytes(first.path.read_bytes()[:-10])  # the file changed: verified again
     client(server.url, tmp_path).fetch("pg-operator", "3.0.0")
     assert hashed
+
+
+def repo_with(tmp_path: Path, package: bytes, **entry: Any) -> Path:
+    """A repository whose one pg-operator 3.0.0 package is ``package``, digest-true."""
+    repo = tmp_path / "repo"
+    repo.mkdir(exist_ok=True)
+    (repo / "pg-operator-3.0.0.tgz").write_bytes(package)
+    index = {
+        "apiVersion": "v1",
+        "entries": {
+            "pg-operator": [
+                {
+                    "name": "pg-operator",
+                    "version": "3.0.0",
+                    "appVersion": "3.0.0",
+                    "digest": hashlib.sha256(package).hexdigest(),
+                    "urls": ["pg-operator-3.0.0.tgz"],
+                    **entry,
+                }
+            ]
+        },
+    }
+    (repo / "index.yaml").write_text(yaml.safe_dump(index))
+    return repo
+
+
+def tgz(files: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz") as archive:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+class _Zeros(io.RawIOBase):
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        buffer[:] = bytes(len(buffer))
+        return len(buffer)
+
+
+def zip_bomb() -> bytes:
+    """A package of a few hundred KiB that unpacks past the limit: one file of zeros."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz", compresslevel=1) as archive:
+        info = tarfile.TarInfo("pg-operator/values.yaml")
+        info.size = MAX_UNPACKED_BYTES + 1
+        archive.addfile(info, io.BufferedReader(_Zeros()))
+    return out.getvalue()
+
+
+REAL = (FIXTURE_REPO / "pg-operator-3.0.0.tgz").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("package", "fragment"),
+    [
+        (REAL[: len(REAL) // 2], "not a readable chart package"),  # truncated, digest-true
+        (b"not a tarball at all", "not a readable chart package"),
+        (tgz({"other/Chart.yaml": b"name: other"}), "has no pg-operator/Chart.yaml"),
+        (zip_bomb(), "unpacks to more than"),
+    ],
+)
+def test_a_digest_true_but_broken_package_is_refused_and_not_cached(
+    tmp_path: Path, package: bytes, fragment: str
+) -> None:
+    repo = ChartRepository(str(repo_with(tmp_path, package)), cache_dir=tmp_path / "cache")
+    with pytest.raises(ChartRepositoryError, match=fragment):
+        repo.fetch("pg-operator", "3.0.0")
+    assert not list((tmp_path / "cache").rglob("*.tgz")), "nothing broken is cached"
+
+
+def test_a_package_whose_crds_do_not_parse_is_the_repositorys_and_not_cached(
+    tmp_path: Path,
+) -> None:
+    package = tgz(
+        {
+            "pg-operator/Chart.yaml": b"name: pg-operator\nversion: 3.0.0\n",
+            "pg-operator/crds/crd.yaml": b"kind: CustomResourceDefinition\nmetadata: [oops",
+        }
+    )
+    repo_dir = repo_with(tmp_path, package)
+    repo = ChartRepository(str(repo_dir), cache_dir=tmp_path / "cache")
+    with pytest.raises(ChartRepositoryError) as info:
+        repo.fetch("pg-operator", "3.0.0")
+    message = str(info.value)
+    assert "pg-operator-3.0.0.tgz" in message and "nothing of it was cached" in message
+    assert "run again" not in message and "cached package" not in message
+    assert not [p for p in (tmp_path / "cache").rglob("*") if p.is_file()], "nothing cached"
+
+
+def test_an_edited_or_emptied_crd_cache_is_rebuilt_not_applied(tmp_path: Path) -> None:
+    repo = ChartRepository(str(FIXTURE_REPO), cache_dir=tmp_path / "cache")
+    package = repo.fetch("pg-operator", "3.0.0")
+    first = load_managed_crds(package)
+    cache = package.path.with_suffix(".crds.json")
+    for edit in ("tamper", "empty"):
+        data = json.loads(cache.read_text())
+        if edit == "tamper":
+            data["manifest"] = data["manifest"].replace("perconapgclusters", "evil")
+        else:
+            data["names"], data["manifest"] = [], ""
+        cache.write_text(json.dumps(data))
+        assert load_managed_crds(package) == first
+
+
+def test_a_pin_pointing_at_another_versions_package_is_not_trusted(tmp_path: Path) -> None:
+    repo = ChartRepository(str(FIXTURE_REPO), cache_dir=tmp_path / "cache")
+    old = repo.fetch("pg-operator", "2.9.0")
+    new = repo.fetch("pg-operator", "3.0.0")
+    pin = next((tmp_path / "cache" / "pins").rglob("pg-operator-3.0.0.json"))
+    pin.write_text(json.dumps({**json.loads(pin.read_text()), "digest": old.digest}))
+    again = repo.fetch("pg-operator", "3.0.0")
+    assert again.digest == new.digest
+
+
+def test_a_remote_index_cannot_point_at_local_files(tmp_path: Path) -> None:
+    repo_dir = repo_with(tmp_path, REAL, urls=["file:///etc/hostname"])
+    with serve_repo(repo_dir) as server:
+        repo = ChartRepository(server.url, cache_dir=tmp_path / "cache")
+        with pytest.raises(ChartRepositoryError, match="must be http"):
+            repo.fetch("pg-operator", "3.0.0")
+
+
+def test_index_entries_that_are_not_mappings_are_ignored(tmp_path: Path) -> None:
+    repo_dir = repo_with(tmp_path, REAL)
+    index = yaml.safe_load((repo_dir / "index.yaml").read_text())
+    index["entries"]["pg-operator"].insert(0, "not a mapping")
+    (repo_dir / "index.yaml").write_text(yaml.safe_dump(index))
+    package = ChartRepository(str(repo_dir), cache_dir=tmp_path / "cache").fetch(
+        "pg-operator", "3.0.0"
+    )
+    assert package.version == "3.0.0"
+
+
+def test_an_unwritable_cache_is_named(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    repo = ChartRepository(str(FIXTURE_REPO), cache_dir=blocker / "cache")
+    with pytest.raises(ChartRepositoryError, match="cannot write the chart cache"):
+        repo.fetch("pg-operator", "3.0.0")
+
+
+@pytest.mark.parametrize(
+    ("mirror", "fragment"),
+    [
+        ("https://admin:PASS@charts.example.com/", "must not carry a user or password"),
+        ("https://charts.example.com/?access_token=PASS", "credential in its query string"),
+        ("ftp://charts.example.com/", "must be an http(s):// or file:// URL"),
+    ],
+)
+def test_the_chart_mirror_from_the_environment_is_checked_like_spec_helm_repo(
+    mirror: str, fragment: str
+) -> None:
+    from percona_pg_operator.chart import chart_repo_url
+
+    with pytest.raises(ChartRepositoryError) as info:
+        chart_repo_url(None, {"PERCONA_PG_OPERATOR_CHART_REPO": mirror})
+    assert fragment in str(info.value) and "PASS" not in str(info.value)
+    assert "PERCONA_PG_OPERATOR_CHART_REPO" in str(info.value)
+
+
+def test_a_broken_cached_package_is_evicted_and_named_when_the_repository_is_gone(
+    tmp_path: Path,
+) -> None:
+    """A damaged blob is removed, not trusted; if the repository cannot supply it again, the
+    error names the cache entry that was removed."""
+    repo_dir = repo_with(tmp_path, REAL)
+    cache = tmp_path / "cache"
+    package = ChartRepository(str(repo_dir), cache_dir=cache).fetch("pg-operator", "3.0.0")
+    package.path.write_bytes(REAL[:100])  # damaged on disk
+    (repo_dir / "index.yaml").unlink()  # and the repository is gone
+    repo = ChartRepository(str(repo_dir), cache_dir=cache)
+    with pytest.raises(ChartRepositoryError) as info:
+        repo.fetch("pg-operator", "3.0.0")
+    assert "a broken cache entry was removed first" in str(info.value)
+    assert str(package.path) in str(info.value)
+    assert not package.path.exists()
+    assert not list((cache / "pins").rglob("pg-operator-3.0.0.json"))

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 from click.testing import CliRunner, Result
-from conftest import EXAMPLES, manifest
+from conftest import EXAMPLES, FIXTURE_REPO, manifest
 
 from percona_pg_operator.cli import cli, main
 from percona_pg_operator.cli.exitcodes import ExitCode
@@ -137,7 +139,6 @@ def test_schema_accepts_snake_case() -> None:
 @pytest.fixture
 def http_repo(warm_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The Percona repository on 127.0.0.1, with the session's warm chart cache."""
-    from conftest import FIXTURE_REPO
     from repo_server import serve
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(warm_cache.parent))
@@ -273,7 +274,6 @@ def test_every_json_document_starts_with_its_schema_version(tmp_path: Path) -> N
 
 def test_tables_fit_80_columns_and_keep_every_character() -> None:
     """A long reason with a link wraps inside its cell at 80 columns; nothing is cut off."""
-    import io
 
     from rich.console import Console
 
@@ -307,7 +307,6 @@ def test_a_cold_download_shows_progress_on_a_terminal_in_any_command(
         def isatty() -> bool:
             return True
 
-    from conftest import FIXTURE_REPO
     from repo_server import serve
 
     bad = tmp_path / "values.yaml"
@@ -343,7 +342,6 @@ def test_validate_refuses_a_chart_version_percona_does_not_offer_here(
 def test_validate_checks_a_mirror_by_its_index(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from conftest import FIXTURE_REPO
 
     monkeypatch.setenv("PERCONA_PG_OPERATOR_CHART_REPO", str(FIXTURE_REPO))
     assert invoke("validate", _versioned(tmp_path, "2.9.0"))[0] == ExitCode.OK
@@ -356,3 +354,18 @@ def test_validate_says_when_it_cannot_tell(tmp_path: Path, monkeypatch: pytest.M
     code, out = invoke("validate", _versioned(tmp_path, "2.9.0"), "--offline")
     assert code == ExitCode.OK
     assert "spec.helm.version 2.9.0: not checked against https://mirror.invalid/charts" in out
+
+
+def test_an_internal_error_is_one_line_and_the_traceback_comes_with_debug(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(*_: Any, **__: Any) -> Any:
+        raise ZeroDivisionError("oops")
+
+    monkeypatch.setattr("percona_pg_operator.manifest.json_schema", broken)
+    quiet = CliRunner().invoke(cli, ["schema"])
+    assert quiet.exit_code == ExitCode.INTERNAL
+    assert "internal error (ZeroDivisionError: oops); this is a bug" in quiet.output
+    assert "Traceback" not in quiet.output
+    loud = CliRunner().invoke(cli, ["--debug", "schema"])
+    assert isinstance(loud.exception, ZeroDivisionError)

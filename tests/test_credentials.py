@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 import urllib.parse
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,9 +28,14 @@ from pulumi_harness import PROVIDER_TYPE, RecordingMocks, run_pulumi
 from percona_pg_operator.cli import cli
 from percona_pg_operator.cli.exitcodes import ExitCode
 from percona_pg_operator.cluster import cluster_credentials
+from percona_pg_operator.cluster._connection import connection
+from percona_pg_operator.cluster._kubeconfig import ClusterCredentials
 from percona_pg_operator.deploy import PerconaPostgresOperator
 from percona_pg_operator.errors import CredentialError, StackInputError
-from percona_pg_operator.manifest import parse_document
+from percona_pg_operator.manifest import (
+    KubernetesProviderConfig,
+    parse_document,
+)
 from percona_pg_operator.tokens import GKE_KEY_ENV, eks_token
 
 CA = base64.b64encode(
@@ -740,3 +746,109 @@ def test_mocked_program_and_outputs_hold_no_credential(
     assert run.stack_outputs["namespace"] == "percona-postgres-operator"
     assert SECRET not in run.plain_text()
     assert SECRET not in json.dumps(run.stack_outputs)
+
+
+def test_the_python_apis_own_errors_hide_credential_values() -> None:
+    from pydantic import ValidationError
+
+    secret = "dop_v1_" + "a" * 64
+    with pytest.raises(ValidationError) as info:
+        KubernetesProviderConfig.model_validate(
+            {"provider": "digital_ocean_doks", "digitalOceanDoks": {"kubeConfig": secret}}
+        )
+    assert secret[:12] not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "kubeconfig",
+    [
+        "clusters: [x]\ncontexts: [y]\ncurrent-context: y\n",
+        "clusters: {}\n",
+        "clusters: [{name: c, cluster: [1]}]\ncontexts: [{name: m, context: {cluster: c}}]\n"
+        "current-context: m\n",
+        "clusters: [{name: c}]\ncontexts: [{name: m, context: 5}]\ncurrent-context: m\n",
+    ],
+)
+def test_a_malformed_kubeconfig_is_a_validation_error(kubeconfig: str) -> None:
+    doc = {"target": manifest(), "providerConfig": {"kubeconfig": {"content": kubeconfig}}}
+    with pytest.raises(StackInputError) as info:
+        parse_document(doc, "t")
+    assert info.value.problems[0].path.startswith("providerConfig.kubeconfig")
+
+
+def test_credentials_gke_with_a_json_list_key_file(tmp_path: Path) -> None:
+    key = tmp_path / "key.json"
+    key.write_text(json.dumps(["not", "a", "key"]))
+    result = CliRunner().invoke(cli, ["credentials", "gke", "--key-file", str(key)])
+    assert result.exit_code == ExitCode.UNREADABLE
+    assert "not a base64 service-account key JSON" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_the_kubeconfig_text_of_a_bad_block_is_not_echoed() -> None:
+    token = "s3cr3t-" + base64.b64encode(b"x" * 30).decode()
+    doc = {
+        "target": manifest(),
+        "providerConfig": {
+            "kubeconfig": {"content": kubeconfig_text(token=token), "context": "no"}
+        },
+    }
+    with pytest.raises(StackInputError) as info:
+        parse_document(doc, "t")
+    assert token not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    ["https://user:pw@34.1.2.3", "34.1.2.3/?token=abc", "https://host.example.com\n"],
+)
+def test_cluster_endpoints_carry_no_credential(endpoint: str) -> None:
+    ca = base64.b64encode(b"-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n").decode()
+    block = {
+        "clusterName": "p",
+        "region": "eu-west-1",
+        "clusterEndpoint": endpoint,
+        "clusterCaData": ca,
+    }
+    with pytest.raises(StackInputError) as info:
+        parse_document({"target": manifest(), "providerConfig": {"awsEks": block}}, "t")
+    assert "pw" not in str(info.value) and "abc" not in str(info.value)
+
+
+def test_a_kubeconfig_server_with_a_credential_is_refused() -> None:
+    content = kubeconfig_text(server="https://admin:hunter2@k8s.example.com")
+    doc = {"target": manifest(), "providerConfig": {"kubeconfig": {"content": content}}}
+    with pytest.raises(StackInputError) as info:
+        parse_document(doc, "t")
+    assert "must not carry a credential" in str(info.value)
+    assert "hunter2" not in str(info.value)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "/dev/zero", "directory"])
+def test_the_gke_key_file_must_be_a_regular_file(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "key.json"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "directory":
+        path.mkdir()
+    else:
+        path = Path(kind)
+    started = time.monotonic()
+    result = CliRunner().invoke(cli, ["credentials", "gke", "--key-file", str(path)])
+    assert time.monotonic() - started < 5
+    assert result.exit_code in (ExitCode.UNREADABLE, ExitCode.USAGE), result.output
+    assert "--key-file" in result.output or "Invalid value" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_tilde_in_kubeconfig_means_the_same_everywhere(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    (home / "kube").mkdir(parents=True)
+    (home / "kube" / "config").write_text(kubeconfig_text("https://k8s.example.com"))
+    environ = {"KUBECONFIG": "~/kube/config", "HOME": str(home), "KUBERNETES_SERVICE_HOST": "x"}
+    # The ambient kubeconfig is found (not the in-cluster service account) ...
+    credentials = cluster_credentials(None, environ)
+    assert credentials == ClusterCredentials(context=None)
+    # ... and the live reads read that very file.
+    found = connection(credentials, environ)
+    assert found.config.cluster.server == "https://k8s.example.com"

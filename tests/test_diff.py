@@ -21,6 +21,7 @@ from percona_pg_operator.cli.exitcodes import ExitCode
 from percona_pg_operator.manifest import build_helm_values, parse_document
 from percona_pg_operator.review.diff import (
     MASK,
+    describe,
     diff_objects,
     field_changes,
     mask,
@@ -302,3 +303,23 @@ def test_diff_colour_on_a_terminal_unless_told_no(
     result = CliRunner(env=env).invoke(cli, args)
     assert result.exit_code == ExitCode.CHANGES, result.output
     assert ("\x1b[" in result.stdout) is coloured
+
+
+DIGEST = "sha256:" + "0123456789abcdef" * 4
+
+
+def _deployment(image: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "op", "namespace": "pgo"},
+        "spec": {"template": {"spec": {"containers": [{"name": "op", "image": image}]}}},
+    }
+
+
+def test_the_diff_shows_a_digest_as_the_verification_reads_it() -> None:
+    """The preview line used to show a digest's hex where the verification showed the tag."""
+    before = [_deployment("percona/op:2.9.0")]
+    after = [_deployment(f"percona/op@{DIGEST}")]
+    (change,) = diff_objects(before, after, set())
+    assert "image 2.9.0 -> sha256:0123456789ab" in describe(change)

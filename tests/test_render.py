@@ -6,16 +6,20 @@ version that supports it. The rules that refuse bad values are in test_manifest_
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
 import pytest
+import yaml
 from conftest import CHART_VERSIONS, EXAMPLES, manifest
 from pod_security import violations
 
-from percona_pg_operator.errors import StackInputError
+from percona_pg_operator.cluster._kubeconfig import ClusterCredentials
+from percona_pg_operator.errors import RenderError, StackInputError
 from percona_pg_operator.manifest import StackInput, parse_document, read_file
+from percona_pg_operator.review.diff import diff_objects
 from percona_pg_operator.review.render import RenderedObject, render_stack
 
 pytestmark = [pytest.mark.chart, pytest.mark.usefixtures("fixture_repo_env")]
@@ -332,3 +336,32 @@ def test_renderer_and_release_use_the_same_values(monkeypatch: pytest.MonkeyPatc
     run = run_pulumi(lambda: PerconaPostgresOperator("pg", stack_input))
     assert used == [run.one(RELEASE_TYPE).inputs["values"]]
     assert used[0]["watchNamespace"] == "team-a-db,team-b-db,percona-platform"
+
+
+def test_render_and_diff_use_one_install_order() -> None:
+    from percona_pg_operator.review.render import install_order
+
+    objects = [
+        {"apiVersion": "v1", "kind": kind, "metadata": {"name": name, "namespace": "pgo"}}
+        for kind, name in (("Deployment", "b"), ("ServiceAccount", "a"), ("Role", "c"))
+    ]
+    changes = diff_objects([], objects, set())
+    expected = sorted(objects, key=lambda o: install_order(o["kind"], "pgo", o["metadata"]["name"]))
+    assert [c.kind for c in changes] == [o["kind"] for o in expected]
+    assert [c.kind for c in changes] == ["ServiceAccount", "Role", "Deployment"]
+
+
+@pytest.mark.parametrize("purpose", ["render", "repair"])
+def test_one_install_hint_for_the_helm_engine(
+    monkeypatch: pytest.MonkeyPatch, purpose: str
+) -> None:
+    from percona_pg_operator.chart import INSTALL_HINT, helm_engine
+    from percona_pg_operator.cluster.repair import helm_config
+
+    monkeypatch.setitem(sys.modules, "helm_python", None)
+    with pytest.raises(RenderError) as info:
+        if purpose == "render":
+            helm_engine()
+        else:
+            helm_config(ClusterCredentials(kubeconfig=yaml.safe_dump({})), "pgo")
+    assert INSTALL_HINT in str(info.value)

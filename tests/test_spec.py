@@ -9,9 +9,14 @@ import pytest
 import yaml
 from conftest import EXAMPLES, kubeconfig_text, manifest
 
-from percona_pg_operator.errors import StackInputError
+from percona_pg_operator.chart import chart_repo_url
+from percona_pg_operator.errors import ChartRepositoryError, StackInputError
 from percona_pg_operator.formats import parse_quantity
-from percona_pg_operator.manifest import StackInput, parse_document, read_file
+from percona_pg_operator.manifest import (
+    StackInput,
+    parse_document,
+    read_file,
+)
 
 
 def problems(doc: dict[str, Any]) -> list[tuple[str, str | None]]:
@@ -213,3 +218,158 @@ def test_not_quantities(text: str) -> None:
 def test_examples_are_yaml_mappings() -> None:
     for example in EXAMPLES.glob("*.yaml"):
         assert isinstance(yaml.safe_load(example.read_text()), dict)
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ("1e1000000", "exponent must be between -30 and 30"),
+        ("-1", "must not be negative"),
+        ("9e30", "larger than the API server can hold"),
+        ("500m\n", "not a Kubernetes quantity"),
+    ],
+)
+def test_quantities_are_bounded_as_the_api_server_bounds_them(value: str, fragment: str) -> None:
+    with pytest.raises(ValueError, match=fragment):
+        parse_quantity(value)
+    with pytest.raises(StackInputError, match=fragment):
+        parse_document(manifest(container={"resources": {"limits": {"cpu": value}}}), "t")
+
+
+def test_what_kubernetes_accepts_is_accepted() -> None:
+    """`cpu: 0.5` is a quantity; `cpu: "2"` in raw values equals a typed `cpu: 2000m`."""
+    doc = manifest(
+        container={"resources": {"requests": {"cpu": 0.5}, "limits": {"cpu": "2000m"}}},
+        helmValues={"resources": {"limits": {"cpu": "2"}}},
+    )
+    spec = parse_document(doc, "t").target.spec
+    assert spec.container.resources.requests.cpu == "0.5"
+
+
+@pytest.mark.parametrize(
+    ("spec", "path"),
+    [
+        ({"namespace": "pgop\n"}, "spec.namespace"),
+        ({"helm": {"version": "3.0.0\n"}}, "spec.helm.version"),
+        ({"image": {"tag": "3.0.0\n"}}, "spec.image.tag"),
+        ({"scheduling": {"nodeSelector": {"bad key!": "x"}}}, "spec.scheduling.nodeSelector"),
+        ({"scheduling": {"nodeSelector": {"pool": "a" * 64}}}, "spec.scheduling.nodeSelector"),
+        (
+            {"scheduling": {"tolerations": [{"key": "a/b/c", "operator": "Exists"}]}},
+            "spec.scheduling.tolerations[0].key",
+        ),
+        (
+            {"scheduling": {"tolerations": [{"key": "k", "operator": "Equal", "value": "x y"}]}},
+            "spec.scheduling.tolerations[0].value",
+        ),
+        (
+            {
+                "scheduling": {
+                    "affinity": {
+                        "nodeAffinity": {
+                            "requiredDuringSchedulingIgnoredDuringExecution": {
+                                "nodeSelectorTerms": [
+                                    {"matchExpressions": [{"key": "k", "operator": "Near"}]}
+                                ]
+                            }
+                        }
+                    }
+                }
+            },
+            "spec.scheduling.affinity.nodeAffinity",
+        ),
+        (
+            {
+                "scheduling": {
+                    "affinity": {
+                        "podAntiAffinity": {
+                            "preferredDuringSchedulingIgnoredDuringExecution": [
+                                {"weight": 101, "podAffinityTerm": {"topologyKey": "x"}}
+                            ]
+                        }
+                    }
+                }
+            },
+            "spec.scheduling.affinity.podAntiAffinity",
+        ),
+        (
+            {"scheduling": {"affinity": {"nodeAffinity": {"colour": "blue"}}}},
+            "spec.scheduling.affinity.nodeAffinity.colour",
+        ),
+        ({"operator": {"podAnnotations": {"-bad": "x"}}}, "spec.operator.podAnnotations"),
+        (
+            {
+                "operator": {"leaderElection": {"leaseDuration": "3000000h"}},
+                "helm": {"version": "3.0.0"},
+            },
+            "spec.operator.leaderElection.leaseDuration",
+        ),
+        ({"helm": {"repo": "ftp://charts.example.com"}}, "spec.helm.repo"),
+        ({"helm": {"repo": "https://admin:PASS@charts.example.com"}}, "spec.helm.repo"),
+        ({"helm": {"repo": "https://charts.example.com/?access_token=abc"}}, "spec.helm.repo"),
+        ({"image": {"repository": "r.example.com/" + "a" * 250}}, "spec.image.repository"),
+    ],
+)
+def test_refused_as_the_api_server_would(spec: dict[str, Any], path: str) -> None:
+    with pytest.raises(StackInputError) as info:
+        parse_document(manifest(**spec), "t")
+    assert any(p.path.startswith(path) for p in info.value.problems), info.value.problems
+    assert "PASS" not in str(info.value) or "PASS@" not in str(info.value).split("got")[0]
+
+
+def test_a_toleration_with_an_empty_effect_matches_all_and_is_accepted() -> None:
+    spec = parse_document(
+        manifest(scheduling={"tolerations": [{"key": "k", "operator": "Exists", "effect": ""}]}),
+        "t",
+    ).target.spec
+    assert spec.scheduling.tolerations[0].effect == ""
+
+
+def test_typed_affinity_passes_through_exactly_as_written() -> None:
+    from percona_pg_operator.manifest import build_helm_values
+
+    affinity = {
+        "podAntiAffinity": {
+            "preferredDuringSchedulingIgnoredDuringExecution": [
+                {"weight": 100, "podAffinityTerm": {"topologyKey": "kubernetes.io/hostname"}}
+            ]
+        }
+    }
+    spec = parse_document(manifest(scheduling={"affinity": affinity}), "t").target.spec
+    assert build_helm_values(spec)["affinity"] == affinity
+
+
+@pytest.mark.parametrize(
+    ("spec", "path"),
+    [
+        ({"operator": {"replicas": True}}, "spec.operator.replicas"),
+        ({"helm": {"timeoutSeconds": False}}, "spec.helm.timeoutSeconds"),
+        ({"verify": {"pollSeconds": True}}, "spec.verify.pollSeconds"),
+    ],
+)
+def test_a_boolean_is_not_a_number(spec: dict[str, Any], path: str) -> None:
+    with pytest.raises(StackInputError) as info:
+        parse_document(manifest(**spec), "t")
+    assert f"{path}: must be a number, not a boolean" in str(info.value)
+
+
+def test_numbers_still_work() -> None:
+    stack = parse_document(manifest(operator={"replicas": 2}), "t")
+    assert stack.target.spec.operator.replicas == 2
+
+
+@pytest.mark.parametrize(
+    "url", ["https://charts.example.com:99999", "https://charts.example.com:0", "https://:443/x"]
+)
+def test_a_repository_url_with_no_possible_port_or_host_is_refused(url: str) -> None:
+    with pytest.raises(StackInputError) as info:
+        parse_document(manifest(helm={"repo": url}), "t")
+    assert "spec.helm.repo: is not a URL" in str(info.value)
+    with pytest.raises(ChartRepositoryError, match="is not a URL"):
+        chart_repo_url(None, {"PERCONA_PG_OPERATOR_CHART_REPO": url})
+
+
+def test_good_repository_urls_pass() -> None:
+    for url in ("https://percona.github.io/percona-helm-charts/", "http://mirror:8080/charts"):
+        stack = parse_document(manifest(helm={"repo": url}), "t")
+        assert stack.target.spec.helm.repo == url

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from percona_pg_operator.errors import UpgradeGuardError
@@ -75,3 +77,11 @@ def test_the_3_0_step_needs_its_acknowledgement(previous: str, allow_unsafe: boo
 @pytest.mark.parametrize(("previous", "target"), [(None, "3.0.0"), ("3.0.0", "3.0.1")])
 def test_no_acknowledgement_where_nothing_moves(previous: str | None, target: str) -> None:
     check_transition(previous, target)
+
+
+@pytest.mark.parametrize("previous", [3, 2.9, ["2.9.0"], {"v": 1}])
+def test_a_non_string_previous_version_is_a_clean_refusal(previous: Any) -> None:
+    from percona_pg_operator.versions import check_transition
+
+    with pytest.raises(UpgradeGuardError, match="is not a chart version"):
+        check_transition(previous, "3.0.0")

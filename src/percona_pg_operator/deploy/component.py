@@ -64,6 +64,11 @@ ADOPT_RELEASE_IGNORE_CHANGES = [
 ]
 # While adopting the namespace, its labels stay as they are.
 ADOPT_NAMESPACE_IGNORE_CHANGES = ["metadata.labels"]
+# The label the API server sets on every Namespace (https://kubernetes.io/docs/reference/labels-
+# annotations-taints/#kubernetes-io-metadata-name): an import reads it into the state's inputs,
+# where the program never sets it, so it is never a change.
+SERVER_NAMESPACE_LABEL = 'metadata.labels["kubernetes.io/metadata.name"]'
+
 
 
 Manifest = StackInput | KubernetesPerconaPostgresOperator | Mapping[str, Any]
@@ -245,9 +250,13 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
         spec = self.target.spec
         if not spec.create_namespace:
             return None
-        # Adopting, or taking back what this manifest's earlier stack left: import it (a no-op
-        # once it is in the stack with this ID), its labels as they are for that run.
+        # Adopting: import it (a no-op once it is in the stack with this ID), its labels as they
+        # are for that run. Taking back what this manifest's earlier stack left (its labels are
+        # this manifest's): import it as it is.
         take = spec.adopt.namespace or decision.reclaim_namespace
+        ignore = [SERVER_NAMESPACE_LABEL]
+        if spec.adopt.namespace:
+            ignore = ADOPT_NAMESPACE_IGNORE_CHANGES
         return k8s.core.v1.Namespace(
             f"{name}-namespace",
             metadata=k8s.meta.v1.ObjectMetaArgs(
@@ -261,7 +270,7 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
                 retain_on_delete=not spec.delete_namespace_on_destroy,
                 aliases=_top_level(spec.namespace, aliases),
                 import_=spec.namespace if take else None,
-                ignore_changes=ADOPT_NAMESPACE_IGNORE_CHANGES if take else None,
+                ignore_changes=ignore,
             ),
         )
 
