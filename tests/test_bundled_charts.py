@@ -46,7 +46,6 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def percona(tmp_path: Path) -> ChartRepository:
-    _repository._CHECKED.clear()  # what an earlier test of this process checked
     return ChartRepository(defaults.CHART_REPO_URL, cache_dir=tmp_path / "cache", retries=0)
 
 
@@ -124,12 +123,10 @@ def test_each_command_says_which_source_it_used(
     tmp_path: Path, no_network: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("PERCONA_PG_OPERATOR_CHART_REPO")
-    _repository._CHECKED.clear()
     first = CliRunner().invoke(cli, ["render", str(EXAMPLES / "basic.yaml")])
     assert first.exit_code == 0, first.output
     assert "chart pg-operator 3.0.0: the package bundled with percona-pg-operator" in first.stderr
     assert "kind: Deployment" in first.stdout and "bundled" not in first.stdout
-    _repository._CHECKED.clear()
     second = CliRunner().invoke(cli, ["render", str(EXAMPLES / "basic.yaml")])
     assert "chart pg-operator 3.0.0: from the cache" in second.stderr
     assert no_network == []
@@ -197,7 +194,6 @@ def test_a_failed_download_names_the_mirror_variable_and_the_flag(
     doc = yaml.safe_load((EXAMPLES / "basic.yaml").read_text())
     doc["spec"].setdefault("helm", {})["version"] = "2.6.0"
     path.write_text(yaml.safe_dump(doc))
-    _repository._CHECKED.clear()
     result = CliRunner().invoke(cli, ["render", str(path)])
     assert result.exit_code == 6, result.output  # UNAVAILABLE
     assert "PERCONA_PG_OPERATOR_CHART_REPO" in result.stderr and "--chart-repo" in result.stderr

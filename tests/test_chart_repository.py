@@ -287,25 +287,6 @@ def test_a_misbehaving_server_is_a_clean_error(
     assert cache_files(tmp_path) == []
 
 
-def test_one_process_verifies_a_package_once(
-    server: RepoServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A run fetches the same package several times (component, live read, diff): its bytes
-    are hashed once, and again only when the file changed."""
-    from percona_pg_operator.chart import _repository
-
-    first = client(server.url, tmp_path).fetch("pg-operator", "3.0.0")
-    hashed: list[int] = []
-    real = _repository._sha256
-    monkeypatch.setattr(_repository, "_sha256", lambda data: hashed.append(1) or real(data))
-    for _ in range(3):
-        assert client(server.url, tmp_path).fetch("pg-operator", "3.0.0") == first
-    assert hashed == []
-    first.path.write_bytes(first.path.read_bytes()[:-10])  # the file changed: verified again
-    client(server.url, tmp_path).fetch("pg-operator", "3.0.0")
-    assert hashed
-
-
 def repo_with(tmp_path: Path, package: bytes, **entry: Any) -> Path:
     """A repository whose one pg-operator 3.0.0 package is ``package``, digest-true."""
     repo = tmp_path / "repo"

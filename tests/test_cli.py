@@ -299,7 +299,6 @@ def test_a_cold_download_shows_progress_on_a_terminal_in_any_command(
 ) -> None:
     from types import SimpleNamespace
 
-    from percona_pg_operator.chart import _repository
     from percona_pg_operator.cli import _notes
 
     class Terminal:
@@ -315,7 +314,6 @@ def test_a_cold_download_shows_progress_on_a_terminal_in_any_command(
     monkeypatch.setattr(_notes, "sys", SimpleNamespace(stderr=Terminal()))
     with serve(FIXTURE_REPO) as server:
         monkeypatch.setenv("PERCONA_PG_OPERATOR_CHART_REPO", server.url)
-        _repository._CHECKED.clear()
         result = CliRunner().invoke(cli, ["validate", str(bad)])
     assert result.exit_code == ExitCode.INVALID_INPUT  # the values were checked: downloaded
     assert "\rdownloading pg-operator-3.0.0.tgz 100%\n" in result.stderr

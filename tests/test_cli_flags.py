@@ -16,6 +16,7 @@ from kube_api import KubeApi, namespace, serve
 
 from percona_pg_operator.cli import cli
 from percona_pg_operator.cli.exitcodes import ExitCode
+from percona_pg_operator.errors import StackInputError
 
 pytestmark = pytest.mark.usefixtures("fixture_repo_env")
 
@@ -177,6 +178,42 @@ def test_stack_needs_the_pulumi_cli_and_says_so(
     # Before: a raw errno and no word on how to get the CLI.
     assert "https://www.pulumi.com/docs/install/" in result.stderr
     assert "Errno" not in result.stderr
+
+
+def test_a_failing_pulumi_cli_is_unavailable_not_invalid_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Pulumi CLI that runs and fails (here: one that only says "error: backend down"):
+    exit 6 with its reason; before, 3, as if the input were not valid."""
+    import stat
+    import sys
+
+    fake = tmp_path / "pulumi"
+    script = "import sys\nprint('error: backend down', file=sys.stderr)\nsys.exit(1)\n"
+    fake.write_text(f"#!{sys.executable}\n{script}")
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    result = run("status", "--stack", "organization/percona-pg-operator/dev")
+    assert result.exit_code == ExitCode.UNAVAILABLE, result.output
+
+
+def test_stack_reads_the_stack_input_as_the_program_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stack deployed the README's way (`STACK_INPUT_YAML_FILE=… pulumi up`) has no stack
+    input in its config: --stack then reads the same env variables the program reads."""
+    from percona_pg_operator.deploy import automation
+
+    monkeypatch.setattr(automation, "read_stack", lambda name, folder: (None, {}))
+    stack = stack_file(tmp_path, None)
+    monkeypatch.setenv("STACK_INPUT_YAML_FILE", str(stack))
+    from percona_pg_operator.cli._target import _from_stack
+
+    loaded, state = _from_stack("o/p/s")
+    assert loaded.target.spec.namespace == "pgo" and state.namespace is None
+    monkeypatch.delenv("STACK_INPUT_YAML_FILE")
+    with pytest.raises(StackInputError, match="neither env STACK_INPUT_YAML nor"):
+        _from_stack("o/p/s")
 
 
 def test_file_or_stack_one_of_them(tmp_path: Path) -> None:

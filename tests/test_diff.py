@@ -147,16 +147,17 @@ def write(tmp_path: Path, name: str, **spec: Any) -> str:
 def test_cli_diff_exit_codes_text_and_json(tmp_path: Path) -> None:
     base = write(tmp_path, "base.yaml")
     same = CliRunner().invoke(cli, ["diff", base, "--against", base])
-    assert same.exit_code == 0 and same.output == "no changes\n"
+    assert same.exit_code == 0 and same.stdout == "no changes\n"
+    assert same.stderr.count("chart pg-operator 3.0.0:") == 1, "one chart, resolved once"
     debug = write(tmp_path, "debug.yaml", operator={"logLevel": "DEBUG"})
     text = CliRunner().invoke(cli, ["diff", debug, "--against", base])
     assert text.exit_code == ExitCode.CHANGES
-    assert text.output.startswith(
+    assert text.stdout.startswith(
         "Deployment percona-postgres-operator/pg-op-pg-operator: changed\n"
     )
-    assert "\x1b[" not in text.output, "no colour when not on a terminal"
+    assert "\x1b[" not in text.stdout, "no colour when not on a terminal"
     document = json.loads(
-        CliRunner().invoke(cli, ["diff", debug, "--against", base, "--output", "json"]).output
+        CliRunner().invoke(cli, ["diff", debug, "--against", base, "--output", "json"]).stdout
     )
     (change,) = document["changes"]
     assert change["kind"] == "Deployment" and change["change"] == "changed"

@@ -114,13 +114,19 @@ def test_fleet_status_reads_each_cluster_and_the_state_file(api: KubeApi, tmp_pa
     assert rows["b"]["running_version"] is None and rows["b"]["last_result"] is None
 
 
-def test_fleet_up_without_the_pulumi_cli_says_so(api: KubeApi, tmp_path: Path) -> None:
-    if not pulumi_cli_missing():
-        pytest.skip("the Pulumi CLI is installed here")
+@pytest.mark.parametrize("command", ["up", "preview"])
+def test_fleet_without_the_pulumi_cli_says_so(
+    api: KubeApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    """Exit 6, a tool not available, naming where to get it (before: 7, "fleet up needs…" for
+    `fleet preview` too)."""
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     path = write_fleet(api, tmp_path, ["a"])
-    result = CliRunner().invoke(cli, ["fleet", "up", str(path), "--yes"])
-    assert result.exit_code == ExitCode.UNAVAILABLE
+    extra = ["--yes"] if command == "up" else []
+    result = CliRunner().invoke(cli, ["fleet", command, str(path), *extra])
+    assert result.exit_code == ExitCode.UNAVAILABLE, result.output
     assert "the fleet's stacks run through the Pulumi CLI" in result.output
+    assert "https://www.pulumi.com/docs/install/" in result.output
 
 
 def test_fleet_preflight_refuses_whom_fleet_up_refuses(

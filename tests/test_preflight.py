@@ -482,6 +482,21 @@ def test_cli_status(api: KubeApi, tmp_path: Path) -> None:
     assert "database   pgo/db: crVersion 2.7.0, ready" in text.output
 
 
+def test_status_reads_the_cluster_when_no_chart_can_be_had(api: KubeApi, tmp_path: Path) -> None:
+    """The cluster read downloads nothing: with the repository unreachable and a cold cache,
+    `status` still shows what runs (before: exit 6 before one object was read)."""
+    api.add(namespace(NS))
+    install(api, package("2.9.0"), release=RELEASE, namespace=NS)
+    path = write_input(api, tmp_path)
+    args = ["status", path, "-o", "json", "--chart-repo", "http://127.0.0.1:9/charts"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["release"]["chart_version"] == "2.9.0"
+    assert {c["name"] for c in doc["crds"]} >= {"perconapgclusters.pgv2.percona.com"}
+    assert "cannot download" in doc["upgrade_path"]["error"]
+
+
 def test_status_json_carries_whole_crd_objects_only_when_asked(
     api: KubeApi, tmp_path: Path
 ) -> None:

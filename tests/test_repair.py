@@ -158,6 +158,16 @@ def test_repair_reports_when_helm_did_not_fix_it(
     assert "after the rollback release pg-op is pending-upgrade at 2" in result.output
 
 
+def test_repair_needs_no_chart(api: KubeApi, tmp_path: Path, fake_helm: type[FakeHelm]) -> None:
+    """A repair reads only the cluster: an unreachable chart repository and a cold cache do not
+    stop it (before: the read fetched the target chart first, exit 6)."""
+    install(api, PACKAGE, release=RELEASE, namespace=NS, revisions=("deployed", "pending-upgrade"))
+    args = ["repair", stack_file(api, tmp_path), "--yes", "--chart-repo", "http://127.0.0.1:9/c"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert [c[0] for c in fake_helm.calls] == ["rollback"]
+
+
 def test_nothing_to_repair(api: KubeApi, tmp_path: Path, fake_helm: type[FakeHelm]) -> None:
     install(api, PACKAGE, release=RELEASE, namespace=NS)
     result = CliRunner().invoke(cli, ["repair", stack_file(api, tmp_path), "--yes"])

@@ -331,3 +331,29 @@ def test_what_the_component_uses_from_outside_is_an_argument(tmp_path: Path) -> 
     chart = run.one(RELEASE_TYPE).inputs["chart"]
     assert (project / chart).is_file(), chart
     assert list((cache / "charts").glob("*.tgz")), "cached where the argument says"
+
+
+def test_one_run_resolves_its_chart_once(api: KubeApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A preview with the live read and the diff inside the release: the package is fetched
+    (and its bytes hashed) once, with no process-wide memo; before, three times (the component,
+    the live read, the diff), a memo hiding it."""
+    pytest.importorskip("helm_python")
+    from percona_pg_operator.chart import ChartRepository
+
+    api.add(namespace(NS))
+    install(api, package("2.8.2"), release=RELEASE, namespace=NS)
+    fetched: list[str] = []
+    real = ChartRepository.fetch
+
+    def counting(self: ChartRepository, chart: str, version: str) -> Any:
+        fetched.append(version)
+        return real(self, chart, version)
+
+    monkeypatch.setattr(ChartRepository, "fetch", counting)
+    args = PerconaPostgresOperatorArgs(
+        stack_input(api, helm={"version": "2.9.0"}),
+        stack_state=StackState(namespace=NS, release_name=RELEASE, chart_version="2.8.2"),
+    )
+    run = run_pulumi(lambda: PerconaPostgresOperator("pg", args), preview=True)
+    assert any("inside the release" in i for i in run.logged("INFO"))
+    assert fetched == ["2.9.0"]

@@ -29,7 +29,6 @@ import json
 import logging
 import os
 import tarfile
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -47,8 +46,8 @@ from ..errors import ChartRepositoryError
 from ._bundled import BUNDLED, RELEASE_URL, bundled_bytes, bundled_digest, is_percona_repo
 from ._package import ChartPackage
 
-# Which source each package came from ("chart pg-operator 3.0.0: bundled ..."), once per package
-# and process: the command line prints it on stderr, a program's logging shows it.
+# Which source each package came from ("chart pg-operator 3.0.0: bundled ..."), each time one is
+# handed out (a run resolves each package once): the command line prints it on stderr.
 _log = logging.getLogger(__name__)
 
 # urllib applies one timeout to the connect and to every single read of a response.
@@ -120,36 +119,6 @@ def check_package(data: bytes, chart: str, where: str) -> None:
         raise ChartRepositoryError(f"{where}: the package has no {chart}/Chart.yaml")
 
 
-# Packages this process digest-checked, by pin, with the pin's and the blob's size and mtime
-# then: one run fetches the same package several times (the component, the live read, the
-# preview's diff) and checks its bytes once; a file changed since is checked again.
-_CHECKED: dict[Path, tuple[tuple[int, int, int, int], ChartPackage]] = {}
-_CHECKED_LOCK = threading.Lock()
-
-
-def _stamp(pin: Path, blob: Path) -> tuple[int, int, int, int] | None:
-    try:
-        a, b = pin.stat(), blob.stat()
-    except OSError:
-        return None
-    return (a.st_size, a.st_mtime_ns, b.st_size, b.st_mtime_ns)
-
-
-def _checked_here(pin: Path) -> ChartPackage | None:
-    with _CHECKED_LOCK:
-        found = _CHECKED.get(pin)
-    if found is None or _stamp(pin, found[1].path) != found[0]:
-        return None
-    return found[1]
-
-
-def _remember(pin: Path, package: ChartPackage) -> None:
-    stamp = _stamp(pin, package.path)
-    if stamp is not None:
-        with _CHECKED_LOCK:
-            _CHECKED[pin] = (stamp, package)
-
-
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -209,9 +178,6 @@ class ChartRepository:
         pin = self._pin_path(chart, version)
         if not pin.exists():
             return None
-        remembered = _checked_here(pin)
-        if remembered is not None:
-            return remembered
         broken_blob: Path | None = None
         try:
             meta = json.loads(pin.read_text(encoding="utf-8"))
@@ -226,7 +192,6 @@ class ChartRepository:
                         chart_yaml.get("name") == chart
                         and str(chart_yaml.get("version")) == version
                     ):
-                        _remember(pin, package)
                         _log.info(package.describe_source())
                         return package
         except (OSError, ValueError, KeyError, TypeError, AttributeError, ChartRepositoryError):
@@ -462,7 +427,6 @@ class ChartRepository:
         # No pin (a read-only cache): the next run looks the digest up in the index again.
         with contextlib.suppress(OSError):
             atomic_write(self._pin_path(chart, version), json.dumps(pin).encode())
-            _remember(self._pin_path(chart, version), package)
         _log.info(package.describe_source())
         return package
 

@@ -129,12 +129,15 @@ def run_preflight(
     target_version: str | None = None,
     stack: StackState | None = None,
     environ: Mapping[str, str] | None = None,
+    package: ChartPackage | None = None,
     **client_options: Any,
 ) -> Preflight:
-    """Fetch the target chart, read the cluster, and evaluate every check (the command line's
-    and the fleet's preflight; the component goes through ``stages``)."""
-    repository = stack_repository(stack_input, environ)
-    package = target_package(stack_input, repository, target_version)
+    """Fetch the target chart (unless the caller resolved ``package`` already), read the
+    cluster, and evaluate every check (the command line's and the fleet's preflight; the
+    component goes through ``stages``)."""
+    if package is None:
+        repository = stack_repository(stack_input, environ)
+        package = target_package(stack_input, repository, target_version)
     state = inspect_cluster(
         stack_input,
         crd_names=load_managed_crds(package).names,

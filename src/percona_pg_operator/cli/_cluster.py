@@ -224,17 +224,22 @@ def diff(
         sensitive_values,
         summary,
     )
+    from ..review.render import fetch_package
 
     if (against is None) == (not live):
         raise click.UsageError("give exactly one of --against FILE or --live")
     if not live and (kubeconfig or kube_context):
         raise click.UsageError("--kubeconfig and --context read the cluster: use them with --live")
     new_input, environ, _ = read_target(new, kubeconfig, kube_context, chart_repo)
-    after = rendered_objects(new_input, chart_repo)
+    package = fetch_package(new_input, chart_repo=chart_repo)
+    after = rendered_objects(new_input, package=package)
     secrets = sensitive_values(build_helm_values(new_input.target.spec))
     if against is not None:
         old_input = read_file(against)
-        before = rendered_objects(old_input, chart_repo)
+        # The same chart on both sides is resolved once.
+        same = _chart_of(old_input, chart_repo) == _chart_of(new_input, chart_repo)
+        old_package = package if same else fetch_package(old_input, chart_repo=chart_repo)
+        before = rendered_objects(old_input, package=old_package)
         secrets |= sensitive_values(build_helm_values(old_input.target.spec))
     else:
         from ..cluster.read import inspect_cluster
@@ -254,6 +259,14 @@ def diff(
         coloured = colour_wanted(sys.stdout.isatty())
         click.echo(to_text(changes, colour=coloured), nl=False, color=coloured)
     raise click.exceptions.Exit(int(ExitCode.CHANGES if changes else ExitCode.OK))
+
+
+def _chart_of(stack_input: Any, chart_repo: str | None) -> tuple[str, str]:
+    """The repository and version a stack input's chart comes from."""
+    from ..chart import chart_repo_url
+
+    helm = stack_input.target.spec.helm
+    return chart_repo or chart_repo_url(helm.repo), helm.version
 
 
 @cli.command("upgrade-plan")

@@ -26,12 +26,30 @@ def _preflight_rows(fleet: Any, stacks: Any, concurrency: int) -> list[dict[str,
     reads them (``fleet.cluster_preflight``, the rollout's own)."""
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
+    from ..chart import stack_repository, target_package
     from ..fleet import cluster_preflight
+
+    def key(cluster: Any) -> tuple[str, str]:
+        return stack_repository(cluster.stack_input).url, cluster.target_version
+
+    # Each target chart resolved once, before the clusters are read: a fleet shares a few.
+    packages: dict[tuple[str, str], Any] = {}
+    for cluster in fleet.clusters:
+        if key(cluster) not in packages:
+            try:
+                packages[key(cluster)] = target_package(
+                    cluster.stack_input, stack_repository(cluster.stack_input)
+                )
+            except PerconaPgOperatorError as exc:
+                packages[key(cluster)] = exc
 
     def check(cluster: Any) -> dict[str, Any]:
         row: dict[str, Any] = {"name": cluster.name, "stack": cluster.stack}
         try:
-            report = cluster_preflight(cluster, stacks)
+            package = packages[key(cluster)]
+            if isinstance(package, PerconaPgOperatorError):
+                raise package
+            report = cluster_preflight(cluster, stacks, package)
         except PerconaPgOperatorError as exc:
             unreadable = {
                 "running_version": None,

@@ -7,6 +7,7 @@ functions here.
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -35,9 +36,13 @@ def local_stack_outputs(name: str, folder: Path, env: Mapping[str, str]) -> dict
             work_dir=str(folder),
             opts=auto.LocalWorkspaceOptions(work_dir=str(folder), env_vars=dict(env)),
         )
+        return {key: out.value for key, out in stack.outputs().items()}
     except auto.StackNotFoundError:
         return {}
-    return {key: out.value for key, out in stack.outputs().items()}
+    except auto.CommandError as exc:
+        raise ToolUnavailableError(
+            f"stack {name}: the Pulumi CLI could not read its outputs: {_last_error_line(str(exc))}"
+        ) from None
 
 
 def read_stack(
@@ -61,7 +66,9 @@ def read_stack(
         raise ToolUnavailableError(
             f"{where}: the Pulumi CLI could not read the stack: {_last_error_line(str(exc))}"
         ) from None
-    except (OSError, auto.errors.InvalidVersionError) as exc:
+    except (OSError, subprocess.CalledProcessError, auto.errors.InvalidVersionError) as exc:
+        # Not there (OSError), or `pulumi version` itself failing (CalledProcessError, raised by
+        # the Automation API's own version check).
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise ToolUnavailableError(
             f"{where} reads the stack through the Pulumi CLI, which cannot run here ({reason}): "

@@ -70,7 +70,6 @@ ADOPT_NAMESPACE_IGNORE_CHANGES = ["metadata.labels"]
 SERVER_NAMESPACE_LABEL = 'metadata.labels["kubernetes.io/metadata.name"]'
 
 
-
 Manifest = StackInput | KubernetesPerconaPostgresOperator | Mapping[str, Any]
 
 

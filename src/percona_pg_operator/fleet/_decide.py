@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from ..chart import ChartPackage
 from ..checks.preflight import Preflight, StackState, run_preflight
 from ._load import FleetCluster
 from ._rollout import StartDecision
@@ -16,8 +17,12 @@ class OutputsReader(Protocol):
         """What the cluster's stack exported on its last update."""
 
 
-def cluster_preflight(cluster: FleetCluster, stacks: OutputsReader) -> Preflight:
-    return run_preflight(cluster.stack_input, stack=stacks.last_outputs(cluster))
+def cluster_preflight(
+    cluster: FleetCluster, stacks: OutputsReader, package: ChartPackage | None = None
+) -> Preflight:
+    """``package``: the cluster's target chart when the caller resolved it already (once for
+    every cluster of the same repository and version)."""
+    return run_preflight(cluster.stack_input, stack=stacks.last_outputs(cluster), package=package)
 
 
 def start_decision(report: Preflight) -> StartDecision:

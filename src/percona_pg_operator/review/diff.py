@@ -296,12 +296,12 @@ _NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
 
 def rendered_objects(
-    stack_input: StackInput, chart_repo: str | None = None
+    stack_input: StackInput, chart_repo: str | None = None, package: ChartPackage | None = None
 ) -> list[dict[str, Any]]:
     """What the stack would apply (the real chart, the same values as the Release)."""
     from .render import render_stack
 
-    return [o.object for o in render_stack(stack_input, chart_repo=chart_repo)]
+    return [o.object for o in render_stack(stack_input, chart_repo=chart_repo, package=package)]
 
 
 def _live_crd(raw: Mapping[str, Any]) -> dict[str, Any]:

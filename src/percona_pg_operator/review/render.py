@@ -85,19 +85,34 @@ def _sort_key(obj: dict[str, Any]) -> tuple[int, str, str]:
     )
 
 
+def fetch_package(
+    stack_input: StackInput,
+    *,
+    chart_repo: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> ChartPackage:
+    """The digest-checked package a render of the stack needs (the Helm engine checked first,
+    before any download)."""
+    spec = stack_input.target.spec
+    helm_engine()
+    repo = chart_repo or chart_repo_url(spec.helm.repo, environ)
+    return ChartRepository(repo, cache_dir=cache_root(environ)).fetch(
+        defaults.CHART_NAME, spec.helm.version
+    )
+
+
 def render_stack(
     stack_input: StackInput,
     *,
     chart_repo: str | None = None,
     environ: Mapping[str, str] | None = None,
+    package: ChartPackage | None = None,
 ) -> list[RenderedObject]:
-    """Everything the stack would apply, in a stable order."""
+    """Everything the stack would apply, in a stable order; from ``package`` when the caller
+    resolved it already."""
     spec = stack_input.target.spec
-    helm_engine()  # fail early, before any download, when the engine is not installed
-    repo = chart_repo or chart_repo_url(spec.helm.repo, environ)
-    package = ChartRepository(repo, cache_dir=cache_root(environ)).fetch(
-        defaults.CHART_NAME, spec.helm.version
-    )
+    if package is None:
+        package = fetch_package(stack_input, chart_repo=chart_repo, environ=environ)
     check_raw_values(spec.helm_values, package)
     return render_package(stack_input, package, build_helm_values(spec))
 
