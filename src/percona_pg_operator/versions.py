@@ -6,7 +6,7 @@ Patch versions may be skipped. A major step is only supported from the last mino
 previous major (2.9 -> 3.0; chart 3.0.0 moves the upstream CRDs to a new API group).
 
 No I/O here: the callers say which version runs now (the component takes it from the live
-release, else from the stack's last outputs; see ``deploy/_safety.py``). None, a fresh install,
+release, else from the stack's last outputs; see ``checks/stages.py``). None, a fresh install,
 passes.
 """
 

@@ -23,6 +23,9 @@ class ChartPackage:
     url: str  # where the bytes came from first (a bundled package: where Percona publishes it)
     # How this run got it: "bundled" (shipped with this package), "download", or "cache".
     source: str = field(default="cache", compare=False)
+    # Its Chart.yaml's ``kubeVersion`` constraint ("" for none), read when its bytes were
+    # checked, so a decision over it reads no file.
+    kube_version: str = field(default="", compare=False)
 
     def describe_source(self) -> str:
         """One line saying which source was used, for the command line and the program's log."""

@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import http.client
 import io
@@ -188,6 +189,9 @@ class ChartRepository:
                     broken_blob = None
                     package = ChartPackage(**{**meta, "path": path})
                     chart_yaml = package.chart_yaml()
+                    package = dataclasses.replace(
+                        package, kube_version=str(chart_yaml.get("kubeVersion") or "")
+                    )
                     if (
                         chart_yaml.get("name") == chart
                         and str(chart_yaml.get("version")) == version
@@ -421,9 +425,11 @@ class ChartRepository:
             path=path,
             url=url,
             source=source,
+            kube_version=str(_chart_yaml(data, chart).get("kubeVersion") or ""),
         )
         store_managed_crds(package, crds)
-        pin = {k: v for k, v in asdict(package).items() if k not in ("path", "source")}
+        derived = ("path", "source", "kube_version")  # where it is, how, and what its bytes say
+        pin = {k: v for k, v in asdict(package).items() if k not in derived}
         # No pin (a read-only cache): the next run looks the digest up in the index again.
         with contextlib.suppress(OSError):
             atomic_write(self._pin_path(chart, version), json.dumps(pin).encode())

@@ -415,7 +415,7 @@ def _databases_check(state: ClusterState, operator_version: str, spec: Spec) -> 
 
 
 def _kubernetes_check(state: ClusterState, package: ChartPackage) -> Check:
-    constraint = package.chart_yaml().get("kubeVersion")
+    constraint = package.kube_version
     server = state.server_version
     if not constraint:
         return Check(

@@ -32,7 +32,7 @@ from ..manifest import (
 )
 from ..versions import check_transition
 from ._errors import run_errors
-from ._safety import log_decision, log_release_change
+from ._report import log_decision, log_release_change
 from .provider import build_provider, credentials_provider_args
 from .verification import OperatorVerification
 

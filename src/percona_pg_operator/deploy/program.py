@@ -1,6 +1,6 @@
 """The Pulumi program: load the stack input, build the component, export its outputs.
 
-The component carries the safety (deploy/_safety.py: the live read, the preflight, the live
+The component carries the safety (checks/stages.py: the live read, the preflight, the live
 upgrade guard); the program adds what only a stack program knows: this stack's last outputs,
 read from its backend, so the preflight can tell this stack's release from anyone else's.
 """
