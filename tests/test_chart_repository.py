@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
+import os
+import shutil
 import socket
 import tarfile
 import threading
@@ -17,6 +20,8 @@ from typing import Any
 import pytest
 import yaml
 from conftest import CHART_VERSIONS, FIXTURE_REPO
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from repo_server import RepoServer, serve
 from repo_server import serve as serve_repo
 
@@ -468,3 +473,138 @@ def test_a_broken_cached_package_is_evicted_and_named_when_the_repository_is_gon
     assert str(package.path) in str(info.value)
     assert not package.path.exists()
     assert not list((cache / "pins").rglob("pg-operator-3.0.0.json"))
+
+
+# -- the cache removes and reads only its own files ----------------------------------------------
+
+
+def _outside(root: Path) -> Path:
+    outside = root / "outside"
+    outside.mkdir(parents=True, exist_ok=True)
+    (outside / "mine.tgz").write_bytes(b"not the cache's")
+    (outside / "x").write_text("precious")
+    return outside
+
+
+def _snapshot(root: Path) -> dict[str, Any]:
+    return {
+        str(p.relative_to(root)): (p.read_bytes() if p.is_file() and not p.is_symlink() else None)
+        for p in sorted(root.rglob("*"))
+    }
+
+
+def _pin(client: ChartRepository) -> Path:
+    return client._pin_path("pg-operator", "3.0.0")
+
+
+@pytest.mark.parametrize("digest", ["../../outside/mine", "{outside}/mine", "/dev/zero", 7])
+def test_a_tampered_pin_never_names_a_file_to_read_or_remove(tmp_path: Path, digest: Any) -> None:
+    """Before: a pin whose digest was a path made the cache delete that `.tgz` outside it."""
+    outside = _outside(tmp_path)
+    cache = tmp_path / "cache"
+    repo = ChartRepository(str(FIXTURE_REPO), cache_dir=cache)
+    repo.fetch("pg-operator", "3.0.0")
+    pin = _pin(repo)
+    meta = json.loads(pin.read_text())
+    meta["digest"] = digest.format(outside=outside) if isinstance(digest, str) else digest
+    pin.write_text(json.dumps(meta))
+    before = _snapshot(outside)
+    again = ChartRepository(str(FIXTURE_REPO), cache_dir=cache).fetch("pg-operator", "3.0.0")
+    assert again.version == "3.0.0", "verified anew from the repository"
+    assert _snapshot(outside) == before
+
+
+@pytest.mark.parametrize("which", ["blob", "pin"])
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_a_pin_or_blob_that_is_not_a_regular_file_is_never_read(
+    tmp_path: Path, kind: str, which: str
+) -> None:
+    """A FIFO would block a plain read forever, /dev/zero fill memory: refused by kind, and the
+    package verified anew."""
+    cache = tmp_path / "cache"
+    first = ChartRepository(str(FIXTURE_REPO), cache_dir=cache).fetch("pg-operator", "3.0.0")
+    path = (
+        first.path if which == "blob" else _pin(ChartRepository(str(FIXTURE_REPO), cache_dir=cache))
+    )
+    path.unlink()
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to("/dev/zero")
+    again = ChartRepository(str(FIXTURE_REPO), cache_dir=cache).fetch("pg-operator", "3.0.0")
+    assert again.digest == first.digest
+
+
+def test_a_local_repository_index_that_is_a_fifo_is_refused_at_once(tmp_path: Path) -> None:
+    """Before: the read of a FIFO as index.yaml waited forever."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    os.mkfifo(repo / "index.yaml")
+    with pytest.raises(ChartRepositoryError, match="is not a regular file"):
+        ChartRepository(str(repo), cache_dir=tmp_path / "cache").fetch("pg-operator", "3.0.0")
+
+
+def test_a_bundled_package_that_is_not_a_regular_file_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Before: /dev/zero in place of a bundled package was read whole (2.1 GB, MemoryError)."""
+    from percona_pg_operator.chart import _bundled
+
+    folder = tmp_path / "bundled"
+    folder.mkdir()
+    (folder / "pg-operator-3.0.0.tgz").symlink_to("/dev/zero")
+
+    class Files:
+        def __truediv__(self, name: str) -> Any:
+            return tmp_path / name
+
+    monkeypatch.setattr(_bundled.resources, "files", lambda _: Files())
+    with pytest.raises(OSError, match="is not a regular file"):
+        _bundled.bundled_bytes("pg-operator", "3.0.0")
+
+
+_PIN_DIGESTS = st.one_of(
+    st.sampled_from(["../../outside/mine", "OUTSIDE/mine", "/dev/zero", "", "0" * 64, None]),
+    st.text(max_size=70),
+    st.integers(),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    digest=_PIN_DIGESTS,
+    name=st.sampled_from(["pg-operator", "other", None]),
+    link_charts=st.booleans(),
+    link_blob=st.booleans(),
+    raw=st.one_of(st.none(), st.binary(max_size=40)),
+)
+def test_no_pin_and_no_link_lets_the_cache_change_anything_outside(
+    digest: Any, name: Any, link_charts: bool, link_blob: bool, raw: bytes | None
+) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        outside = _outside(root)
+        cache = root / "cache"
+        first = ChartRepository(str(FIXTURE_REPO), cache_dir=cache).fetch("pg-operator", "3.0.0")
+        pin = _pin(ChartRepository(str(FIXTURE_REPO), cache_dir=cache))
+        if raw is not None:
+            pin.write_bytes(raw)
+        else:
+            text = digest.replace("OUTSIDE", str(outside)) if isinstance(digest, str) else digest
+            meta = {"name": name, "version": "3.0.0", "digest": text, "app_version": "3.0.0"}
+            pin.write_text(json.dumps(meta))
+        if link_blob:
+            first.path.unlink()
+            first.path.symlink_to(outside / "mine.tgz")
+        if link_charts:
+            shutil.rmtree(cache / "charts")
+            (cache / "charts").symlink_to(outside, target_is_directory=True)
+        before = _snapshot(outside)
+        with contextlib.suppress(ChartRepositoryError):
+            ChartRepository(str(FIXTURE_REPO), cache_dir=cache).fetch("pg-operator", "3.0.0")
+        after = _snapshot(outside)
+        # A new verified package may be cached through a linked folder; nothing there that
+        # was before changes or goes.
+        assert {k: v for k, v in after.items() if k in before} == before

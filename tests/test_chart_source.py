@@ -36,3 +36,14 @@ def test_an_unwritable_project_is_named_when_staging(tmp_path: Path) -> None:
     blocker.write_text("a file where the project directory should be")
     with pytest.raises(ChartRepositoryError, match=r"cannot stage the verified chart package at"):
         resolve_chart(ChartRepository(str(FIXTURE_REPO)), "3.0.0", False, project_dir=blocker)
+
+
+def test_a_staging_folder_linked_out_of_the_project_is_refused(tmp_path: Path) -> None:
+    """Staged packages are written inside the project only."""
+    project, elsewhere = tmp_path / "linked-project", tmp_path / "elsewhere"
+    project.mkdir()
+    elsewhere.mkdir()
+    (project / ".percona-pg-operator").symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(ChartRepositoryError, match="leads out of the project"):
+        resolve_chart(ChartRepository(str(FIXTURE_REPO)), "3.0.0", False, project_dir=project)
+    assert list(elsewhere.iterdir()) == []

@@ -194,12 +194,14 @@ RAISES: dict[str, set[str]] = {
     "deploy/automation.py": {"StackInputError", "FleetError", "ToolUnavailableError"},
     "deploy/program.py": {"ToolUnavailableError"},  # the backend cannot be read
     "fleet/_load.py": {"StackInputError"},
-    "fleet/_rollout.py": {"StackInputError"},  # a state file or --wave that is not valid
+    # a state file or --wave that is not valid; a state file that cannot be written
+    "fleet/_rollout.py": {"StackInputError", "OutputFileError"},
     "fleet/_runner.py": {"FleetError", "ToolUnavailableError"},
     "manifest/_loader.py": {"StackInputError"},
     # a version the repository does not offer (unavailable); a downgrade (refused)
     "review/plan.py": {"ChartRepositoryError", "UpgradeGuardError"},
-    "review/render.py": {"RenderError"},  # Helm cannot render the chart
+    # Helm cannot render the chart; --output-dir cannot be written, or is not only a render's
+    "review/render.py": {"RenderError", "OutputFileError"},
     "tokens.py": {"CredentialError"},
     "versions.py": {"UpgradeGuardError"},
 }

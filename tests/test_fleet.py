@@ -14,7 +14,7 @@ from conftest import manifest
 from pydantic import ValidationError
 
 from percona_pg_operator.checks.preflight import StackState
-from percona_pg_operator.errors import StackInputError
+from percona_pg_operator.errors import OutputFileError, StackInputError
 from percona_pg_operator.fleet import (
     FleetCluster,
     Health,
@@ -646,6 +646,6 @@ def test_an_unwritable_state_file_stops_before_anything_runs(tmp_path: Path) -> 
     (tmp_path / "a-file").write_text("")  # a folder that is a file: unwritable even for root
     runner = ScriptedRunner()
     run = Rollout(runner, tmp_path / "a-file" / "state.json", tmp_path / "logs")
-    with pytest.raises(StackInputError, match="cannot be written"):
+    with pytest.raises(OutputFileError, match="cannot be written"):
         run.run(plan(tmp_path, 2))
     assert runner.started == []

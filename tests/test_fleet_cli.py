@@ -4,6 +4,7 @@ runner (which needs the Pulumi CLI: skipped here, with the reason)."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -356,3 +357,20 @@ def test_fleet_preflight_counts_on_a_terminal_only(
     assert shown.exit_code == piped.exit_code
     assert "\rpreflight 3/3 clusters\n" in shown.stderr
     assert shown.stdout == piped.stdout
+
+
+@pytest.mark.parametrize("kind", ["fifo", "directory"])
+def test_a_state_file_that_is_not_a_file_stops_at_once(
+    api: KubeApi, tmp_path: Path, scripted: Any, kind: str
+) -> None:
+    """Before: `fleet up --state` at a FIFO waited forever in the writability check."""
+    path = write_fleet(api, tmp_path, ["a"])
+    state = tmp_path / "state.json"
+    if kind == "fifo":
+        os.mkfifo(state)
+    else:
+        state.mkdir()
+    result = CliRunner().invoke(cli, ["fleet", "up", str(path), "--yes", "--state", str(state)])
+    assert result.exit_code in (ExitCode.USAGE, ExitCode.INVALID_INPUT), result.output
+    assert "not a regular file" in result.output or "is a directory" in result.output
+    assert scripted.started == []

@@ -6,6 +6,8 @@ version that supports it. The rules that refuse bad values are in test_manifest_
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,14 +15,24 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
+from click.testing import CliRunner
 from conftest import CHART_VERSIONS, EXAMPLES, manifest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pod_security import violations
 
+from percona_pg_operator.cli import cli
+from percona_pg_operator.cli.exitcodes import ExitCode
 from percona_pg_operator.cluster._kubeconfig import ClusterCredentials
-from percona_pg_operator.errors import RenderError, StackInputError
+from percona_pg_operator.errors import OutputFileError, RenderError, StackInputError
 from percona_pg_operator.manifest import StackInput, parse_document, read_file
 from percona_pg_operator.review.diff import diff_objects
-from percona_pg_operator.review.render import RenderedObject, render_stack
+from percona_pg_operator.review.render import (
+    RENDER_MARKER,
+    RenderedObject,
+    render_stack,
+    write_objects,
+)
 
 pytestmark = [pytest.mark.chart, pytest.mark.usefixtures("fixture_repo_env")]
 
@@ -365,3 +377,152 @@ def test_one_install_hint_for_the_helm_engine(
         else:
             helm_config(ClusterCredentials(kubeconfig=yaml.safe_dump({})), "pgo")
     assert INSTALL_HINT in str(info.value)
+
+
+# -- --output-dir writes and removes only its own files ----------------------------------------
+
+
+OBJECTS = [
+    RenderedObject({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "pgo"}}),
+    RenderedObject({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}),
+]
+
+
+def snapshot(root: Path) -> dict[str, Any]:
+    """Every entry below ``root``: a file's bytes, a link's target, a folder."""
+    found: dict[str, Any] = {}
+    for path in sorted(root.rglob("*")):
+        key = str(path.relative_to(root))
+        if path.is_symlink():
+            found[key] = ("link", os.readlink(path))
+        elif path.is_file():
+            found[key] = ("file", path.read_bytes())
+        else:
+            found[key] = ("dir",)
+    return found
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    """What a render must never touch: a sibling render's folder and a file beside them."""
+    root = tmp_path / "outside"
+    (root / "other-render").mkdir(parents=True)
+    (root / "other-render" / "01-namespace-pgo.yaml").write_text("theirs")
+    (root / "x").write_text("precious")
+    return root
+
+
+@pytest.mark.parametrize(
+    "listed",
+    [
+        "../outside/x",
+        "{outside}/x",
+        "../outside/other-render/01-namespace-pgo.yaml",
+        "link/x",
+        "01-linked-x.yaml",
+    ],
+)
+def test_a_marker_never_leads_a_render_outside_its_folder(
+    tmp_path: Path, outside: Path, listed: str
+) -> None:
+    """Before: the marker listing `../x`, an absolute path, a path through a link inside the
+    folder or a sibling render's file made render delete that file, exit 0."""
+    out = tmp_path / "rendered"
+    out.mkdir()
+    (out / "link").symlink_to(outside, target_is_directory=True)
+    (out / "01-linked-x.yaml").symlink_to(outside / "x")
+    (out / RENDER_MARKER).write_text(listed.format(outside=outside) + "\n")
+    before = snapshot(outside)
+    with pytest.raises(OutputFileError):
+        write_objects(OBJECTS, out)
+    assert snapshot(outside) == before
+    assert (out / "01-linked-x.yaml").is_symlink(), "what it did not write is left alone"
+
+
+@pytest.mark.parametrize(
+    ("state", "fragment"),
+    [
+        ("marker-directory", "is a directory"),
+        ("marker-binary", "is not UTF-8"),
+        ("marker-fifo", "is not a regular file"),
+        ("marker-link", "is a link"),
+        ("parent-file", "cannot be written"),
+        ("folder-file", "cannot be written"),
+    ],
+)
+def test_a_bad_folder_or_marker_is_a_clear_error_not_a_crash(
+    tmp_path: Path, state: str, fragment: str
+) -> None:
+    """Before: internal errors (exit 9); a FIFO marker would have blocked."""
+    out = tmp_path / "rendered"
+    if state.startswith("marker"):
+        out.mkdir()
+        marker = out / RENDER_MARKER
+        if state == "marker-directory":
+            marker.mkdir()
+        elif state == "marker-binary":
+            marker.write_bytes(b"\xff\xfe\x00")
+        elif state == "marker-fifo":
+            os.mkfifo(marker)
+        else:
+            marker.symlink_to(tmp_path / "elsewhere")
+    elif state == "parent-file":
+        (tmp_path / "file").write_text("")
+        out = tmp_path / "file" / "rendered"
+    else:
+        out.write_text("a file where the folder should be")
+    with pytest.raises(OutputFileError, match=fragment):
+        write_objects(OBJECTS, out)
+
+
+def test_a_bad_output_dir_exits_2_through_the_command(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    out = tmp_path / "file" / "rendered"
+    result = CliRunner().invoke(
+        cli, ["render", str(EXAMPLES / "dev.yaml"), "--output-dir", str(out)]
+    )
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert "cannot be written" in result.stderr and "Traceback" not in result.output
+
+
+# Marker lines as an attacker would write them, against a folder with links going out.
+_MARKER_LINES = st.one_of(
+    st.sampled_from(
+        ["../outside/x", "OUTSIDE/x", "link/x", "01-linked-x.yaml", "01-namespace-pgo.yaml",
+         "../outside/other-render/01-namespace-pgo.yaml", "..", ".", "/", "", "02-x.yaml"]
+    ),
+    st.text(min_size=1, max_size=30),
+)  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    lines=st.lists(_MARKER_LINES, max_size=6),
+    links=st.lists(st.sampled_from(["link", "01-linked-x.yaml", "02-x.yaml"]), max_size=3),
+    raw=st.binary(max_size=40),
+    use_raw=st.booleans(),
+)
+def test_no_marker_and_no_link_lets_a_render_change_anything_outside(
+    lines: list[str], links: list[str], raw: bytes, use_raw: bool
+) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        outside = root / "outside"
+        (outside / "other-render").mkdir(parents=True)
+        (outside / "other-render" / "01-namespace-pgo.yaml").write_text("theirs")
+        (outside / "x").write_text("precious")
+        out = root / "rendered"
+        out.mkdir()
+        for name in set(links):
+            target = outside if name == "link" else outside / "x"
+            (out / name).symlink_to(target)
+        text = "\n".join(line.replace("OUTSIDE", str(outside)) for line in lines)
+        (out / RENDER_MARKER).write_bytes(raw if use_raw else text.encode())
+        before = snapshot(outside)
+        with contextlib.suppress(OutputFileError):
+            write_objects(OBJECTS, out)
+        assert snapshot(outside) == before
+        for name in set(links):
+            assert (out / name).is_symlink()

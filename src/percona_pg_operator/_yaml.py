@@ -10,13 +10,14 @@ from __future__ import annotations
 import gc
 import os
 import re
-import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from ._files import FileRefused, read_regular
 
 Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -144,21 +145,9 @@ def read_input(path: str | os.PathLike[str], max_bytes: int = MAX_INPUT_BYTES) -
     """The text of a regular file of at most ``max_bytes`` (no FIFO, device or /dev/zero)."""
     file = Path(path).expanduser()
     try:
-        info = file.stat()
-        if stat.S_ISDIR(info.st_mode):
-            raise InputError("is a directory, not a file")
-        if not stat.S_ISREG(info.st_mode):
-            raise InputError("is not a regular file")
-        if info.st_size > max_bytes:
-            raise InputError(f"is larger than {max_bytes} bytes")
-        with file.open("rb") as handle:
-            data = handle.read(max_bytes + 1)
-    except FileNotFoundError:
-        raise InputError("no such file") from None
-    except OSError as exc:
-        raise InputError(f"cannot be read ({exc.strerror or type(exc).__name__})") from None
-    if len(data) > max_bytes:
-        raise InputError(f"is larger than {max_bytes} bytes")
+        data = read_regular(file, max_bytes)
+    except FileRefused as exc:
+        raise InputError(str(exc)) from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

@@ -42,5 +42,14 @@ def bundled_digest(repo_url: str, chart: str, version: str) -> str | None:
 
 
 def bundled_bytes(chart: str, version: str) -> bytes:
-    """The bundled package's bytes (the caller checks them against the pin)."""
-    return (resources.files(__package__) / "bundled" / f"{chart}-{version}.tgz").read_bytes()
+    """The bundled package's bytes (the caller checks them against the pin); a file that is
+    not a regular one of a package's size (a FIFO, /dev/zero) is refused before it is read."""
+    from .._files import FileRefused, read_regular
+    from ._package import MAX_PACKAGE_BYTES
+
+    name = f"{chart}-{version}.tgz"
+    with resources.as_file(resources.files(__package__) / "bundled" / name) as path:
+        try:
+            return read_regular(path, MAX_PACKAGE_BYTES)
+        except FileRefused as exc:
+            raise OSError(f"{name} {exc}") from None

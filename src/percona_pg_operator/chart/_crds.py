@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import _yaml
-from .._files import atomic_write
+from .._files import atomic_write, read_regular
 from ..errors import ChartRepositoryError
 from ._package import ChartPackage
 
@@ -31,6 +31,8 @@ PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce"
 CHART_VERSION_ANNOTATION = "percona-pg-operator/chart-version"
 # Bump when the cached form changes, so old caches are rebuilt rather than misread.
 _CACHE_FORMAT = 2
+# The parsed CRDs of a package (3.7 MB for chart 2.8's): a cache file larger than this is not read.
+MAX_CACHED_BYTES = 64 * 1024 * 1024
 _DOC_SEPARATOR = "\n---\n"
 
 
@@ -48,7 +50,7 @@ class ManagedCrds:
         cache = self.cache_base.with_suffix(f".crds.{form}.json") if self.cache_base else None
         if cache is not None:
             try:
-                cached = json.loads(cache.read_text(encoding="utf-8"))
+                cached = json.loads(read_regular(cache, MAX_CACHED_BYTES).decode("utf-8"))
                 if cached.get("manifest_sha256") == _manifest_sha(self.manifest) and len(
                     cached["docs"]
                 ) == len(self.names):
@@ -161,7 +163,7 @@ def load_managed_crds(package: ChartPackage) -> ManagedCrds:
     """
     cache = package.path.with_suffix(".crds.json")
     try:
-        cached = json.loads(cache.read_text(encoding="utf-8"))
+        cached = json.loads(read_regular(cache, MAX_CACHED_BYTES).decode("utf-8"))
         names, manifest = list(cached["names"]), str(cached["manifest"])
         if (
             cached.get("format") == _CACHE_FORMAT

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .. import _yaml
+from .._files import FileRefused, read_regular
 from ..errors import ChartRepositoryError
+
+# Far above Percona's packages (~250 KiB): a server, or a file in the cache, holding more is
+# refused before it fills memory.
+MAX_PACKAGE_BYTES = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -38,7 +44,11 @@ class ChartPackage:
         return f"{what}: from the cache ({digest}; the package of {self.url})"
 
     def read_bytes(self) -> bytes:
-        return self.path.read_bytes()
+        """The package's bytes: a regular file of at most MAX_PACKAGE_BYTES, else an error."""
+        try:
+            return read_regular(self.path, MAX_PACKAGE_BYTES)
+        except FileRefused as exc:
+            raise ChartRepositoryError(f"{self.path} {exc}") from None
 
     def chart_yaml(self) -> dict[str, Any]:
         """The package's ``Chart.yaml`` (its metadata: versions, ``kubeVersion``)."""
@@ -47,8 +57,9 @@ class ChartPackage:
     def member_yaml(self, member: str) -> dict[str, Any]:
         """A YAML mapping in the chart's folder of the package (``values.yaml``, ...)."""
         path = f"{self.name}/{member}"
+        packed = self.read_bytes()
         try:
-            with tarfile.open(self.path, mode="r:gz") as archive:
+            with tarfile.open(fileobj=io.BytesIO(packed), mode="r:gz") as archive:
                 handle = archive.extractfile(path)
                 data = _yaml.load(handle.read()) if handle is not None else None
         except (OSError, KeyError, tarfile.TarError, _yaml.YAMLError):

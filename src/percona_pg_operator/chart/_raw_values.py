@@ -12,6 +12,7 @@ https://github.com/percona/percona-helm-charts/tree/main/charts/pg-operator
 
 from __future__ import annotations
 
+import io
 import re
 import tarfile
 from dataclasses import dataclass, field
@@ -116,7 +117,7 @@ def values_shape(package: ChartPackage) -> ValuesShape:
     paths: set[tuple[str, ...]] = set()
     prefix = f"{package.name}/templates/"
     try:
-        with tarfile.open(package.path, mode="r:gz") as archive:
+        with tarfile.open(fileobj=io.BytesIO(package.read_bytes()), mode="r:gz") as archive:
             for member in archive:
                 if not (member.isfile() and member.name.startswith(prefix)):
                     continue

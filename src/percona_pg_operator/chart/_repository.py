@@ -29,6 +29,7 @@ import io
 import json
 import logging
 import os
+import re
 import tarfile
 import time
 import urllib.error
@@ -42,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import _yaml, defaults
-from .._files import atomic_write
+from .._files import FileRefused, atomic_write, read_regular
 from ..errors import ChartRepositoryError
 from ._bundled import BUNDLED, RELEASE_URL, bundled_bytes, bundled_digest, is_percona_repo
 from ._package import ChartPackage
@@ -66,6 +67,9 @@ BACKOFF_SECONDS = 0.5
 _RETRYABLE_STATUS = {408, 429, 500, 502, 503, 504}
 
 _CHUNK = 64 * 1024
+# A pin is a few hundred bytes of JSON.
+MAX_PIN_BYTES = 64 * 1024
+_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 # Called as bytes arrive: (url, bytes so far, total bytes or None when the server gives none).
 Progress = Callable[[str, int, int | None], None]
@@ -181,11 +185,19 @@ class ChartRepository:
             return None
         broken_blob: Path | None = None
         try:
-            meta = json.loads(pin.read_text(encoding="utf-8"))
-            if meta.get("name") == chart and meta.get("version") == version:
-                path = self._blob_path(meta["digest"])
+            meta = json.loads(read_regular(pin, MAX_PIN_BYTES).decode("utf-8"))
+            digest = meta.get("digest") if isinstance(meta, dict) else None
+            # The blob's name comes from the pin only when it is a digest: a pin naming a path
+            # ("../x", "/etc/x") never leads this client to read or remove that path.
+            if (
+                isinstance(digest, str)
+                and _DIGEST.fullmatch(digest)
+                and meta.get("name") == chart
+                and meta.get("version") == version
+            ):
+                path = self._blob_path(digest)
                 broken_blob = path  # until its bytes match the digest it is named by
-                if _sha256(path.read_bytes()) == meta["digest"]:
+                if _sha256(read_regular(path, MAX_DOWNLOAD_BYTES)) == digest:
                     broken_blob = None
                     package = ChartPackage(**{**meta, "path": path})
                     chart_yaml = package.chart_yaml()
@@ -206,18 +218,29 @@ class ChartRepository:
         return None
 
     def _evict(self, pin: Path, blob: Path | None) -> None:
+        """Remove broken entries: only names this client derives itself, and only where they
+        resolve inside the cache (a folder of it linked elsewhere is left alone)."""
+        root = self.cache_dir.resolve()
         for stale in (pin, blob):
             if stale is None:
                 continue
             with contextlib.suppress(OSError):
-                if stale.exists():
+                inside = stale.parent.resolve().is_relative_to(root)
+                if inside and (stale.is_symlink() or stale.exists()):
                     stale.unlink()
                     self.evicted.append(stale)
 
     # -- network -------------------------------------------------------------------------
 
     def _get(self, url: str) -> bytes:
-        """GET with bounded time and retries; one clear error naming the URL."""
+        """GET with bounded time and retries; one clear error naming the URL. A file:// URL
+        is read as a regular file of bounded size (a FIFO would block a plain open forever)."""
+        if url.startswith("file://"):
+            path = urllib.request.url2pathname(urllib.parse.urlsplit(url).path)
+            try:
+                return read_regular(path, MAX_DOWNLOAD_BYTES)
+            except FileRefused as exc:
+                raise ChartRepositoryError(f"cannot download {url}: {path} {exc}") from None
         give_up_at = time.monotonic() + self.deadline
         last: str = ""
         for attempt in range(self.retries + 1):

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import defaults
-from .._files import atomic_write
+from .._files import FileRefused, atomic_write, read_regular
 from ..errors import ChartRepositoryError
 from ..manifest import StackInput
 from ._crds import ManagedCrds, load_managed_crds
@@ -49,7 +49,18 @@ def _stage(package: ChartPackage, project_dir: Path, relative: Path, purpose: st
     target = project_dir / relative
     data = package.read_bytes()
     try:
-        if not (target.is_file() and target.read_bytes() == data):
+        # Written only inside the project: a staging folder linked elsewhere is refused
+        # (resolved before anything is created there).
+        if not target.parent.resolve().is_relative_to(project_dir.resolve()):
+            raise ChartRepositoryError(
+                f"cannot stage the verified chart package{purpose} at {target}: "
+                f"{target.parent} leads out of the project {project_dir}; remove that link"
+            )
+        try:
+            same = read_regular(target, len(data)) == data
+        except FileRefused:
+            same = False  # absent, not a regular file, or other bytes: written anew
+        if not same:
             atomic_write(target, data)
     except OSError as exc:
         raise ChartRepositoryError(

@@ -242,20 +242,31 @@ def _runs_table(runs: list[Any]) -> Any:
 
 def _writable(path: Path, what: str) -> None:
     """Fail before anything runs when ``path`` cannot be written (the report and the state are
-    written after clusters changed: that is too late to find out)."""
+    written after clusters changed: that is too late to find out). Checked without opening
+    ``path`` itself (a FIFO there would block the open): it must be a regular file or absent,
+    and its folder must take a new file (the write replaces it atomically)."""
+    import stat
+    import tempfile
+
     from ..errors import OutputFileError
 
-    existed = path.exists()
+    def refuse(reason: str) -> OutputFileError:
+        return OutputFileError(f"{path}: the {what} cannot be written ({reason})")
+
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        info = None
+    except OSError as exc:
+        raise refuse(exc.strerror or type(exc).__name__) from None
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        raise refuse("it is not a regular file")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8"):
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"):
             pass
     except OSError as exc:
-        raise OutputFileError(
-            f"{path}: the {what} cannot be written ({exc.strerror or type(exc).__name__})"
-        ) from None
-    if not existed:
-        path.unlink()
+        raise refuse(exc.strerror or type(exc).__name__) from None
 
 
 @fleet.command("up")
@@ -341,7 +352,9 @@ def fleet_up(
         report = rollout.report
         document = {"schema_version": SCHEMA_VERSION, **report.to_json()}
         if report_file is not None:
-            report_file.write_text(json.dumps(document, indent=2))
+            from .._files import atomic_write
+
+            atomic_write(report_file, json.dumps(document, indent=2).encode())
     if live is not None:
         console.print(_runs_table(report.runs))
     if output == "json":

@@ -165,10 +165,7 @@ def render(file: str, chart_repo: str | None, output_dir: Path | None) -> None:
     if output_dir is None:
         click.echo(to_yaml(objects), nl=False)
     else:
-        try:
-            written = write_objects(objects, output_dir)
-        except FileExistsError as exc:
-            raise click.UsageError(f"--output-dir {exc}") from None
+        written = write_objects(objects, output_dir)
         click.echo(f"wrote {len(written)} objects to {output_dir}", err=True)
 
 

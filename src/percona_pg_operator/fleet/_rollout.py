@@ -28,7 +28,7 @@ from typing import Any, Literal, Protocol, get_args
 
 from .. import _yaml
 from .._files import atomic_write
-from ..errors import Problem, StackInputError
+from ..errors import OutputFileError, Problem, StackInputError
 from ._load import FleetCluster, WaveClusters
 
 Result = Literal[
@@ -245,7 +245,7 @@ class Rollout:
         try:
             state.save(self.state_file)  # an unwritable state file stops before anything runs
         except OSError as exc:
-            raise StackInputError(
+            raise OutputFileError(
                 f"{self.state_file}: the rollout state file cannot be written "
                 f"({exc.strerror or type(exc).__name__})"
             ) from None

@@ -7,13 +7,15 @@ same values, release name and namespace the Release uses.
 
 from __future__ import annotations
 
+import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .. import _yaml, defaults
-from .._files import atomic_write
+from .._files import FileRefused, atomic_write, read_regular
 from ..chart import (
     ChartPackage,
     ChartRepository,
@@ -23,7 +25,7 @@ from ..chart import (
     helm_engine,
     load_managed_crds,
 )
-from ..errors import RenderError
+from ..errors import OutputFileError, RenderError
 from ..manifest import KubernetesPerconaPostgresOperator, StackInput, build_helm_values
 
 # The order Helm installs kinds in (a subset), so the output reads top-down like an install.
@@ -162,6 +164,10 @@ def to_yaml(objects: list[RenderedObject]) -> str:
 
 # Lists the files a render wrote into an --output-dir, so the next render replaces exactly them.
 RENDER_MARKER = ".percona-pg-operator-render"
+# The names a render gives its files ("NN-kind-name.yaml"), and so the only names it ever
+# trusts in a marker: a plain name in the folder, never a path ("../x", "/etc/x", "sub/x").
+_OWN_NAME = re.compile(r"[0-9]{2,5}-[a-z0-9][a-z0-9.-]*\.yaml")
+MAX_MARKER_BYTES = 1024 * 1024
 
 
 def _left_by_a_write(name: str) -> bool:
@@ -169,37 +175,81 @@ def _left_by_a_write(name: str) -> bool:
     return name.startswith(".") and name.endswith(".tmp")
 
 
+def _file_part(text: str) -> str:
+    """A kind or object name as part of a file name: lower case letters, digits, '.', '-'."""
+    return re.sub(r"[^a-z0-9.-]+", "-", text.lower()).strip(".-") or "unnamed"
+
+
+def _own_file(path: Path) -> bool:
+    """A regular file (not a link) of the folder, named as a render names its files."""
+    try:
+        return _OWN_NAME.fullmatch(path.name) is not None and stat.S_ISREG(path.lstat().st_mode)
+    except OSError:
+        return False
+
+
+def _previous(marker: Path) -> list[str]:
+    """The files an earlier render wrote here, from its marker; a marker this tool did not
+    write (not a regular file, not UTF-8, too large, a name that is not a render's) is refused
+    rather than trusted."""
+    if not marker.exists() and not marker.is_symlink():
+        return []
+    if marker.is_symlink():
+        raise OutputFileError(f"{marker} is a link, not a marker a render wrote")
+    try:
+        names = read_regular(marker, MAX_MARKER_BYTES).decode("utf-8").split()
+    except (FileRefused, UnicodeDecodeError) as exc:
+        reason = str(exc) if isinstance(exc, FileRefused) else "is not UTF-8 text"
+        raise OutputFileError(f"{marker} {reason}: not a marker a render wrote") from None
+    strange = [n for n in names if _OWN_NAME.fullmatch(n) is None]
+    if strange:
+        raise OutputFileError(
+            f"{marker} names {strange[0]!r}, which no render writes: not a marker a render "
+            "wrote; give an empty or new folder"
+        )
+    return names
+
+
 def write_objects(objects: list[RenderedObject], directory: Path) -> list[Path]:
     """One file per object, numbered in apply order; afterwards the folder holds exactly this
-    render. A previous render's files (named in its marker) are replaced or removed; a folder
-    holding anything else raises FileExistsError and is left as it was."""
-    directory.mkdir(parents=True, exist_ok=True)
-    marker = directory / RENDER_MARKER
-    previous = marker.read_text(encoding="utf-8").split() if marker.is_file() else []
-    foreign = sorted(
-        p.name
-        for p in directory.iterdir()
-        if p.name != RENDER_MARKER and p.name not in previous and not _left_by_a_write(p.name)
-    )
-    if foreign:
-        more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
-        shown = ", ".join(foreign[:3]) + more
-        raise FileExistsError(
-            f"{directory} holds files an earlier render did not write ({shown}); give an empty "
-            "or new folder"
+    render. A previous render's files (named in its marker, plain names of regular files in
+    this folder) are replaced or removed; anything else in the folder, or a marker this tool
+    did not write, raises OutputFileError and leaves the folder as it was."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        marker = directory / RENDER_MARKER
+        previous = _previous(marker)
+        foreign = sorted(
+            p.name
+            for p in directory.iterdir()
+            if p.name != RENDER_MARKER
+            and not (p.name in previous and _own_file(p))
+            and not _left_by_a_write(p.name)
         )
-    names = [
-        f"{i:02d}-{obj.kind.lower() or 'object'}-{obj.name or 'unnamed'}.yaml"
-        for i, obj in enumerate(objects, start=1)
-    ]
-    # The marker names old and new files while both may be there, so a run stopped half-way
-    # leaves a folder the next render still recognises as its own.
-    atomic_write(marker, "\n".join(sorted({*previous, *names})).encode())
-    written = []
-    for name, obj in zip(names, objects, strict=True):
-        atomic_write(directory / name, obj.yaml.encode())
-        written.append(directory / name)
-    for stale in set(previous) - set(names):
-        (directory / stale).unlink(missing_ok=True)
-    atomic_write(marker, "\n".join(names).encode())
+        if foreign:
+            more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+            shown = ", ".join(foreign[:3]) + more
+            raise OutputFileError(
+                f"{directory} holds files an earlier render did not write ({shown}); give an "
+                "empty or new folder"
+            )
+        names = [
+            f"{i:02d}-{_file_part(obj.kind or 'object')}-{_file_part(obj.name)}.yaml"
+            for i, obj in enumerate(objects, start=1)
+        ]
+        # The marker names old and new files while both may be there, so a run stopped
+        # half-way leaves a folder the next render still recognises as its own.
+        atomic_write(marker, "\n".join(sorted({*previous, *names})).encode())
+        written = []
+        for name, obj in zip(names, objects, strict=True):
+            atomic_write(directory / name, obj.yaml.encode())
+            written.append(directory / name)
+        for stale in set(previous) - set(names):
+            if _own_file(directory / stale):
+                (directory / stale).unlink()
+        atomic_write(marker, "\n".join(names).encode())
+    except OSError as exc:
+        raise OutputFileError(
+            f"--output-dir {directory} cannot be written ({exc.strerror or type(exc).__name__})"
+        ) from None
     return written
