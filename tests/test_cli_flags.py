@@ -197,6 +197,36 @@ def test_a_failing_pulumi_cli_is_unavailable_not_invalid_input(
     assert result.exit_code == ExitCode.UNAVAILABLE, result.output
 
 
+def test_a_pulumi_cli_that_never_answers_is_stopped_at_the_deadline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: `--stack` waited as long as the CLI did, forever for a hung backend."""
+    import stat
+    import sys
+    import time
+
+    from percona_pg_operator.deploy import automation
+
+    fake = tmp_path / "pulumi"
+    fake.write_text(f"#!{sys.executable}\nimport time\ntime.sleep(120)\n")
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    monkeypatch.setattr(automation, "READ_TIMEOUT_SECONDS", 1.0)
+    start = time.monotonic()
+    result = run("status", "--stack", "organization/percona-pg-operator/dev")
+    assert time.monotonic() - start < 10
+    assert result.exit_code == ExitCode.UNAVAILABLE, result.output
+    assert "gave no answer within 1 s" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["", " ", "a/b/c/d", "../x", "a b"])
+def test_a_stack_name_that_is_not_one_is_a_usage_error(name: str) -> None:
+    """Before: `--stack ''` was accepted."""
+    result = run("status", "--stack", name)
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert "--stack" in result.stderr
+
+
 def test_stack_reads_the_stack_input_as_the_program_does(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -217,6 +218,40 @@ def test_a_plugin_that_hangs_is_killed(
     ):
         client.server_version()
     assert failed.value.retryable
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for its parent to reap it counts as gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def test_a_hung_plugins_children_go_with_it(
+    api: KubeApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: the plugin was killed at its timeout, and a child it started lived on."""
+    monkeypatch.setattr("percona_pg_operator.cluster._exec.PLUGIN_TIMEOUT_SECONDS", 0.5)
+    pids = tmp_path / "child.pid"
+    script = plugin_script(
+        tmp_path,
+        "import subprocess, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        f"open({str(pids)!r}, 'w').write(str(child.pid))\n"
+        "time.sleep(60)\n",
+    )
+    with (
+        ClusterClient.connect(kubeconfig(api, exec_entry(script))) as client,
+        pytest.raises(ClusterUnreachableError, match="gave no answer"),
+    ):
+        client.server_version()
+    child = int(pids.read_text())
+    deadline = time.monotonic() + 5
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(child), "the plugin's child outlived its timeout"
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ command line, so the rest of the run sees one stack input."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
@@ -14,6 +15,11 @@ if TYPE_CHECKING:
     from ..manifest import StackInput
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# Pulumi's stack names: STACK, ORG/STACK or ORG/PROJECT/STACK, each part of these characters.
+# A part of dots only ("..") is none.
+_PART = r"(?!\.+(?:/|$))[A-Za-z0-9_.-]+"
+_STACK_NAME = re.compile(rf"{_PART}(?:/{_PART}){{0,2}}")
 
 KUBECONFIG = click.option(
     "--kubeconfig",
@@ -81,6 +87,11 @@ def read_target(
 
     if (file is None) == (stack_name is None):
         raise click.UsageError("give FILE or --stack ORG/PROJECT/STACK (one of them)")
+    if stack_name is not None and not _STACK_NAME.fullmatch(stack_name):
+        raise click.UsageError(
+            f"--stack {stack_name!r} is not a stack name: STACK, ORG/STACK or ORG/PROJECT/STACK "
+            "(letters, digits, '-', '_', '.')"
+        )
     stack_state = None
     if file is not None:
         from ..manifest import read_file

@@ -38,6 +38,7 @@ from typing import Any
 
 import httpx2
 
+from .._process import kill_group
 from ..errors import ClusterUnreachableError
 from ..tokens import EXEC_API_VERSIONS
 
@@ -201,6 +202,8 @@ def run_plugin(plugin: ExecPlugin, timeout: float | None = None) -> tuple[str, d
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            # Its own process group: on a timeout the plugin and whatever it started go.
+            start_new_session=True,
         )
     except (FileNotFoundError, NotADirectoryError):
         raise ClusterUnreachableError(not_installed(name, plugin.install_hint)) from None
@@ -216,9 +219,7 @@ def run_plugin(plugin: ExecPlugin, timeout: float | None = None) -> tuple[str, d
     except subprocess.TimeoutExpired:
         raise _fail(f"{name!r} did not exit within {timeout:g} s", retryable=True) from None
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        kill_group(proc)  # itself if it still runs, and any child it left behind
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()

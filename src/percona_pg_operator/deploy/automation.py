@@ -7,7 +7,8 @@ functions here.
 
 from __future__ import annotations
 
-import subprocess
+import json
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from pulumi import automation as auto
 
 from .. import defaults
+from .._process import DeadlinePassed, run_bounded
 from ..errors import FleetError, StackInputError, ToolUnavailableError
 
 
@@ -27,22 +29,55 @@ def local_stack(name: str, folder: Path, env: Mapping[str, str]) -> Any:
     )
 
 
+# A read of a stack's config or outputs through the Pulumi CLI (the backend may be remote): past
+# this, the CLI and every process it started are killed.
+READ_TIMEOUT_SECONDS = 120.0
+
+
+class _NoSuchStack(Exception):
+    pass
+
+
+def _pulumi_json(
+    args: list[str], where: str, project_dir: Path, env: Mapping[str, str] | None
+) -> dict[str, Any]:
+    """``pulumi ARGS --json`` in ``project_dir``, under a deadline, as a JSON object. Run as the
+    CLI itself (its documented JSON output), since the Automation API bounds no command."""
+    command = ["pulumi", *args, "--json", "--non-interactive", "--cwd", str(project_dir)]
+    try:
+        done = run_bounded(command, timeout=READ_TIMEOUT_SECONDS, env={**os.environ, **(env or {})})
+    except OSError as exc:
+        raise ToolUnavailableError(
+            f"{where} reads the stack through the Pulumi CLI, which cannot run here "
+            f"({exc.strerror or type(exc).__name__}): install it ({defaults.PULUMI_INSTALL_URL}) "
+            "or put it on PATH"
+        ) from None
+    except DeadlinePassed as exc:
+        error = ToolUnavailableError(f"{where}: the Pulumi CLI gave {exc}; it was stopped")
+        error.retryable = True
+        raise error from None
+    if done.returncode != 0:
+        reason = _last_error_line(done.stderr)
+        if "no stack named" in reason:
+            raise _NoSuchStack(reason)
+        raise ToolUnavailableError(f"{where}: the Pulumi CLI could not read the stack: {reason}")
+    try:
+        document = json.loads(done.stdout or "{}")
+    except ValueError:
+        document = None
+    if not isinstance(document, dict):
+        raise ToolUnavailableError(f"{where}: the Pulumi CLI did not print a JSON object")
+    return document
+
+
 def local_stack_outputs(name: str, folder: Path, env: Mapping[str, str]) -> dict[str, Any]:
     """The last outputs of stack ``name`` of the project in ``folder``, read without creating
     it: a stack that does not exist yet has none."""
+    args = ["stack", "output", "--show-secrets", "--stack", name]
     try:
-        stack = auto.select_stack(
-            name,
-            work_dir=str(folder),
-            opts=auto.LocalWorkspaceOptions(work_dir=str(folder), env_vars=dict(env)),
-        )
-        return {key: out.value for key, out in stack.outputs().items()}
-    except auto.StackNotFoundError:
+        return _pulumi_json(args, f"stack {name}", folder, env)
+    except _NoSuchStack:
         return {}
-    except auto.CommandError as exc:
-        raise ToolUnavailableError(
-            f"stack {name}: the Pulumi CLI could not read its outputs: {_last_error_line(str(exc))}"
-        ) from None
 
 
 def read_stack(
@@ -53,29 +88,17 @@ def read_stack(
     ``project_dir``, where the stack's settings file is, and its backend."""
     where = f"--stack {name}"
     try:
-        stack = auto.select_stack(
-            name,
-            work_dir=str(project_dir),
-            opts=auto.LocalWorkspaceOptions(work_dir=str(project_dir), env_vars=dict(env or {})),
+        config = _pulumi_json(
+            ["config", "--show-secrets", "--stack", name], where, project_dir, env
         )
-        config = stack.get_all_config()
-        last = stack.outputs()
-    except auto.StackNotFoundError:
+        last = _pulumi_json(
+            ["stack", "output", "--show-secrets", "--stack", name], where, project_dir, env
+        )
+    except _NoSuchStack:
         raise StackInputError(f"{where}: the backend has no such stack") from None
-    except auto.CommandError as exc:
-        raise ToolUnavailableError(
-            f"{where}: the Pulumi CLI could not read the stack: {_last_error_line(str(exc))}"
-        ) from None
-    except (OSError, subprocess.CalledProcessError, auto.errors.InvalidVersionError) as exc:
-        # Not there (OSError), or `pulumi version` itself failing (CalledProcessError, raised by
-        # the Automation API's own version check).
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise ToolUnavailableError(
-            f"{where} reads the stack through the Pulumi CLI, which cannot run here ({reason}): "
-            f"install it ({defaults.PULUMI_INSTALL_URL}) or put it on PATH"
-        ) from None
-    value = config.get(defaults.STACK_INPUT_CONFIG_KEY)
-    return (value.value if value else None), {key: out.value for key, out in last.items()}
+    entry = config.get(defaults.STACK_INPUT_CONFIG_KEY)
+    value = entry.get("value") if isinstance(entry, dict) else None
+    return (value if isinstance(value, str) else None), last
 
 
 def _last_error_line(text: str) -> str:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 import threading
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import _yaml, defaults
+from .._process import DeadlinePassed, run_bounded
 from ..checks.preflight import StackState
 from ..cluster.read import inspect_cluster
 from ..errors import FleetError, ToolUnavailableError
@@ -127,16 +127,13 @@ class AutomationRunner:
             "--stack", stack, "--cwd", str(folder), defaults.STACK_INPUT_CONFIG_KEY,
         ]  # fmt: skip
         try:
-            done = subprocess.run(
+            done = run_bounded(
                 command,
-                input=document,
-                capture_output=True,
-                text=True,
+                stdin=document,
                 env={**os.environ, **self.env},
                 timeout=CONFIG_SET_TIMEOUT_SECONDS,
-                check=False,
             )
-        except (OSError, subprocess.TimeoutExpired) as exc:
+        except (OSError, DeadlinePassed) as exc:
             raise FleetError(f"pulumi config set for stack {stack} failed: {exc}") from None
         if done.returncode != 0:
             said = done.stderr.strip().splitlines()[-1:] or [f"exit {done.returncode}"]
