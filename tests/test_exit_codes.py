@@ -11,7 +11,7 @@ import click
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import EXAMPLES, ROOT
+from conftest import EXAMPLES, ROOT, manifest
 
 from percona_pg_operator.cli import cli
 from percona_pg_operator.cli.exitcodes import COMMANDS, ExitCode, code_for, markdown_table
@@ -262,3 +262,59 @@ def test_a_bad_preflight_switch_is_a_usage_error_naming_it(
     with pytest.raises(UsageError, match="PERCONA_PG_OPERATOR_PREFLIGHT must be on or off"):
         preflight_enabled({"PERCONA_PG_OPERATOR_PREFLIGHT": "maybe"})
     assert code_for(UsageError("x")) == ExitCode.USAGE
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["status", "stack.yaml", "--kubeconfig", "/nonexistent/kubeconfig"],  # the command's own
+        ["status", "stack.yaml", "--chart-repo", "ftp://charts.example.com/"],  # a value's type
+        ["status", "stack.yaml", "--no-such-option"],  # the parse
+        ["fleet", "preflight", "--bogus", "fleet.yaml"],
+        ["fleet", "plan", "--bogus", "fleet.yaml"],  # the deprecated alias, too
+    ],
+)
+@pytest.mark.parametrize("spelling", [["-o", "json"], ["--output=json"], ["--output", "json"]])
+def test_a_usage_error_with_json_asked_for_is_a_json_document_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], spelling: list[str]
+) -> None:
+    """Before: nothing on stdout for a usage error (exit 2), though the README promises the
+    error document there."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "stack.yaml").write_text(yaml.safe_dump({"target": manifest()}))
+    result = CliRunner().invoke(cli, [*args, *spelling])
+    assert result.exit_code == ExitCode.USAGE, result.output
+    document = json.loads(result.stdout)
+    assert document["schema_version"] == 1
+    assert document["error"]["code"] == 2 and document["error"]["name"] == "USAGE"
+    assert "Traceback" not in result.output
+
+
+def test_the_deprecated_alias_has_the_commands_error_handling(tmp_path: Path) -> None:
+    """Before: every error of `fleet plan` was a traceback with exit 1."""
+    missing = str(tmp_path / "nope.yaml")
+    for command in (["fleet", "plan"], ["fleet", "preflight"]):
+        result = CliRunner().invoke(cli, [*command, missing, "-o", "json"])
+        assert result.exit_code == ExitCode.INVALID_INPUT, result.output
+        assert json.loads(result.stdout)["error"]["name"] == "INVALID_INPUT"
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.parametrize(
+    ("url", "fragment"),
+    [
+        ("https://admin:PASS@charts.example.com/", "must not carry a user or password"),
+        ("ftp://charts.example.com/", "http(s):// or file:// URL"),
+        ("https://charts.example.com/" + "a" * 3000, "http(s):// or file:// URL"),
+        ("", "http(s):// or file:// URL"),
+    ],
+)
+@pytest.mark.parametrize("command", ["render", "status", "upgrade-plan"])
+def test_one_rule_for_repository_urls_on_every_flag(url: str, fragment: str, command: str) -> None:
+    """Before: `render --chart-repo` skipped the check (a password printed whole, ftp:// and
+    3 kB URLs tried, '' ignored)."""
+    args = [command, str(EXAMPLES / "basic.yaml"), "--chart-repo", url]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert fragment in result.output
+    assert "PASS" not in result.output

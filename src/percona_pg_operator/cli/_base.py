@@ -64,12 +64,30 @@ def emit_json(document: Mapping[str, Any]) -> None:
     click.echo(json.dumps({"schema_version": SCHEMA_VERSION, **document}, indent=2, default=str))
 
 
+def _json_error(message: str, code: ExitCode, retryable: bool = False) -> None:
+    error = {"code": int(code), "name": code.name, "message": message, "retryable": retryable}
+    emit_json({"error": error})
+
+
+def _json_asked(args: list[str]) -> bool:
+    """Whether a command line asks for JSON, read from its words (a usage error may stop the
+    parse before ``--output`` is read): ``-o json``, ``--output json``, ``--output=json``,
+    ``-ojson``."""
+    for i, word in enumerate(args):
+        if word == "--":
+            break
+        if word in ("-o", "--output") and i + 1 < len(args) and args[i + 1] == "json":
+            return True
+        if word in ("--output=json", "-ojson", "-o=json"):
+            return True
+    return False
+
+
 def _fail(ctx: click.Context, message: str, code: ExitCode, retryable: bool = False) -> NoReturn:
     """The one way a command ends on an error: the message on stderr and, with --output json,
     a JSON document on stdout too (scripts parse stdout); then the table's exit code."""
     if ctx.params.get("output") == "json":
-        error = {"code": int(code), "name": code.name, "message": message, "retryable": retryable}
-        emit_json({"error": error})
+        _json_error(message, code, retryable)
     from ._notes import end_progress_line  # a download's progress line may still be open
 
     end_progress_line()
@@ -92,6 +110,17 @@ class _Command(click.Command):
         super().__init__(*args, **kwargs)
         self.params += _global_flags()
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """A usage error of the command line (an unknown option, a bad value) with JSON asked
+        for: the error document on stdout too, as for any other error."""
+        words = list(args)
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            if _json_asked(words):
+                _json_error(exc.format_message(), ExitCode.USAGE)
+            raise
+
     def invoke(self, ctx: click.Context) -> Any:
         if not self.notes or ctx.params.get("output") == "json":
             return self._invoke(ctx)
@@ -105,7 +134,11 @@ class _Command(click.Command):
             return super().invoke(ctx)
         except PerconaPgOperatorError as exc:
             _fail(ctx, str(exc), code_for(exc), exc.retryable)
-        except (click.exceptions.Exit, click.UsageError):
+        except click.UsageError as exc:
+            if ctx.params.get("output") == "json":
+                _json_error(exc.format_message(), ExitCode.USAGE)
+            raise
+        except click.exceptions.Exit:
             raise
         except click.ClickException as exc:
             # click's other errors (a file it cannot open) are about the command line; exit 1
@@ -199,6 +232,22 @@ def cli() -> None:
     """Install and upgrade the Percona Operator for PostgreSQL with Pulumi.
 
     Every command's --help lists its exit codes; the README has the whole table."""
+
+
+class RepoUrl(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
+    """A chart repository flag's value, checked by the one rule for repository URLs
+    (``formats.repo_url_problem``, as spec.helm.repo and the mirror variable); the error never
+    quotes the value, which may carry a credential."""
+
+    name = "URL|DIR"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from ..formats import repo_url_problem
+
+        problem = repo_url_problem(str(value))
+        if problem is not None:
+            self.fail(problem, param, ctx)
+        return str(value)
 
 
 OUTPUT = click.option(

@@ -12,7 +12,7 @@ import click
 from ..errors import (
     PerconaPgOperatorError,
 )
-from ._base import OUTPUT, SCHEMA_VERSION, _console, cli, emit_json, table
+from ._base import OUTPUT, SCHEMA_VERSION, _Command, _console, cli, emit_json, table
 from .exitcodes import ExitCode
 
 
@@ -148,10 +148,11 @@ def fleet_preflight(fleet_file: str, concurrency: int, output: str) -> None:
 
 # `fleet plan` was this command's name in 0.1.0; "plan" now means only an upgrade plan.
 fleet.add_command(
-    click.Command(
+    _Command(
         "plan",
         callback=fleet_preflight.callback,
-        params=fleet_preflight.params,
+        # Its own --debug/--no-color come with the class.
+        params=[p for p in fleet_preflight.params if p.expose_value],
         help="Deprecated name of `fleet preflight`.",
         hidden=True,
         deprecated=True,
@@ -250,23 +251,25 @@ def _writable(path: Path, what: str) -> None:
 
     from ..errors import OutputFileError
 
-    def refuse(reason: str) -> OutputFileError:
-        return OutputFileError(f"{path}: the {what} cannot be written ({reason})")
-
+    reason = None
     try:
-        info = path.stat()
+        if not stat.S_ISREG(path.stat().st_mode):
+            reason = "it is not a regular file"
     except FileNotFoundError:
-        info = None
+        pass
     except OSError as exc:
-        raise refuse(exc.strerror or type(exc).__name__) from None
-    if info is not None and not stat.S_ISREG(info.st_mode):
-        raise refuse("it is not a regular file")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"):
-            pass
-    except OSError as exc:
-        raise refuse(exc.strerror or type(exc).__name__) from None
+        reason = exc.strerror or type(exc).__name__
+    if reason is None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(
+                dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+            ):
+                pass
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+    if reason is not None:
+        raise OutputFileError(f"{path}: the {what} cannot be written ({reason})")
 
 
 @fleet.command("up")

@@ -14,7 +14,7 @@ from ..errors import (
     ChartRepositoryError,
     StackInputError,
 )
-from ._base import OUTPUT, cli, emit_json
+from ._base import OUTPUT, RepoUrl, cli, emit_json
 from .exitcodes import ExitCode
 
 if TYPE_CHECKING:
@@ -146,7 +146,11 @@ def _check_raw_values_if_possible(spec: Spec, offline: bool) -> str | None:
 
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--chart-repo", help="Chart repository (URL or directory); overrides spec and env.")
+@click.option(
+    "--chart-repo",
+    type=RepoUrl(),
+    help="Chart repository (URL or directory); overrides spec and env.",
+)
 @click.option(
     "--output-dir",
     type=click.Path(file_okay=False, path_type=Path),

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import click
 
+from ._base import RepoUrl
+
 if TYPE_CHECKING:
     from ..checks.preflight import StackState
     from ..manifest import StackInput
@@ -39,6 +41,7 @@ CONTEXT = click.option(
 )
 CHART_REPO = click.option(
     "--chart-repo",
+    type=RepoUrl(),
     help="Chart repository (URL or directory); overrides spec.helm.repo and the env mirror.",
 )
 
@@ -82,7 +85,6 @@ def read_target(
 
     from pydantic import ValidationError
 
-    from ..formats import repo_url_problem
     from ..manifest import KubernetesProviderConfig
 
     if (file is None) == (stack_name is None):
@@ -123,10 +125,7 @@ def read_target(
             reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
             raise click.UsageError(f"--kubeconfig/--context: the kubeconfig {reason}") from None
     target = stack_input.target
-    if chart_repo is not None:
-        problem = repo_url_problem(chart_repo)
-        if problem is not None:
-            raise click.UsageError(f"--chart-repo {problem}")
+    if chart_repo is not None:  # checked by its type (RepoUrl)
         helm = target.spec.helm.model_copy(update={"repo": chart_repo})
         target = target.model_copy(update={"spec": target.spec.model_copy(update={"helm": helm})})
     environ = None
