@@ -374,3 +374,21 @@ def test_a_state_file_that_is_not_a_file_stops_at_once(
     assert result.exit_code in (ExitCode.USAGE, ExitCode.INVALID_INPUT), result.output
     assert "not a regular file" in result.output or "is a directory" in result.output
     assert scripted.started == []
+
+
+def test_fleet_preflight_shows_cluster_text_as_data(
+    api: KubeApi, tmp_path: Path, scripted: Any
+) -> None:
+    """Before: a database's state with escape sequences and a newline reached the screen raw."""
+    from kube_api import cluster_crd, percona_pg_cluster
+
+    api.add(namespace("ns-a"))
+    install(api, PACKAGE, release="pg-op", namespace="ns-a")
+    outputs = {"namespace": "ns-a", "release_name": "pg-op", "chart_version": "2.9.0"}
+    scripted.script["a"] = {"outputs": outputs}
+    db = percona_pg_cluster(cluster_crd(PACKAGE), "db", "ns-a", "2.9.0")
+    db["status"] = {"state": "init\x1b[2J\n  a    fake line"}
+    api.add(db)
+    result = CliRunner().invoke(cli, ["fleet", "preflight", str(write_fleet(api, tmp_path, ["a"]))])
+    assert "\x1b" not in result.output and "\\x1b[2J" in result.output
+    assert not any(line.startswith("  a    fake") for line in result.output.splitlines())

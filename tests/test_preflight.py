@@ -563,3 +563,27 @@ def test_the_program_hands_the_ready_databases_to_verification(api: KubeApi) -> 
     mocks = RecordingMocks(previous_outputs={"namespace": NS, "release_name": RELEASE})
     run = program_run(stack_input(api, helm={"version": "2.9.0"}), mocks, preview=False)
     assert run.one(DYNAMIC_TYPE).inputs["readyBefore"] == [f"{NS}/up"]
+
+
+HOSTILE = "2.7.0\x1b[2J\x1b]0;owned\x07\nok    fake     all is well\u202e"
+
+
+@pytest.mark.parametrize("command", ["preflight", "status"])
+@pytest.mark.parametrize("output", ["text", "json"])
+def test_cluster_text_is_data_never_a_terminals_instructions(
+    api: KubeApi, tmp_path: Path, command: str, output: str
+) -> None:
+    """Before: escape sequences from the cluster (a crVersion, a state, a condition message)
+    reached the screen raw, and a newline in them started a fake output line."""
+    api.add(namespace(NS))
+    install(api, package("2.9.0"), release=RELEASE, namespace=NS)
+    db = percona_pg_cluster(cluster_crd(package("2.9.0")), "db", NS, "2.9.0")
+    db["spec"]["crVersion"] = HOSTILE
+    db["status"] = {"state": HOSTILE, "conditions": [{"type": "Ready", "message": HOSTILE}]}
+    api.add(db)
+    path = write_input(api, tmp_path)
+    result = CliRunner().invoke(cli, [command, path, "-o", output])
+    shown = result.stdout + result.stderr
+    assert "\x1b" not in shown and "\x07" not in shown and "\u202e" not in shown
+    assert "\\x1b[2J" in shown, "shown as an escape, not dropped"
+    assert not any(line.startswith("ok    fake") for line in shown.splitlines())

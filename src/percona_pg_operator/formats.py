@@ -189,3 +189,27 @@ def go_duration_seconds(value: str) -> float:
     if total > MAX_GO_DURATION_SECONDS:
         raise ValueError("is longer than a Go duration can hold (about 292 years)")
     return total
+
+
+# -- Text from a cluster ---------------------------------------------------------------------
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def escape_control(text: str) -> str:
+    """``text`` with every control and format character written as an escape (``\\n``,
+    ``\\x1b``, ``\\u202e``), so text from a cluster (a condition message, an image, a
+    crVersion) can neither move a terminal's cursor, colour it, nor start a fake output line."""
+    import unicodedata
+
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)

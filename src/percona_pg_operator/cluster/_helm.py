@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ClusterError
+from ..formats import escape_control
 
 RELEASE_SECRET_TYPE = "helm.sh/release.v1"
 _GZIP_MAGIC = b"\x1f\x8b\x08"
@@ -103,7 +104,7 @@ def release_from_secret(secret_data_release: str) -> HelmRelease:
 
     def text(value: Any, limit: int = 253) -> str:
         # Bounded before anything prints it: a record is input from the cluster.
-        found = "" if value is None else str(value)
+        found = escape_control("" if value is None else str(value))
         return found if len(found) <= limit else found[: limit - 1] + "…"
 
     return HelmRelease(

@@ -33,6 +33,7 @@ from lightkube.resources.apps_v1 import Deployment
 from lightkube.resources.core_v1 import Event, Namespace, Secret
 
 from ..errors import ClusterError, ClusterPermissionError, ClusterUnreachableError
+from ..formats import escape_control
 from ._connection import connection
 from ._exec import ExecAuth, ExecPlugin, ExecTokens
 from ._helm import RELEASE_SECRET_TYPE, HelmRelease, release_from_secret
@@ -188,8 +189,9 @@ class ClusterClient:
                     ) from None
                 if code in _RETRYABLE_STATUS and attempt <= self._retries:
                     continue
+                reason = clip(exc.status.reason or "", 200)
                 raise ClusterError(
-                    f"cannot {what} at {self.server}: HTTP {code} {exc.status.reason or ''}",
+                    f"cannot {what} at {self.server}: HTTP {code} {reason}",
                     status=code,
                     retryable=code in _RETRYABLE_STATUS,
                 ) from None
@@ -432,8 +434,9 @@ class ClusterClient:
 
 
 def clip(value: Any, limit: int = 1000) -> str:
-    """Text from the cluster, bounded before anything prints or stores it."""
-    text = value if isinstance(value, str) else str(value)
+    """Text from the cluster, bounded and with its control characters escaped before anything
+    prints or stores it: cluster text is data, never a terminal's instructions."""
+    text = escape_control(value if isinstance(value, str) else str(value))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
