@@ -587,3 +587,17 @@ def test_cluster_text_is_data_never_a_terminals_instructions(
     assert "\x1b" not in shown and "\x07" not in shown and "\u202e" not in shown
     assert "\\x1b[2J" in shown, "shown as an escape, not dropped"
     assert not any(line.startswith("ok    fake") for line in shown.splitlines())
+
+
+def test_status_of_a_release_whose_chart_version_is_not_one_says_so() -> None:
+    """Before: `status` exited 4 ("a check refused"), which its help does not list."""
+    from percona_pg_operator.cli._cluster import status_json
+    from percona_pg_operator.cluster import ClusterState, HelmRelease
+
+    release = HelmRelease("pg-op", NS, 1, "deployed", "pg-operator", "latest", "x")
+    state = ClusterState(
+        server="s", server_version="v1.31.0", namespace_exists=True, namespace_labels={},
+        releases=[release], deployment=None, crds=[], databases=[],
+    )  # fmt: skip
+    path = status_json(state, ["2.9.0", "3.0.0"], None)["upgrade_path"]
+    assert path["steps"] == [] and "'latest' is not a chart version" in path["error"]

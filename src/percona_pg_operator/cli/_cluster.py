@@ -74,10 +74,16 @@ def status_json(
     MB for chart 3.0's) only with ``raw``."""
     from dataclasses import asdict, fields
 
+    from ..errors import UpgradeGuardError
     from ..versions import upgrade_steps
 
     release = state.release
     running = release.chart_version if release is not None else None
+    try:
+        newest = upgrade_steps(None, available)[-1] if available else None
+        steps = upgrade_steps(running, available) if available else []
+    except UpgradeGuardError as exc:  # a release whose chart version is not one: said, not 4
+        newest, steps, error = None, [], error or str(exc)
     crds = [
         {f.name: getattr(c, f.name) for f in fields(c) if raw or f.name != "raw"}
         for c in state.crds
@@ -105,12 +111,7 @@ def status_json(
         ),
         "crds": crds,
         "databases": [{**asdict(d), "ready": d.ready} for d in state.databases],
-        "upgrade_path": {
-            "from": running,
-            "newest": upgrade_steps(None, available)[-1] if available else None,
-            "steps": upgrade_steps(running, available) if available else [],
-            "error": error,
-        },
+        "upgrade_path": {"from": running, "newest": newest, "steps": steps, "error": error},
     }
 
 
