@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -84,3 +85,57 @@ def kubeconfig_text(
             "current-context": context,
         }
     )
+
+
+# -- the exit codes the suite sees, per command ------------------------------------------------
+# Every CliRunner run of the command line is recorded: tests/test_exit_codes.py checks, once the
+# whole suite has run, that each command's --help lists exactly the codes the suite saw it end
+# with (besides those every command may end with).
+OBSERVED_EXIT_CODES: dict[str, set[int]] = {}
+DERIVATION_TEST = "test_each_commands_help_lists_exactly_the_codes_it_exits_with"
+# The global flags, and the hidden alias, as the table names them.
+_GLOBAL_FLAGS = ("--debug", "--no-color")
+_ALIASES = {"fleet plan": "fleet preflight"}
+
+
+def _command_path(args: object) -> str | None:
+    if isinstance(args, str):
+        args = args.split()
+    if not isinstance(args, (list, tuple)):
+        return None
+    words = [str(a) for a in args if str(a) not in _GLOBAL_FLAGS]
+    if not words or words[0].startswith("-"):
+        return None
+    if words[0] in ("fleet", "credentials"):
+        if len(words) < 2 or words[1].startswith("-"):
+            return None
+        path = f"{words[0]} {words[1]}"
+    else:
+        path = words[0]
+    return _ALIASES.get(path, path)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from click.testing import CliRunner, Result
+
+    real = CliRunner.invoke
+
+    def invoke(self: CliRunner, cli: Any, args: Any = None, *more: Any, **kw: Any) -> Result:
+        result = real(self, cli, args, *more, **kw)
+        path = _command_path(args)
+        words = args.split() if isinstance(args, str) else list(args or [])
+        if path is not None and "--help" not in words and "-h" not in words:
+            OBSERVED_EXIT_CODES.setdefault(path, set()).add(result.exit_code)
+        return result
+
+    CliRunner.invoke = invoke  # type: ignore[method-assign]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The derivation runs last, after every other test has run the command line."""
+    last = [item for item in items if item.name == DERIVATION_TEST]
+    items[:] = [item for item in items if item.name != DERIVATION_TEST] + last
+    config.stash[WHOLE_SUITE] = not config.option.keyword and len(items) > 500
+
+
+WHOLE_SUITE = pytest.StashKey[bool]()

@@ -111,7 +111,9 @@ def test_debug_works_after_the_command_too(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr("percona_pg_operator.manifest.json_schema", _boom)
     for args in (["schema", "--debug"], ["--debug", "schema"]):
         result = CliRunner().invoke(cli, args)
-        assert isinstance(result.exception, ZeroDivisionError), (args, result.output)
+        # The traceback, and still the table's code: an internal error is never 1.
+        assert result.exit_code == ExitCode.INTERNAL, (args, result.output)
+        assert "Traceback" in result.stderr and "ZeroDivisionError: oops" in result.stderr
     quiet = CliRunner().invoke(cli, ["schema"])
     assert quiet.exit_code == ExitCode.INTERNAL and "run the same command with --debug" in (
         quiet.output
@@ -318,3 +320,154 @@ def test_one_rule_for_repository_urls_on_every_flag(url: str, fragment: str, com
     assert result.exit_code == ExitCode.USAGE, result.output
     assert fragment in result.output
     assert "PASS" not in result.output
+
+
+def test_each_commands_help_lists_exactly_the_codes_it_exits_with(
+    request: pytest.FixtureRequest,
+) -> None:
+    """Derived, not declared: the exit codes the whole suite saw each command end with (every
+    CliRunner run, recorded by conftest.py; this test runs last) are exactly those its --help
+    lists, besides the ones every command may end with (usage, internal, interrupted). A code
+    the help lists and no test reaches, or one a test reaches that the help does not list,
+    fails here. Before: `status` could end with 4, which its help did not list."""
+    from conftest import OBSERVED_EXIT_CODES, WHOLE_SUITE
+
+    from percona_pg_operator.cli.exitcodes import COMMON
+
+    if not request.config.stash.get(WHOLE_SUITE, False):
+        pytest.skip("the derivation needs the whole suite (run without -k or a file)")
+    common = {int(c) for c in COMMON}
+    wrong = {}
+    for path, codes in COMMANDS.items():
+        listed = {int(c) for c in codes}
+        seen = OBSERVED_EXIT_CODES.get(path, set()) - common
+        if seen != listed:
+            wrong[path] = {
+                "listed, never seen": sorted(listed - seen),
+                "seen, not listed": sorted(seen - listed),
+            }
+    assert not wrong, "\n" + "\n".join(f"{path}: {why}" for path, why in sorted(wrong.items()))
+
+
+# -- each code a command's help lists is reached (the derivation above sees these runs) ----------
+
+
+def _bad_manifest(tmp_path: Path) -> str:
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump({"target": manifest(namespace="Not A Namespace!")}))
+    return str(path)
+
+
+def _fleet(tmp_path: Path, stack_input: str | None = None) -> str:
+    """A fleet of one cluster, whose stack input is ``stack_input``'s (unreachable: the one of
+    _unreachable)."""
+    cluster: dict[str, Any] = {"name": "a", "stack": "dev-a"}
+    if stack_input is not None:
+        cluster["stackInputFile"] = stack_input
+    path = tmp_path / "fleet.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "fleet.percona-pg-operator.io/v1",
+                "kind": "PerconaPostgresOperatorFleet",
+                "manifest": manifest(),
+                "clusters": [cluster],
+            }
+        )
+    )
+    return str(path)
+
+
+def _bad_fleet(tmp_path: Path) -> str:
+    path = tmp_path / "bad-fleet.yaml"
+    path.write_text("apiVersion: fleet.percona-pg-operator.io/v1\nkind: Nope\n")
+    return str(path)
+
+
+NO_REPO = "/nonexistent/chart-repository"
+
+
+@pytest.mark.parametrize(
+    ("words", "code"),
+    [
+        (["render", "{bad}"], ExitCode.INVALID_INPUT),
+        (["diff", "{bad}", "--against", "{bad}"], ExitCode.INVALID_INPUT),
+        (["diff", "{unreachable}", "--live"], ExitCode.UNREADABLE),
+        (["diff", "{unreachable}", "--live", "--chart-repo", NO_REPO], ExitCode.UNAVAILABLE),
+        (["upgrade-plan", "{bad}"], ExitCode.INVALID_INPUT),
+        (["upgrade-plan", "{unreachable}"], ExitCode.UNREADABLE),
+        (["repair", "{bad}", "--yes"], ExitCode.INVALID_INPUT),
+        (["repair", "{unreachable}", "--yes"], ExitCode.UNREADABLE),
+        (["repair", "--stack", "o/p/s", "--yes"], ExitCode.UNAVAILABLE),  # no Pulumi CLI
+        (["fleet", "preflight", "{fleet}"], ExitCode.UNAVAILABLE),  # no Pulumi CLI
+        (["fleet", "up", "{bad_fleet}", "--yes"], ExitCode.INVALID_INPUT),
+        (["fleet", "preview", "{bad_fleet}"], ExitCode.INVALID_INPUT),
+        (["fleet", "status", "{bad_fleet}"], ExitCode.INVALID_INPUT),
+        (["fleet", "status", "{fleet_unreachable}"], ExitCode.UNREADABLE),
+    ],
+)
+def test_each_failure_ends_with_its_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, words: list[str], code: ExitCode
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "no-tools"))  # no Pulumi CLI here
+    monkeypatch.chdir(tmp_path)
+    unreachable = _unreachable(tmp_path)
+    places = {
+        "bad": _bad_manifest(tmp_path),
+        "unreachable": unreachable,
+        "fleet": _fleet(tmp_path),
+        "fleet_unreachable": _fleet(tmp_path, unreachable),
+        "bad_fleet": _bad_fleet(tmp_path),
+    }
+    result = CliRunner().invoke(cli, [w.format(**places) for w in words])
+    assert result.exit_code == code, result.output
+
+
+def test_fleet_preflight_of_an_unreadable_cluster_is_unreadable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from test_fleet import ScriptedRunner
+
+    monkeypatch.setattr("percona_pg_operator.cli._fleet._runner", lambda *_: ScriptedRunner())
+    path = _fleet(tmp_path, _unreachable(tmp_path))
+    result = CliRunner().invoke(cli, ["fleet", "preflight", path])
+    assert result.exit_code == ExitCode.UNREADABLE, result.output
+
+
+@pytest.mark.parametrize(("fails", "code"), [(False, ExitCode.OK), (True, ExitCode.FAILED)])
+def test_fleet_preview_ends_with_failed_when_a_cluster_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fails: bool, code: ExitCode
+) -> None:
+    from test_fleet import ScriptedRunner
+
+    runner = ScriptedRunner({"a": {"fail": fails}})
+    monkeypatch.setattr("percona_pg_operator.cli._fleet._runner", lambda *_: runner)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["fleet", "preview", _fleet(tmp_path)])
+    assert result.exit_code == code, result.output
+
+
+def test_fleet_status_of_a_healthy_fleet_is_ok(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conftest import FIXTURE_REPO
+    from kube_api import install, namespace, serve
+
+    monkeypatch.chdir(tmp_path)
+    with serve() as api:
+        api.add(namespace("pgo"))
+        install(api, FIXTURE_REPO / "pg-operator-3.0.0.tgz", release="pg-op", namespace="pgo")
+        stack = tmp_path / "stack.yaml"
+        stack.write_text(
+            yaml.safe_dump(
+                {
+                    "target": manifest(namespace="pgo"),
+                    "providerConfig": {
+                        "provider": "kubeconfig",
+                        "kubeconfig": {"content": api.kubeconfig()},
+                    },
+                }
+            )
+        )
+        result = CliRunner().invoke(cli, ["fleet", "status", _fleet(tmp_path, str(stack))])
+    assert result.exit_code == ExitCode.OK, result.output

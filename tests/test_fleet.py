@@ -186,6 +186,11 @@ class ScriptedRunner:
     def cancel(self, cluster: FleetCluster) -> None:
         self.cancelled.append(cluster.name)
 
+    def preview(self, cluster: FleetCluster, log: Path) -> dict[str, int]:
+        if self._step(cluster).get("fail"):
+            raise RuntimeError(f"error: preview of {cluster.name} failed")
+        return {"same": 14}
+
     def health(self, cluster: FleetCluster) -> Health:
         step = self._step(cluster)
         ok = not step.get("unhealthy")

@@ -148,8 +148,10 @@ class _Command(click.Command):
             click.echo("\ninterrupted", err=True)
             raise click.exceptions.Exit(int(ExitCode.INTERRUPTED)) from None
         except Exception as exc:
-            if ctx.meta.get("debug"):
-                raise
+            if ctx.meta.get("debug"):  # the traceback, then the table's code (1 is diff's only)
+                import traceback
+
+                click.echo(traceback.format_exc(), err=True, nl=False)
             _fail(
                 ctx,
                 internal_error_message(exc, "run the same command with --debug"),
