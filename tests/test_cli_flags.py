@@ -219,6 +219,22 @@ def test_a_pulumi_cli_that_never_answers_is_stopped_at_the_deadline(
     assert "gave no answer within 1 s" in result.stderr
 
 
+def test_a_pulumi_cli_that_prints_no_json_is_unavailable_not_a_bug(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: an internal error (exit 9)."""
+    import stat
+    import sys
+
+    fake = tmp_path / "pulumi"
+    fake.write_text(f"#!{sys.executable}\nprint('hello, not JSON')\n")
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    result = run("status", "--stack", "organization/percona-pg-operator/dev")
+    assert result.exit_code == ExitCode.UNAVAILABLE, result.output
+    assert "did not print a JSON object" in result.stderr
+
+
 @pytest.mark.parametrize("name", ["", " ", "a/b/c/d", "../x", "a b"])
 def test_a_stack_name_that_is_not_one_is_a_usage_error(name: str) -> None:
     """Before: `--stack ''` was accepted."""
