@@ -1,4 +1,4 @@
-"""Counts, for each class of defect of issue 18, the cases tried and how each ends now.
+"""Counts, for each class of defect of issues 18 and 26, the cases tried and how each ends now.
 
 Every case is a test that asserts its ending (a clean error naming the field or object, a
 refusal that registers nothing, a cluster's own failure in the report, ...), so a case counts as
@@ -115,6 +115,54 @@ CLASSES: list[tuple[str, str, list[str]]] = [
             "tests/test_render.py::test_render_and_diff_use_one_install_order",
             "tests/test_credentials.py::test_a_tilde_in_kubeconfig_means_the_same_everywhere",
             "tests/test_render.py::test_one_install_hint_for_the_helm_engine",
+        ],
+    ),
+    (
+        "11 only its own files",
+        "a marker or pin naming a path, a link out of the folder, a sibling render's file, a "
+        "bad marker or folder: refused (exit 2) or verified anew; nothing outside changes "
+        "(property tests over random markers, pins and links)",
+        [
+            "tests/test_render.py::test_a_marker_never_leads_a_render_outside_its_folder",
+            "tests/test_render.py::test_a_bad_folder_or_marker_is_a_clear_error_not_a_crash",
+            "tests/test_render.py::test_a_bad_output_dir_exits_2_through_the_command",
+            "tests/test_render.py::test_no_marker_and_no_link_lets_a_render_change_anything_outside",
+            "tests/test_chart_repository.py::test_a_tampered_pin_never_names_a_file_to_read_or_remove",
+            "tests/test_chart_repository.py::test_no_pin_and_no_link_lets_the_cache_change_anything_outside",
+            "tests/test_chart_source.py::test_a_staging_folder_linked_out_of_the_project_is_refused",
+        ],
+    ),
+    (
+        "12 every read and process bounded",
+        "FIFOs, devices and directories refused by kind before reading (pins, blobs, a local "
+        "index, a bundled package, --state); a hung Pulumi CLI or plugin killed with its group",
+        [
+            "tests/test_chart_repository.py::test_a_pin_or_blob_that_is_not_a_regular_file_is_never_read",
+            "tests/test_chart_repository.py::test_a_local_repository_index_that_is_a_fifo_is_refused_at_once",
+            "tests/test_chart_repository.py::test_a_bundled_package_that_is_not_a_regular_file_is_refused",
+            "tests/test_fleet_cli.py::test_a_state_file_that_is_not_a_file_stops_at_once",
+            "tests/test_cli_flags.py::test_a_pulumi_cli_that_never_answers_is_stopped_at_the_deadline",
+            "tests/test_exec_plugin.py::test_a_hung_plugins_children_go_with_it",
+        ],
+    ),
+    (
+        "13 one error path",
+        "usage errors with -o json as a JSON document; the fleet plan alias handled; one rule "
+        "for --chart-repo; --stack names checked; a Pulumi CLI without JSON unavailable",
+        [
+            "tests/test_exit_codes.py",
+            "tests/test_cli_flags.py",
+            "-k",
+            "json or alias or repository_urls or stack_name or prints_no_json",
+        ],
+    ),
+    (
+        "14 cluster text is data",
+        "escape sequences and newlines from the cluster shown escaped in preflight, status and "
+        "fleet preflight, text and JSON",
+        [
+            "tests/test_preflight.py::test_cluster_text_is_data_never_a_terminals_instructions",
+            "tests/test_fleet_cli.py::test_fleet_preflight_shows_cluster_text_as_data",
         ],
     ),
 ]
