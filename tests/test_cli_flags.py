@@ -180,40 +180,45 @@ def test_stack_needs_the_pulumi_cli_and_says_so(
     assert "Errno" not in result.stderr
 
 
+def fake_pulumi(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: str) -> None:
+    """A `pulumi` on PATH (the only one) that runs ``script`` with this interpreter."""
+    import stat
+    import sys
+
+    fake = tmp_path / "pulumi"
+    fake.write_text(f"#!{sys.executable}\n{script}")
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+
+
+def read_a_stack() -> Result:
+    return run("status", "--stack", "organization/percona-pg-operator/dev")
+
+
 def test_a_failing_pulumi_cli_is_unavailable_not_invalid_input(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A Pulumi CLI that runs and fails (here: one that only says "error: backend down"):
     exit 6 with its reason; before, 3, as if the input were not valid."""
-    import stat
-    import sys
-
-    fake = tmp_path / "pulumi"
     script = "import sys\nprint('error: backend down', file=sys.stderr)\nsys.exit(1)\n"
-    fake.write_text(f"#!{sys.executable}\n{script}")
-    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
-    result = run("status", "--stack", "organization/percona-pg-operator/dev")
+    fake_pulumi(tmp_path, monkeypatch, script)
+    result = read_a_stack()
     assert result.exit_code == ExitCode.UNAVAILABLE, result.output
+    assert "backend down" in result.stderr
 
 
 def test_a_pulumi_cli_that_never_answers_is_stopped_at_the_deadline(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Before: `--stack` waited as long as the CLI did, forever for a hung backend."""
-    import stat
-    import sys
     import time
 
     from percona_pg_operator.deploy import automation
 
-    fake = tmp_path / "pulumi"
-    fake.write_text(f"#!{sys.executable}\nimport time\ntime.sleep(120)\n")
-    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    fake_pulumi(tmp_path, monkeypatch, "import time\ntime.sleep(120)\n")
     monkeypatch.setattr(automation, "READ_TIMEOUT_SECONDS", 1.0)
     start = time.monotonic()
-    result = run("status", "--stack", "organization/percona-pg-operator/dev")
+    result = read_a_stack()
     assert time.monotonic() - start < 10
     assert result.exit_code == ExitCode.UNAVAILABLE, result.output
     assert "gave no answer within 1 s" in result.stderr
@@ -223,14 +228,8 @@ def test_a_pulumi_cli_that_prints_no_json_is_unavailable_not_a_bug(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Before: an internal error (exit 9)."""
-    import stat
-    import sys
-
-    fake = tmp_path / "pulumi"
-    fake.write_text(f"#!{sys.executable}\nprint('hello, not JSON')\n")
-    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
-    result = run("status", "--stack", "organization/percona-pg-operator/dev")
+    fake_pulumi(tmp_path, monkeypatch, "print('hello, not JSON')\n")
+    result = read_a_stack()
     assert result.exit_code == ExitCode.UNAVAILABLE, result.output
     assert "did not print a JSON object" in result.stderr
 

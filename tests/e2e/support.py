@@ -139,3 +139,22 @@ def percona_pg_cluster(name: str, namespace: str, cr_version: str = "2.9.0") -> 
             },
         },
     }
+
+
+def pulumi_in(
+    engine: Engine,
+    project: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    stdin: str | None = None,
+    timeout: float = 1200,
+) -> subprocess.CompletedProcess[str]:
+    """The toolchain's `pulumi ARGS` in another project folder than the engine's own, with the
+    engine's environment; it must succeed."""
+    done = subprocess.run(
+        [str(engine.bin_dir / "pulumi"), *args, "--non-interactive", "--cwd", str(project)],
+        input=stdin, capture_output=True, text=True, timeout=timeout,
+        env=engine.env(**(env or {})), check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, f"pulumi {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
+    return done

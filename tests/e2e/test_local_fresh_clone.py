@@ -16,24 +16,12 @@ import yaml
 from localcluster import LocalCluster
 from localcluster.engine import ROOT, STACK_INPUT_KEY, Engine
 
-from e2e.support import helm_releases, manifest
+from e2e.support import helm_releases, manifest, pulumi_in
 
 pytestmark = pytest.mark.e2e
 
 STACK = "fresh"
 NAME = NAMESPACE = "pg-fresh"
-
-
-def pulumi(
-    engine: Engine, clone: Path, env: dict[str, str], *args: str, stdin: str | None = None
-) -> Any:
-    done = subprocess.run(
-        [str(engine.bin_dir / "pulumi"), *args, "--non-interactive", "--cwd", str(clone)],
-        input=stdin, capture_output=True, text=True, timeout=1200, env=engine.env(**env),
-        check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, f"pulumi {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
-    return done
 
 
 def test_pulumi_builds_the_virtualenv_and_the_preview_shows_the_release_diff(
@@ -52,17 +40,19 @@ def test_pulumi_builds_the_virtualenv_and_the_preview_shows_the_release_diff(
     def stack_input(**spec: Any) -> str:
         return yaml.safe_dump(manifest(NAME, NAMESPACE, "2.9.0", createNamespace=True, **spec))
 
-    pulumi(engine, clone, env, "stack", "init", STACK)
-    pulumi(engine, clone, env, "config", "set", "--secret", STACK_INPUT_KEY, stdin=stack_input())
-    pulumi(engine, clone, env, "up", "--yes", "--skip-preview")
+    pulumi_in(engine, clone, "stack", "init", STACK, env=env)
+    pulumi_in(
+        engine, clone, "config", "set", "--secret", STACK_INPUT_KEY, stdin=stack_input(), env=env
+    )
+    pulumi_in(engine, clone, "up", "--yes", "--skip-preview", env=env)
     assert (clone / ".venv" / "bin" / "python").exists(), "Pulumi built the virtualenv"
     assert helm_releases(local_cluster, NAMESPACE, NAME)[-1]["status"] == "deployed"
 
     changed = stack_input(operator={"logLevel": "DEBUG"})
-    pulumi(engine, clone, env, "config", "set", "--secret", STACK_INPUT_KEY, stdin=changed)
-    preview = pulumi(engine, clone, env, "preview").stdout
+    pulumi_in(engine, clone, "config", "set", "--secret", STACK_INPUT_KEY, stdin=changed, env=env)
+    preview = pulumi_in(engine, clone, "preview", env=env).stdout
     assert "inside the release:" in preview, preview
     assert "no diff inside the release" not in preview
 
-    pulumi(engine, clone, env, "destroy", "--yes")
+    pulumi_in(engine, clone, "destroy", "--yes", env=env)
     assert helm_releases(local_cluster, NAMESPACE, NAME) == []

@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 from localcluster import LocalCluster
 from localcluster.engine import ROOT, Engine
 
-from e2e.support import helm_releases
+from e2e.support import helm_releases, pulumi_in
 
 pytestmark = pytest.mark.e2e
 
@@ -30,15 +28,6 @@ def _pinned(name: str) -> str:
         if line.startswith(f"{name}="):
             return line.split("=", 1)[1].strip()
     raise KeyError(name)
-
-
-def pulumi(engine: Engine, project: Path, *args: str, timeout: float = 900) -> Any:
-    done = subprocess.run(
-        [str(engine.bin_dir / "pulumi"), *args, "--non-interactive", "--cwd", str(project)],
-        capture_output=True, text=True, timeout=timeout, env=engine.env(), check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, f"pulumi {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
-    return done
 
 
 def test_a_yaml_program_deploys_the_component(
@@ -89,15 +78,15 @@ def test_a_yaml_program_deploys_the_component(
     # an air-gapped site would, since nothing is downloaded here.
     provider = engine.bin_dir / "pulumi-resource-kubernetes"
     version = _pinned("PULUMI_KUBERNETES_VERSION")
-    pulumi(engine, project, "plugin", "install", "resource", "kubernetes", version, "--file",
+    pulumi_in(engine, project, "plugin", "install", "resource", "kubernetes", version, "--file",
            str(provider))  # fmt: skip
-    pulumi(engine, project, "package", "add", str(plugin))
+    pulumi_in(engine, project, "package", "add", str(plugin))
     added = yaml.safe_load((project / "Pulumi.yaml").read_text())
     assert "percona-pg-operator" in added.get("packages", {}), added
-    pulumi(engine, project, "stack", "init", "yaml")
+    pulumi_in(engine, project, "stack", "init", "yaml")
     try:
-        pulumi(engine, project, "up", "--yes", "--skip-preview", "--stack", "yaml")
-        out = pulumi(engine, project, "stack", "output", "--json", "--stack", "yaml")
+        pulumi_in(engine, project, "up", "--yes", "--skip-preview", "--stack", "yaml")
+        out = pulumi_in(engine, project, "stack", "output", "--json", "--stack", "yaml")
         stack_outputs = json.loads(out.stdout)
         assert stack_outputs["namespace"] == NAMESPACE
         assert stack_outputs["chartVersion"] == "2.9.0"
@@ -107,7 +96,7 @@ def test_a_yaml_program_deploys_the_component(
             {"revision": 1, "status": "deployed"}
         ]
         # A second preview changes nothing: the component is stable through the host too.
-        pulumi(engine, project, "preview", "--expect-no-changes", "--stack", "yaml")
+        pulumi_in(engine, project, "preview", "--expect-no-changes", "--stack", "yaml")
     finally:
-        pulumi(engine, project, "destroy", "--yes", "--stack", "yaml")
+        pulumi_in(engine, project, "destroy", "--yes", "--stack", "yaml")
     assert helm_releases(local_cluster, NAMESPACE, NAME) == []
