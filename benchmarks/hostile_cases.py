@@ -130,6 +130,8 @@ CLASSES: list[tuple[str, str, list[str]]] = [
             "tests/test_chart_repository.py::test_a_tampered_pin_never_names_a_file_to_read_or_remove",
             "tests/test_chart_repository.py::test_no_pin_and_no_link_lets_the_cache_change_anything_outside",
             "tests/test_chart_source.py::test_a_staging_folder_linked_out_of_the_project_is_refused",
+            "tests/test_chart_repository.py::test_a_cache_folder_linked_out_of_the_cache_is_never_written_through",
+            "tests/test_fleet.py::test_the_fleet_never_writes_through_a_link_out_of_its_folder",
         ],
     ),
     (

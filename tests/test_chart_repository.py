@@ -604,7 +604,15 @@ def test_no_pin_and_no_link_lets_the_cache_change_anything_outside(
         before = _snapshot(outside)
         with contextlib.suppress(ChartRepositoryError):
             ChartRepository(str(FIXTURE_REPO), cache_dir=cache).fetch("pg-operator", "3.0.0")
-        after = _snapshot(outside)
-        # A new verified package may be cached through a linked folder; nothing there that
-        # was before changes or goes.
-        assert {k: v for k, v in after.items() if k in before} == before
+        assert _snapshot(outside) == before
+
+
+def test_a_cache_folder_linked_out_of_the_cache_is_never_written_through(tmp_path: Path) -> None:
+    outside = _outside(tmp_path)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "charts").symlink_to(outside, target_is_directory=True)
+    before = _snapshot(outside)
+    with pytest.raises(ChartRepositoryError, match="leads out of"):
+        ChartRepository(str(FIXTURE_REPO), cache_dir=cache).fetch("pg-operator", "3.0.0")
+    assert _snapshot(outside) == before

@@ -654,3 +654,33 @@ def test_an_unwritable_state_file_stops_before_anything_runs(tmp_path: Path) -> 
     with pytest.raises(OutputFileError, match="cannot be written"):
         run.run(plan(tmp_path, 2))
     assert runner.started == []
+
+
+@pytest.mark.parametrize("linked", ["workspace", "logs"])
+def test_the_fleet_never_writes_through_a_link_out_of_its_folder(
+    tmp_path: Path, linked: str
+) -> None:
+    """A workspace or the logs folder under .fleet that is a link elsewhere is refused, and
+    what it points at stays as it was."""
+    from percona_pg_operator.errors import FleetError
+    from percona_pg_operator.fleet._runner import AutomationRunner, _log_file
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "Pulumi.yaml").write_text("theirs")
+    (outside / "c0.log").write_text("theirs")
+    fleet = tmp_path / ".fleet"
+    (fleet / "workspaces").mkdir(parents=True)
+    if linked == "workspace":
+        (fleet / "workspaces" / "c0").symlink_to(outside, target_is_directory=True)
+        runner = AutomationRunner.__new__(AutomationRunner)
+        runner.work_root, runner.project = fleet / "workspaces", "p"
+        cluster = load_fleet(fleet_file(tmp_path, clusters(1))).clusters[0]
+        with pytest.raises(FleetError, match="leads out of"):
+            runner._workspace(cluster)
+    else:
+        (fleet / "logs").symlink_to(outside, target_is_directory=True)
+        with pytest.raises(FleetError, match="leads out of"):
+            _log_file(fleet / "logs" / "c0.log")
+    assert (outside / "Pulumi.yaml").read_text() == "theirs"
+    assert (outside / "c0.log").read_text() == "theirs"

@@ -51,6 +51,15 @@ def read_regular(path: str | os.PathLike[str], max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
+def leads_out(path: Path, root: Path) -> bool:
+    """Whether writing ``path`` would leave ``root``: its folder resolves (links followed)
+    outside ``root``, or ``path`` itself is a link (a write would follow it)."""
+    try:
+        return path.is_symlink() or not path.parent.resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):  # a loop of links
+        return True
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers only ever see no file or the whole file."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import _yaml, defaults
-from .._files import FileRefused, atomic_write, read_regular
+from .._files import FileRefused, atomic_write, leads_out, read_regular
 from ..errors import ChartRepositoryError
 from ._bundled import BUNDLED, RELEASE_URL, bundled_bytes, bundled_digest, is_percona_repo
 from ._package import ChartPackage
@@ -433,6 +433,11 @@ class ChartRepository:
                 f"{url}: {exc}; the package is refused and nothing of it was cached"
             ) from None
         path = self._blob_path(digest)
+        if leads_out(path, self.cache_dir):
+            raise ChartRepositoryError(
+                f"cannot write the chart cache: {path.parent} leads out of {self.cache_dir} (a "
+                "link); remove it, or set XDG_CACHE_HOME to another folder"
+            )
         try:
             atomic_write(path, data)
         except OSError as exc:
@@ -453,9 +458,12 @@ class ChartRepository:
         store_managed_crds(package, crds)
         derived = ("path", "source", "kube_version")  # where it is, how, and what its bytes say
         pin = {k: v for k, v in asdict(package).items() if k not in derived}
-        # No pin (a read-only cache): the next run looks the digest up in the index again.
-        with contextlib.suppress(OSError):
-            atomic_write(self._pin_path(chart, version), json.dumps(pin).encode())
+        # No pin (a read-only cache, or a pins folder linked elsewhere): the next run looks the
+        # digest up in the index again.
+        pin_path = self._pin_path(chart, version)
+        if not leads_out(pin_path, self.cache_dir):
+            with contextlib.suppress(OSError):
+                atomic_write(pin_path, json.dumps(pin).encode())
         _log.info(package.describe_source())
         return package
 

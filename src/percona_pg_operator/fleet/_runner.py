@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import _yaml, defaults
+from .._files import atomic_write, leads_out
 from .._process import DeadlinePassed, run_bounded
 from ..checks.preflight import StackState
 from ..cluster.read import inspect_cluster
@@ -42,6 +43,14 @@ class RemoteSource:
     url: str
     branch: str = "refs/heads/main"
     project_path: str = "."
+
+
+def _log_file(log: Path) -> Any:
+    """A cluster's log under .fleet/logs, for appending: never through a link out of it."""
+    if leads_out(log, log.parent.parent):
+        raise FleetError(f"{log} leads out of {log.parent.parent} (a link): remove it")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    return log.open("a", encoding="utf-8")
 
 
 def pulumi_cli_missing() -> str | None:
@@ -74,8 +83,10 @@ class AutomationRunner:
 
     def _workspace(self, cluster: FleetCluster) -> Path:
         folder = self.work_root / cluster.name
+        if leads_out(folder / "Pulumi.yaml", self.work_root) or leads_out(folder, self.work_root):
+            raise FleetError(f"{folder} leads out of {self.work_root} (a link): remove it")
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "__main__.py").write_text(PROGRAM)
+        atomic_write(folder / "__main__.py", PROGRAM.encode())
         project = {
             "name": self.project,
             "runtime": {
@@ -85,7 +96,7 @@ class AutomationRunner:
             },
             "main": "__main__.py",
         }
-        (folder / "Pulumi.yaml").write_text(_yaml.dump(project))
+        atomic_write(folder / "Pulumi.yaml", _yaml.dump(project).encode())
         return folder
 
     def stack(self, cluster: FleetCluster) -> Any:
@@ -160,14 +171,12 @@ class AutomationRunner:
     def up(self, cluster: FleetCluster, log: Path, cancelled: threading.Event) -> None:
         from ..deploy import automation
 
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with log.open("a", encoding="utf-8") as out:
+        with _log_file(log) as out:
             automation.up(self.stack(cluster), lambda line: out.write(line + "\n"))
 
     def preview(self, cluster: FleetCluster, log: Path) -> dict[str, int]:
         """What `pulumi preview` would do, counted by operation (create, update, same, ...)."""
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with log.open("a", encoding="utf-8") as out:
+        with _log_file(log) as out:
             result = self.stack(cluster).preview(
                 on_output=lambda line: out.write(line + "\n"), color="never"
             )
