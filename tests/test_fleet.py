@@ -684,3 +684,41 @@ def test_the_fleet_never_writes_through_a_link_out_of_its_folder(
             _log_file(fleet / "logs" / "c0.log")
     assert (outside / "Pulumi.yaml").read_text() == "theirs"
     assert (outside / "c0.log").read_text() == "theirs"
+
+
+def test_a_marked_run_past_its_deadline_is_killed_with_all_it_started(tmp_path: Path) -> None:
+    """The Automation API hands out no process: each process it starts for a stack carries
+    the stack's marker in its environment, and past the deadline every one of them is killed
+    (here a process that started a child, as `pulumi` starts its plugins)."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from percona_pg_operator._process import RUN_MARKER, marked_deadline
+
+    pids = tmp_path / "child.pid"
+    script = (
+        "import subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        f"open({str(pids)!r}, 'w').write(str(child.pid))\n"
+        "time.sleep(60)\n"
+    )
+    env = {**os.environ, RUN_MARKER: "test-token"}
+    start = time.monotonic()
+    with marked_deadline("test-token", 1.0) as expired:
+        done = subprocess.run([sys.executable, "-c", script], env=env, check=False, timeout=30)
+    assert expired() and done.returncode != 0
+    assert time.monotonic() - start < 10
+    child = int(pids.read_text())
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            break
+        if state == "Z":
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("the marked child outlived the deadline")

@@ -7,8 +7,17 @@ import contextlib
 import os
 import signal
 import subprocess
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+# The environment variable that marks the processes of one bounded run started by a library
+# that hands out no process handle (the Automation API): its value is the run's token.
+RUN_MARKER = "PERCONA_PG_OPERATOR_RUN"
 
 
 class DeadlinePassed(Exception):
@@ -56,3 +65,41 @@ def run_bounded(
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
     return subprocess.CompletedProcess(list(command), proc.returncode, out, err)
+
+
+def kill_marked(token: str) -> list[int]:
+    """SIGKILL every process whose environment carries ``RUN_MARKER=token`` (read from /proc:
+    Linux; elsewhere none is found). Returns the pids killed."""
+    mark = f"{RUN_MARKER}={token}".encode()
+    killed = []
+    for proc in Path("/proc").iterdir() if Path("/proc").is_dir() else []:
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            environ = (proc / "environ").read_bytes()
+        except OSError:
+            continue
+        if mark in environ.split(b"\0"):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(int(proc.name), signal.SIGKILL)
+                killed.append(int(proc.name))
+    return killed
+
+
+@contextmanager
+def marked_deadline(token: str, seconds: float) -> Iterator[Callable[[], bool]]:
+    """While inside, the processes marked with ``token`` are killed once ``seconds`` pass; the
+    value given says whether that happened (the caller's call then fails, and says why)."""
+    fired = threading.Event()
+
+    def expire() -> None:
+        fired.set()
+        kill_marked(token)
+
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield fired.is_set
+    finally:
+        timer.cancel()

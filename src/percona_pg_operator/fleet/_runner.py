@@ -17,13 +17,15 @@ import os
 import shutil
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .. import _yaml, defaults
 from .._files import atomic_write, leads_out
-from .._process import DeadlinePassed, run_bounded
+from .._process import RUN_MARKER, DeadlinePassed, marked_deadline, run_bounded
 from ..checks.preflight import StackState
 from ..cluster.read import inspect_cluster
 from ..errors import FleetError, ToolUnavailableError
@@ -34,6 +36,10 @@ from ._rollout import Health, StartDecision
 
 PROGRAM = "from percona_pg_operator.program import run\n\nrun()\n"
 CONFIG_SET_TIMEOUT_SECONDS = 120
+# How long a stack's Automation API call may take before its Pulumi processes are killed: a
+# selection or a preview; an update gets its release's and its verification's own timeouts on
+# top (a Helm install that waits, then the check that waits for the databases).
+STACK_CALL_SECONDS = 600.0
 
 
 @dataclass(frozen=True)
@@ -119,7 +125,11 @@ class AutomationRunner:
             )
         else:
             folder = self._workspace(cluster)
-            stack = automation.local_stack(cluster.stack, folder, self.env)
+            # Each process the Automation API starts for this stack carries its marker, so a
+            # call past its deadline is ended with all it started (_bounded).
+            env = {**self.env, RUN_MARKER: self._token(cluster)}
+            with self._bounded(cluster, STACK_CALL_SECONDS, "selecting the stack"):
+                stack = automation.local_stack(cluster.stack, folder, env)
             self._set_stack_input(folder, cluster.stack, document)
         with self._lock:
             self._stacks[cluster.name] = stack
@@ -159,7 +169,9 @@ class AutomationRunner:
             known = self._stacks.get(cluster.name)
         if known is not None or self.remote is not None:
             stack = known or self.stack(cluster)
-            return StackState.from_outputs({k: v.value for k, v in stack.outputs().items()})
+            with self._bounded(cluster, STACK_CALL_SECONDS, "reading its outputs"):
+                outputs = stack.outputs()
+            return StackState.from_outputs({k: v.value for k, v in outputs.items()})
         folder = self._workspace(cluster)
         return StackState.from_outputs(
             automation.local_stack_outputs(cluster.stack, folder, self.env)
@@ -168,22 +180,45 @@ class AutomationRunner:
     def preflight(self, cluster: FleetCluster) -> StartDecision:
         return start_decision(cluster_preflight(cluster, self))
 
+    def _token(self, cluster: FleetCluster) -> str:
+        return f"{os.getpid()}-{id(self)}-{cluster.name}"
+
+    @contextmanager
+    def _bounded(self, cluster: FleetCluster, seconds: float, what: str) -> Iterator[None]:
+        """A call of the Automation API for the cluster's stack, under a deadline: past it,
+        every Pulumi process of that stack is killed and the call fails saying so. (Remote
+        stacks run on Pulumi Deployments, which bounds them itself.)"""
+        with marked_deadline(self._token(cluster), seconds) as expired:
+            try:
+                yield
+            except Exception:
+                if expired():
+                    raise FleetError(
+                        f"stack {cluster.stack}: {what} took longer than {seconds:g} s; its "
+                        "Pulumi processes were stopped"
+                    ) from None
+                raise
+
     def up(self, cluster: FleetCluster, log: Path, cancelled: threading.Event) -> None:
         from ..deploy import automation
 
-        with _log_file(log) as out:
-            automation.up(self.stack(cluster), lambda line: out.write(line + "\n"))
+        spec = cluster.stack_input.target.spec
+        seconds = STACK_CALL_SECONDS + spec.helm.timeout_seconds + spec.verify.timeout_seconds
+        stack = self.stack(cluster)
+        with _log_file(log) as out, self._bounded(cluster, seconds, "the update"):
+            automation.up(stack, lambda line: out.write(line + "\n"))
 
     def preview(self, cluster: FleetCluster, log: Path) -> dict[str, int]:
         """What `pulumi preview` would do, counted by operation (create, update, same, ...)."""
-        with _log_file(log) as out:
-            result = self.stack(cluster).preview(
-                on_output=lambda line: out.write(line + "\n"), color="never"
-            )
+        stack = self.stack(cluster)
+        with _log_file(log) as out, self._bounded(cluster, STACK_CALL_SECONDS, "the preview"):
+            result = stack.preview(on_output=lambda line: out.write(line + "\n"), color="never")
         return {str(getattr(op, "value", op)): int(n) for op, n in result.change_summary.items()}
 
     def cancel(self, cluster: FleetCluster) -> None:
-        self.stack(cluster).cancel()
+        stack = self.stack(cluster)
+        with self._bounded(cluster, CONFIG_SET_TIMEOUT_SECONDS, "cancelling its update"):
+            stack.cancel()
 
     def health(self, cluster: FleetCluster) -> Health:
         return cluster_health(cluster, self.gate.operator_ready, self.gate.databases_ready)
