@@ -1,5 +1,7 @@
 """Child processes under a deadline: each runs in a session (and process group) of its own, and
-when the deadline passes the whole group is killed, so no grandchild it started outlives it."""
+when the deadline passes the whole group is killed, so no grandchild it started outlives it.
+For a library that starts processes and hands out none (the Automation API), the processes of
+one run carry a marker in their environment, and past the deadline every marked one is killed."""
 
 from __future__ import annotations
 
@@ -11,9 +13,6 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
-
-T = TypeVar("T")
 
 # The environment variable that marks the processes of one bounded run started by a library
 # that hands out no process handle (the Automation API): its value is the run's token.
