@@ -66,10 +66,10 @@ def run_bounded(
     return subprocess.CompletedProcess(list(command), proc.returncode, out, err)
 
 
-def kill_marked(token: str) -> list[int]:
-    """SIGKILL every process whose environment carries ``RUN_MARKER=token`` (read from /proc:
+def kill_marked(token: str, variable: str = RUN_MARKER) -> list[int]:
+    """SIGKILL every process whose environment carries ``variable=token`` (read from /proc:
     Linux; elsewhere none is found). Returns the pids killed."""
-    mark = f"{RUN_MARKER}={token}".encode()
+    mark = f"{variable}={token}".encode()
     killed = []
     for proc in Path("/proc").iterdir() if Path("/proc").is_dir() else []:
         if not proc.name.isdigit() or int(proc.name) == os.getpid():

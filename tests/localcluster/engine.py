@@ -6,11 +6,9 @@ a temporary folder. Nothing reaches the network: no update check, no plugin down
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -168,17 +166,6 @@ class Engine:
         """SIGKILL every process this engine started that is still running: a `pulumi` killed
         with SIGKILL leaves its plugins (the Kubernetes provider, the dynamic-provider host)
         running, in a process group of their own. Found by the marker in their environment."""
-        mark = f"{ENGINE_MARKER}={self.workdir}".encode()
-        killed = []
-        for proc in Path("/proc").iterdir():
-            if not proc.name.isdigit() or int(proc.name) == os.getpid():
-                continue
-            try:
-                environ = (proc / "environ").read_bytes()
-            except OSError:
-                continue
-            if mark in environ.split(b"\0"):
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(int(proc.name), signal.SIGKILL)
-                    killed.append(int(proc.name))
-        return killed
+        from percona_pg_operator._process import kill_marked
+
+        return kill_marked(str(self.workdir), ENGINE_MARKER)
