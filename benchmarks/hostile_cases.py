@@ -145,6 +145,7 @@ CLASSES: list[tuple[str, str, list[str]]] = [
             "tests/test_fleet_cli.py::test_a_state_file_that_is_not_a_file_stops_at_once",
             "tests/test_cli_flags.py::test_a_pulumi_cli_that_never_answers_is_stopped_at_the_deadline",
             "tests/test_exec_plugin.py::test_a_hung_plugins_children_go_with_it",
+            "tests/test_fleet.py::test_a_marked_run_past_its_deadline_is_killed_with_all_it_started",
         ],
     ),
     (
