@@ -1,24 +1,28 @@
 """What this program costs over the plain way, with the real Pulumi engine on the local cluster.
 
-In one run, on one local control plane (tests/localcluster, built by toolchain/build.sh):
+In one run, on local control planes (tests/localcluster, built by toolchain/build.sh), each
+pair measured interleaved (A B A B ...) so a machine that gets busier part-way weighs on both:
 
-- ``pulumi preview`` and ``pulumi up`` with no change: this program (the stack input, the live
-  preflight, the CRDs applied server-side, the Release, the verification) vs a minimal program
-  of the same chart with the same values (a Provider, a Namespace and a ``helm.v3.Release``);
-- a first install: this program's ``pulumi up`` vs Helm's own ``install --wait`` (helm-python-sdk,
-  Helm's Go code in-process), which installs the chart's CRDs too;
+- ``pulumi preview`` and ``pulumi up`` with no change: this program, all safety on (the stack
+  input, the live preflight, the managed CRDs, the Release, the verification) vs the plain
+  program of the same chart and values (a Provider, a Namespace and a ``helm.v3.Release``);
+- a first install on a fresh cluster: this program's ``pulumi up`` vs the plain program's, and
+  vs Helm's own ``install --wait`` (helm-python-sdk, Helm's Go code in-process), which installs
+  the chart's CRDs too;
 - where this program's no-change preview goes: the same stack without the verification, without
   managed CRDs, and without either.
 
-    .venv/bin/python benchmarks/real_engine.py [--runs 3] [--version 2.9.0]
+    .venv/bin/python benchmarks/real_engine.py [--runs 5] [--version 2.9.0]
 
-Prints the median seconds of each and the ratios. Nothing is timed in the test suite.
+Prints the machine's load, the median seconds of each and the ratios. Nothing is timed in the
+test suite.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -69,7 +73,7 @@ def timed(fn: Callable[[], object]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--version", default="2.9.0")
     args = parser.parse_args()
     runs = max(1, min(args.runs, 20))
@@ -87,40 +91,33 @@ def main() -> None:
             },
         }
     }
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory(prefix="real-engine-") as tmp:
         work = Path(tmp)
         bin_dir = toolchain_bin()
+        settings = plain_settings(document)
+
         # A first install each on a fresh cluster: Helm installs the chart's CRDs only where
-        # none exist, so neither side may find the other's.
-        first: list[float] = []
-        helm: list[float] = []
+        # none exist, so no side may find another's. Interleaved: ours, plain, helm, ours, ...
+        first: dict[str, list[float]] = {"ours": [], "plain": [], "helm": []}
         for i in range(runs):
-            with LocalCluster.started(work / f"helm-{i}", bin_dir) as cluster:
-                helm.append(timed(lambda c=cluster: helm_install(c, chart, "bench")))
             with LocalCluster.started(work / f"ours-{i}", bin_dir) as cluster:
                 ours = Engine(bin_dir, work / f"ours-engine-{i}", cluster.kubeconfig)
                 ours.init("ours")
                 ours.set_input("ours", document)
-                first.append(timed(lambda e=ours: e.up("ours")))
+                first["ours"].append(timed(lambda e=ours: e.up("ours")))
+            with LocalCluster.started(work / f"plain-{i}", bin_dir) as cluster:
+                plain = plain_engine(bin_dir, work / f"plain-engine-{i}", cluster, chart, settings)
+                first["plain"].append(timed(lambda e=plain: e.up("plain")))
+            with LocalCluster.started(work / f"helm-{i}", bin_dir) as cluster:
+                first["helm"].append(timed(lambda c=cluster: helm_install(c, chart, "bench")))
 
         with LocalCluster.started(work / "cluster", bin_dir) as cluster:
             ours = Engine(bin_dir, work / "ours", cluster.kubeconfig)
             ours.init("ours")
             ours.set_input("ours", document)
             ours.up("ours")
-            plain = Engine(bin_dir, work / "plain", cluster.kubeconfig)
-            (plain.project / "__main__.py").write_text(MINIMAL_PROGRAM)
-            (plain.project / "chart.tgz").write_bytes(chart.read_bytes())
-            plain.init("plain")
-            spec = parse_document(document, "benchmark").target.spec
-            settings = {
-                "values": json.dumps(build_helm_values(spec)),
-                "namespace": "bench-plain",
-                "name": "pg-bench",
-                "chart": "chart.tgz",
-            }
-            for key, value in settings.items():
-                plain.run("config", "set", key, "--stack", "plain", input=value)
+            plain = plain_engine(bin_dir, work / "plain", cluster, chart, settings)
             plain.up("plain")
 
             def preview(engine: Engine, stack: str) -> float:
@@ -129,17 +126,11 @@ def main() -> None:
             def up(engine: Engine, stack: str) -> float:
                 return timed(lambda: engine.up(stack))
 
-            rows = {
-                "preview, no change": (
-                    [preview(ours, "ours") for _ in range(runs)],
-                    [preview(plain, "plain") for _ in range(runs)],
-                ),
-                "up, no change": (
-                    [up(ours, "ours") for _ in range(runs)],
-                    [up(plain, "plain") for _ in range(runs)],
-                ),
-                "first install vs helm install --wait": (first, helm),
-            }
+            rows: dict[str, tuple[list[float], list[float]]] = {}
+            for label, step in (("preview, no change", preview), ("up, no change", up)):
+                pairs = [(step(ours, "ours"), step(plain, "plain")) for _ in range(runs)]
+                rows[label] = ([a for a, _ in pairs], [b for _, b in pairs])
+            rows["first install"] = (first["ours"], first["plain"])
             # Where this program's no-change preview goes: the same stack input without the
             # verification, without managed CRDs, without either (each its own stack).
             breakdown: dict[str, float] = {}
@@ -161,14 +152,44 @@ def main() -> None:
                 breakdown[label] = statistics.median(
                     preview(ours, f"variant{i}") for _ in range(runs)
                 )
-    print(f"chart {args.version}, {runs} runs each, median seconds")
-    print(f"{'':40} {'this program':>13} {'plain':>8} {'ratio':>7}")
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"chart {args.version}, {runs} runs each, interleaved, median seconds")
+    print(f"{'':32} {'this program':>13} {'plain program':>14} {'ratio':>7}")
     for label, (a, b) in rows.items():
         ma, mb = statistics.median(a), statistics.median(b)
-        print(f"{label:40} {ma:13.2f} {mb:8.2f} {ma / mb:6.2f}x")
+        print(f"{label:32} {ma:13.2f} {mb:14.2f} {ma / mb:6.2f}x")
+    helm = statistics.median(first["helm"])
+    ours_first = statistics.median(first["ours"])
+    print(
+        f"{'first install vs helm install':32} {ours_first:13.2f} {helm:14.2f} "
+        f"{ours_first / helm:6.2f}x  (helm install --wait, CRDs included)"
+    )
     print("this program's no-change preview without a part, median seconds")
     for label, seconds in breakdown.items():
-        print(f"{label:40} {seconds:13.2f}")
+        print(f"{label:32} {seconds:13.2f}")
+
+
+def plain_settings(document: dict[str, Any]) -> dict[str, str]:
+    spec = parse_document(document, "benchmark").target.spec
+    return {
+        "values": json.dumps(build_helm_values(spec)),
+        "namespace": "bench-plain",
+        "name": "pg-bench",
+        "chart": "chart.tgz",
+    }
+
+
+def plain_engine(
+    bin_dir: Path, workdir: Path, cluster: LocalCluster, chart: Path, settings: dict[str, str]
+) -> Engine:
+    """The plain program's project: the same engine and project settings, its own program."""
+    plain = Engine(bin_dir, workdir, cluster.kubeconfig)
+    (plain.project / "__main__.py").write_text(MINIMAL_PROGRAM)
+    (plain.project / "chart.tgz").write_bytes(chart.read_bytes())
+    plain.init("plain")
+    for key, value in settings.items():
+        plain.run("config", "set", key, "--stack", "plain", input=value)
+    return plain
 
 
 def helm_install(cluster: LocalCluster, chart: Path, name: str) -> None:

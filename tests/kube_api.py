@@ -275,6 +275,9 @@ class KubeApi:
     # (api prefix, plural) -> objects, e.g. ("/api/v1", "secrets")
     objects: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     forbidden: set[str] = field(default_factory=set)  # plurals that answer 403
+    # What a CRD applied here reports as its Established condition (the real server: "True"
+    # within a moment).
+    establish: str = "True"
     delay: float = 0.0
     # status codes to answer, one per request, before answering normally again
     errors: list[int] = field(default_factory=list)
@@ -440,6 +443,56 @@ def _handler(api: KubeApi) -> type[BaseHTTPRequestHandler]:
                 self.reply(200, {"major": major, "minor": minor, "gitVersion": api.version})
                 return
             self.resource(url.path, query)
+
+        def do_PATCH(self) -> None:
+            """Server-side apply of a CRD (``application/apply-patch+yaml``), as far as the CRD
+            set needs: the body replaces the object, ``metadata.generation`` rises when the spec
+            changes, the uid stays, each field manager that applied is listed, and an apply of
+            no fields drops its manager."""
+            url = urllib.parse.urlsplit(self.path)
+            query = dict(urllib.parse.parse_qsl(url.query))
+            with api.lock:
+                api.requests.append(f"PATCH {self.path}")
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+            if self.headers.get("Authorization") != f"Bearer {api.token}":
+                self.reply(401, _status(401, "Unauthorized", "Unauthorized"))
+                return
+            plural = "customresourcedefinitions"
+            if plural in api.forbidden:
+                message = f'{plural} is forbidden: User "test" cannot patch resource "{plural}"'
+                self.reply(403, _status(403, "Forbidden", message))
+                return
+            assert self.headers.get("Content-Type") == "application/apply-patch+yaml"
+            name = url.path.rstrip("/").rsplit("/", 1)[-1]
+            manager = query["fieldManager"]
+            items = api.objects.setdefault(("/apis/apiextensions.k8s.io/v1", plural), [])
+            with api.lock:
+                old = next((o for o in items if o["metadata"]["name"] == name), None)
+                managers = [m for m in (old or {}).get("metadata", {}).get("managedFields", [])]
+                managers = [m for m in managers if m["manager"] != manager]
+                if set(body) - {"apiVersion", "kind"} != {"metadata"}:  # fields of its own
+                    managers.append({"manager": manager, "operation": "Apply"})
+                if set(body) == {"apiVersion", "kind", "metadata"} and old is not None:
+                    new = {**old, "metadata": {**old["metadata"], "managedFields": managers}}
+                else:
+                    meta = dict(old["metadata"]) if old is not None else {}
+                    generation = meta.get("generation", 0)
+                    if old is None or old.get("spec") != body.get("spec"):
+                        generation += 1
+                    new = {
+                        **body,
+                        "metadata": {
+                            **body["metadata"],
+                            "uid": meta.get("uid") or f"uid-{name}-{time.monotonic_ns()}",
+                            "generation": generation,
+                            "managedFields": managers,
+                        },
+                        "status": {
+                            "conditions": [{"type": "Established", "status": api.establish}]
+                        },
+                    }
+                items[:] = [o for o in items if o["metadata"]["name"] != name] + [new]
+            self.reply(200, new)
 
         def resource(self, path: str, query: dict[str, str]) -> None:
             parts = path.strip("/").split("/")

@@ -77,7 +77,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         self.transforms[(args.typ, args.name)] = list(args.transforms)
         state = dict(args.inputs)
-        if args.typ == DYNAMIC_TYPE:
+        if args.typ == DYNAMIC_TYPE and args.name.endswith("-crds"):
+            # What the CRD set reports once applied: a mark per CRD.
+            state["applied"] = {name: f"uid-{name}/1" for name in args.inputs.get("names", [])}
+        elif args.typ == DYNAMIC_TYPE:
             # What the verification reports once the cluster came through.
             state.update(
                 operator_version=self.app_version,
@@ -155,6 +158,18 @@ class Run:
         found = self.of_type(type_)
         assert len(found) == 1, f"expected one {type_}, got {[r.name for r in found]}"
         return found[0]
+
+    def dynamic(self, suffix: str) -> list[Registration]:
+        """The dynamic resources named ``<component>-<suffix>``: ``verification``, ``crds``."""
+        return [r for r in self.of_type(DYNAMIC_TYPE) if r.name.endswith(f"-{suffix}")]
+
+    def verification(self) -> Registration:
+        (found,) = self.dynamic("verification")
+        return found
+
+    def crd_set(self) -> Registration:
+        (found,) = self.dynamic("crds")
+        return found
 
     def by_urn(self, urn: str) -> Registration:
         return next(r for r in self.registrations if r.urn == urn)

@@ -89,6 +89,26 @@ def test_reads_release_operator_crds_and_databases(api: KubeApi) -> None:
     ]
 
 
+def test_the_live_read_takes_crds_from_the_watch_cache_and_a_plain_read_does_not(
+    api: KubeApi,
+) -> None:
+    """resourceVersion=0 before a change (half the time of a read from etcd); the verification
+    after one reads them as they are now."""
+    for crd in chart_crds(PACKAGE):
+        api.add(crd)
+    with client_for(api) as client:
+        read_cluster(
+            client, namespace=NS, release=RELEASE, crd_names=crd_names(), database_namespaces=[NS]
+        )
+        live = [r for r in api.requests if "customresourcedefinitions/" in r]
+        assert len(live) == len(crd_names())
+        assert all(r.endswith("?resourceVersion=0") for r in live), live
+        api.requests.clear()
+        client.crds(crd_names())
+    plain = [r for r in api.requests if "customresourcedefinitions/" in r]
+    assert plain and not [r for r in plain if "resourceVersion" in r], plain
+
+
 def test_a_release_record_decodes_to_what_helm_stored(api: KubeApi) -> None:
     """Decoded independently here (base64, base64, gunzip, JSON) and by the client."""
     secret = release_secret(PACKAGE, RELEASE, NS)

@@ -11,7 +11,6 @@ import pytest
 from conftest import EXAMPLES, FIXTURE_REPO, manifest
 from pulumi_harness import (
     COMPONENT_TYPE,
-    CONFIG_GROUP_TYPE,
     DYNAMIC_TYPE,
     NAMESPACE_TYPE,
     PROVIDER_TYPE,
@@ -129,7 +128,7 @@ def test_created_namespace_is_kept_on_destroy_unless_asked() -> None:
 @pytest.mark.usefixtures("fixture_repo_env")
 def test_children_parented_to_component_and_use_explicit_provider() -> None:
     run = run_pulumi(lambda: build(manifest(createNamespace=True)))
-    assert run.of_type(CONFIG_GROUP_TYPE), "managed CRDs expected, to check their parent too"
+    assert run.dynamic("crds"), "managed CRDs expected, to check their parent too"
     component = run.one(COMPONENT_TYPE)
     provider = run.one(PROVIDER_TYPE)
     children = [r for r in run.registrations if r.type != COMPONENT_TYPE]
@@ -137,7 +136,7 @@ def test_children_parented_to_component_and_use_explicit_provider() -> None:
     for child in children:
         assert child.parent == component.urn, child.name
     for child in children:
-        if child.type not in (PROVIDER_TYPE, DYNAMIC_TYPE):  # verification: its own provider
+        if child.type not in (PROVIDER_TYPE, DYNAMIC_TYPE):  # CRDs, verification: their own
             assert child.provider.startswith(provider.urn + "::"), child.name
 
 

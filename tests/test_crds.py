@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import tarfile
@@ -56,9 +57,12 @@ def http_repo(monkeypatch: pytest.MonkeyPatch, warm_cache: Path) -> Iterator[Rep
 
 
 def crd_objects(run: Run) -> list[dict[str, Any]]:
-    """The CRDs the stack applies: JSON documents in one YAML stream, as the provider reads it."""
-    group = run.one(CONFIG_GROUP_TYPE)
-    return [json.loads(doc) for doc in group.inputs["yaml"].split("\n---\n")]
+    """The CRDs the stack applies: the staged manifest the CRD set names, whose sha256 is the
+    set's digest (what its provider checks before applying)."""
+    inputs = run.crd_set().inputs
+    manifest_text = Path(inputs["manifest"]).read_text()
+    assert hashlib.sha256(manifest_text.encode()).hexdigest() == inputs["digest"]
+    return [json.loads(doc) for doc in manifest_text.split("\n---\n")]
 
 
 def child_options(group: Registration, type_: str, name: str) -> pulumi.ResourceOptions:
@@ -71,11 +75,13 @@ def child_options(group: Registration, type_: str, name: str) -> pulumi.Resource
     return opts
 
 
-def program(doc: dict[str, Any], previous: str | None = None) -> PerconaPostgresOperator:
+def program(
+    doc: dict[str, Any], previous: str | None = None, opts: pulumi.ResourceOptions | None = None
+) -> PerconaPostgresOperator:
     import pulumi
 
     args = PerconaPostgresOperatorArgs(parse_document(doc, "t"), running_version=previous)
-    op = PerconaPostgresOperator("pg", args)
+    op = PerconaPostgresOperator("pg", args, opts)
     for key, value in op.outputs().items():
         pulumi.export(key, value)
     return op
@@ -89,12 +95,11 @@ def test_managed_crds_for_each_version(http_repo: RepoServer, version: str) -> N
     assert len(names) == 8
     assert names == package_crd_names(version)
     assert {c["kind"] for c in crds} == {"CustomResourceDefinition"}
-    for crd in crds:
-        assert crd["metadata"]["annotations"][PATCH_FORCE_ANNOTATION] == "true"
-    group = run.one(CONFIG_GROUP_TYPE)
-    assert group.retain_on_delete
-    for name in names:
-        assert child_options(group, CRD_TYPE, name).retain_on_delete is True, name
+    crd_set = run.crd_set()
+    assert crd_set.inputs["names"] == names
+    assert crd_set.inputs["chartVersion"] == version
+    assert crd_set.retain_on_delete
+    assert crd_set.is_secret("kubeconfig") or crd_set.inputs.get("kubeconfig") is None
     release = run.one(RELEASE_TYPE)
     assert release.inputs["skipCrds"] is True
     assert "repositoryOpts" not in release.inputs  # Helm installs the package verified here
@@ -102,14 +107,42 @@ def test_managed_crds_for_each_version(http_repo: RepoServer, version: str) -> N
         Path(release.inputs["chart"]).read_bytes()
         == (FIXTURE_REPO / f"pg-operator-{version}.tgz").read_bytes()
     )
-    assert group.urn in release.dependencies
+    assert crd_set.urn in release.dependencies
     assert run.stack_outputs[outputs.CRDS] == names
+    assert run.of_type(CONFIG_GROUP_TYPE) == []
 
 
-def test_transform_leaves_other_children_alone(http_repo: RepoServer) -> None:
-    run = run_pulumi(lambda: program(manifest()))
+def test_the_crd_set_carries_no_schema(http_repo: RepoServer) -> None:
+    """Megabytes of schema stay out of the engine: a few hundred bytes of inputs."""
+    run = run_pulumi(lambda: program(manifest(helm={"version": "2.8.2"})))
+    inputs = dict(run.crd_set().inputs)
+    inputs.pop("kubeconfig", None)
+    assert len(json.dumps(inputs)) < 2000, inputs
+
+
+def test_callers_provider_without_credentials_applies_crds_through_it(
+    http_repo: RepoServer,
+) -> None:
+    """With only a provider in the options the credentials are unknown: the CRDs go through
+    that provider (a yaml/v2 ConfigGroup), each retained on delete."""
+
+    def with_callers_provider() -> None:
+        import pulumi_kubernetes as k8s
+
+        provider = k8s.Provider("callers", context="callers-context")
+        program(manifest(), opts=pulumi.ResourceOptions(provider=provider))
+
+    run = run_pulumi(with_callers_provider)
+    assert run.dynamic("crds") == []
     group = run.one(CONFIG_GROUP_TYPE)
+    assert group.retain_on_delete
+    documents = [json.loads(doc) for doc in group.inputs["yaml"].split("\n---\n")]
+    for crd in documents:
+        assert crd["metadata"]["annotations"][PATCH_FORCE_ANNOTATION] == "true"
+        name = crd["metadata"]["name"]
+        assert child_options(group, CRD_TYPE, name).retain_on_delete is True, name
     assert not child_options(group, "kubernetes:core/v1:ConfigMap", "x").retain_on_delete
+    assert group.urn in run.one(RELEASE_TYPE).dependencies
 
 
 def test_crd_spec_is_the_package_spec(http_repo: RepoServer) -> None:
@@ -134,7 +167,7 @@ def test_3_0_moves_upstream_crds_to_new_group(http_repo: RepoServer) -> None:
 
 def test_plain_helm_switch(http_repo: RepoServer) -> None:
     run = run_pulumi(lambda: program(manifest(helm={"manageCrds": False})))
-    assert run.of_type(CONFIG_GROUP_TYPE) == []
+    assert run.dynamic("crds") == []
     assert run.one(RELEASE_TYPE).inputs["skipCrds"] is False
     assert run.stack_outputs[outputs.CRDS] == []
     # Plain Helm CRDs, but the package is still verified here and Helm installs exactly it.
@@ -178,9 +211,7 @@ def test_guard_refuses_before_any_crd_or_release(fixture_repo_env: Path) -> None
     with pytest.raises(UpgradeGuardError, match=r"2\.8\.2 -> 3\.0\.0 skips a minor") as info:
         run_program_with(manifest(helm={"version": "3.0.0"}), mocks)
     assert isinstance(info.value, pulumi.RunError), "Pulumi must show it without a traceback"
-    registered = [r.type for r in mocks.registrations]
-    assert CONFIG_GROUP_TYPE not in registered
-    assert RELEASE_TYPE not in registered
+    assert mocks.registrations == [], "a refused step registers nothing, no CRD set"
 
 
 def test_guard_passes_a_supported_step_from_stack_state(fixture_repo_env: Path) -> None:

@@ -191,6 +191,7 @@ RAISES: dict[str, set[str]] = {
     "cluster/_helm.py": {"ClusterError"},
     "cluster/_kubeconfig.py": {"CredentialError"},
     "cluster/_live.py": {"ClusterUnreachableError", "ClusterError", "ClusterPermissionError"},
+    "cluster/crds.py": {"ClusterError"},
     "cluster/repair.py": {"RepairError"},
     # --stack names no stack (input); the CLI cannot run or read it (a tool); an update failed
     "deploy/automation.py": {"StackInputError", "FleetError", "ToolUnavailableError"},

@@ -49,6 +49,41 @@ def clusters(count: int, **labels_by_index: dict[str, str]) -> list[dict[str, An
 # -- the fleet file ------------------------------------------------------------------------------
 
 
+def test_a_fleet_of_thousands_with_their_kubeconfigs_inline_loads(tmp_path: Path) -> None:
+    """The bounds scale with the clusters: 1,500 inline kubeconfigs are beyond a manifest's 1 MiB
+    and well within a fleet's."""
+
+    def config(i: int) -> dict[str, Any]:
+        kubeconfig = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {"name": "c", "cluster": {"server": f"https://10.0.{i // 250}.{i % 250}"}}
+            ],
+            "users": [{"name": "u", "user": {"token": f"{i:04d}" * 400}}],
+            "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}],
+            "current-context": "c",
+        }
+        return {"provider": "kubeconfig", "kubeconfig": {"content": yaml.safe_dump(kubeconfig)}}
+
+    entries = [
+        {"name": f"c{i}", "stack": f"s-{i}", "providerConfig": config(i)} for i in range(1500)
+    ]
+    path = fleet_file(tmp_path, entries)
+    assert path.stat().st_size > 2 << 20
+    assert len(load_fleet(path).clusters) == 1500
+
+
+def test_a_fleet_beyond_its_bounds_is_refused_naming_them(tmp_path: Path) -> None:
+    from percona_pg_operator.fleet._model import MAX_CLUSTERS
+
+    with pytest.raises(StackInputError) as info:
+        load_fleet(fleet_file(tmp_path, clusters(MAX_CLUSTERS + 1)))
+    assert f"more than {MAX_CLUSTERS} items" in str(info.value) or str(MAX_CLUSTERS) in str(
+        [p.message for p in info.value.problems]
+    )
+
+
 def test_default_waves_are_a_canary_then_the_rest(tmp_path: Path) -> None:
     plan = load_fleet(fleet_file(tmp_path, clusters(4)))
     assert [(w.name, [c.name for c in w.clusters]) for w in plan.waves] == [

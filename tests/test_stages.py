@@ -13,7 +13,7 @@ import pulumi
 import pytest
 from conftest import FIXTURE_REPO, manifest
 from kube_api import KubeApi, cluster_crd, install, namespace, percona_pg_cluster, serve
-from pulumi_harness import DYNAMIC_TYPE, NAMESPACE_TYPE, RELEASE_TYPE, RecordingMocks, run_pulumi
+from pulumi_harness import NAMESPACE_TYPE, RELEASE_TYPE, RecordingMocks, run_pulumi
 
 from percona_pg_operator.checks.preflight import StackState
 from percona_pg_operator.checks.stages import Observed, decide, observe, prepare
@@ -299,7 +299,7 @@ def test_the_databases_that_were_ready_are_verified_again(api: KubeApi) -> None:
     args = PerconaPostgresOperatorArgs(stack_input(api, helm={"version": "2.9.0"}))
     run = run_pulumi(component(args))
     assert run.one(RELEASE_TYPE).inputs["version"] == "2.9.0"
-    assert run.one(DYNAMIC_TYPE).inputs["readyBefore"] == [f"{NS}/db"]
+    assert run.verification().inputs["readyBefore"] == [f"{NS}/db"]
 
 
 def test_preflight_false_opts_out_and_says_so(api: KubeApi) -> None:

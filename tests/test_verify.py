@@ -21,7 +21,7 @@ from kube_api import (
     percona_pg_cluster,
     serve,
 )
-from pulumi_harness import DYNAMIC_TYPE, RELEASE_TYPE, RecordingMocks, run_pulumi
+from pulumi_harness import RELEASE_TYPE, RecordingMocks, run_pulumi
 
 from percona_pg_operator.checks.verification import Expectations, verify
 from percona_pg_operator.cluster import ClusterClient, ClusterCredentials
@@ -273,7 +273,7 @@ def test_the_component_verifies_after_the_release() -> None:
         lambda: component(doc, running_version="2.9.0", ready_databases=("pgo/db",)),
         RecordingMocks(app_version="3.0.0"),
     )
-    check = run.one(DYNAMIC_TYPE)
+    check = run.verification()
     assert run.one(RELEASE_TYPE).urn in check.dependencies
     inputs = check.inputs
     assert inputs["image"] == IMAGE
@@ -290,14 +290,14 @@ def test_no_migration_to_wait_for_within_a_major() -> None:
     run = run_pulumi(
         lambda: component(manifest(helm={"version": "2.9.0"}), running_version="2.8.2")
     )
-    assert run.one(DYNAMIC_TYPE).inputs["migrateApiGroup"] is False
+    assert run.verification().inputs["migrateApiGroup"] is False
 
 
 def test_verification_can_be_skipped() -> None:
     run = run_pulumi(
         lambda: component(manifest(helm={"manageCrds": False}, verify={"enabled": False}))
     )
-    assert run.of_type(DYNAMIC_TYPE) == []
+    assert run.dynamic("verification") == []
 
 
 def test_a_callers_provider_without_credentials_skips_it_loudly() -> None:
@@ -316,7 +316,7 @@ def test_a_callers_provider_without_credentials_skips_it_loudly() -> None:
         )
 
     run = run_pulumi(program)
-    assert run.of_type(DYNAMIC_TYPE) == []
+    assert run.dynamic("verification") == []
     assert any("verification skipped" in w for w in run.logged("WARNING"))
 
 

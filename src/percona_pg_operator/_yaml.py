@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,18 @@ MAX_DEPTH = 64
 MAX_VALUES = 100_000
 MAX_STRING = 512 * 1024
 MAX_ITEMS = 10_000
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The size bounds of one kind of input; a fleet file's scale with its clusters."""
+
+    max_bytes: int = MAX_INPUT_BYTES
+    max_values: int = MAX_VALUES
+    max_items: int = MAX_ITEMS
+
+
+DEFAULT_BOUNDS = Bounds()
 
 
 class InputError(ValueError):
@@ -83,15 +96,16 @@ def _describe(exc: yaml.YAMLError) -> str:
     return f"not valid YAML{where}: {problem}"
 
 
-def check_shape(data: Any) -> None:
+def check_shape(data: Any, bounds: Bounds = DEFAULT_BOUNDS) -> None:
     """Bounded walk: depth, total values (aliases count per use), string and list sizes."""
+    max_values, max_items = bounds.max_values, bounds.max_items
     count = 0
     stack: list[tuple[Any, int, str]] = [(data, 0, "")]
     while stack:
         node, depth, path = stack.pop()
         count += 1
-        if count > MAX_VALUES:
-            raise InputError(f"more than {MAX_VALUES} values (YAML aliases count once per use)")
+        if count > max_values:
+            raise InputError(f"more than {max_values} values (YAML aliases count once per use)")
         if depth > MAX_DEPTH:
             raise InputError(f"{path or '<root>'}: nested deeper than {MAX_DEPTH} levels")
         if isinstance(node, str):
@@ -102,8 +116,8 @@ def check_shape(data: Any) -> None:
         elif isinstance(node, set | frozenset):
             raise InputError(f"{path or '<root>'}: a YAML set (!!set) is not a list: write a list")
         elif isinstance(node, dict):
-            if len(node) > MAX_ITEMS:
-                raise InputError(f"{path or '<root>'}: more than {MAX_ITEMS} keys")
+            if len(node) > max_items:
+                raise InputError(f"{path or '<root>'}: more than {max_items} keys")
             for key in node:
                 if isinstance(key, bool):
                     raise InputError(
@@ -119,25 +133,25 @@ def check_shape(data: Any) -> None:
                 label = str(key) if isinstance(key, str) and len(key) <= 60 else "?"
                 stack.append((value, depth + 1, f"{path}.{label}" if path else label))
         elif isinstance(node, list):
-            if len(node) > MAX_ITEMS:
-                raise InputError(f"{path or '<root>'}: more than {MAX_ITEMS} items")
+            if len(node) > max_items:
+                raise InputError(f"{path or '<root>'}: more than {max_items} items")
             stack.extend((item, depth + 1, f"{path}[{i}]") for i, item in enumerate(node))
 
 
-def load_input(text: str | bytes) -> Any:
+def load_input(text: str | bytes, bounds: Bounds = DEFAULT_BOUNDS) -> Any:
     """One document a person wrote: duplicate keys refused, bounded in size and shape.
 
     InputError (safe to show) on anything that is not well-formed or too large.
     """
-    if len(text) > MAX_INPUT_BYTES:
-        raise InputError(f"larger than {MAX_INPUT_BYTES} bytes")
+    if len(text) > bounds.max_bytes:
+        raise InputError(f"larger than {bounds.max_bytes} bytes")
     try:
         data = yaml.load(text, Loader=_StrictLoader)
     except yaml.YAMLError as exc:
         raise InputError(_describe(exc)) from None
     except RecursionError:
         raise InputError(f"nested deeper than {MAX_DEPTH} levels") from None
-    check_shape(data)
+    check_shape(data, bounds)
     return data
 
 

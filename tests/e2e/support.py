@@ -29,6 +29,14 @@ def manifest(name: str, namespace: str, version: str, **spec: Any) -> dict[str, 
     }
 
 
+def new_stack(engine: Engine, stack: str, document: dict[str, Any]) -> Engine:
+    """A stack of its own, its input set and its first `up` done."""
+    engine.init(stack)
+    engine.set_input(stack, document)
+    engine.up(stack)
+    return engine
+
+
 def target_file(tmp: Path, document: dict[str, Any]) -> Path:
     path = tmp / f"{document['target']['metadata']['name']}.yaml"
     path.write_text(yaml.safe_dump(document["target"]))

@@ -33,9 +33,17 @@ def helm_install(local_cluster: LocalCluster) -> None:
         config.close()
 
 
+CLUSTER_CRD = (
+    "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/perconapgclusters.pgv2.percona.com"
+)
+# The CRD as Helm's install left it (Helm installs crds/ only where none exists).
+BEFORE: dict[str, object] = {}
+
+
 @pytest.fixture(scope="module")
 def adopted(engine: Engine, local_cluster: LocalCluster) -> Engine:
     helm_install(local_cluster)
+    BEFORE.update(get(local_cluster, CLUSTER_CRD)["metadata"])
     engine.init(STACK)
     adopt = {"release": True, "namespace": True}
     engine.set_input(STACK, manifest(NAME, NAMESPACE, "2.9.0", createNamespace=True, adopt=adopt))
@@ -49,6 +57,16 @@ def test_the_import_makes_no_helm_revision(adopted: Engine, local_cluster: Local
     assert "kubernetes:helm.sh/v3:Release" in types
     assert "kubernetes:core/v1:Namespace" in types
     assert adopted.outputs(STACK)["chart_version"] == "2.9.0"
+
+
+def test_the_crds_helm_installed_are_taken_over_not_recreated(
+    adopted: Engine, local_cluster: LocalCluster
+) -> None:
+    after = get(local_cluster, CLUSTER_CRD)["metadata"]
+    assert after["uid"] == BEFORE["uid"]
+    managers = {(m["manager"], m["operation"]) for m in after["managedFields"]}
+    assert ("percona-pg-operator", "Apply") in managers, managers
+    assert after["annotations"]["percona-pg-operator/chart-version"] == "2.9.0"
 
 
 def test_the_adopted_stack_previews_no_change(adopted: Engine) -> None:

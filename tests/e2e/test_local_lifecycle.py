@@ -63,8 +63,8 @@ def test_fresh_install_applies_crds_server_side_and_deploys_the_release(
     assert outputs["verified_at"]
     crd = get(local_cluster, CLUSTER_CRD)
     managers = {(m["manager"], m["operation"]) for m in crd["metadata"]["managedFields"]}
-    assert any(op == "Apply" for _, op in managers), f"not applied server-side: {managers}"
-    assert crd["metadata"]["annotations"]["pulumi.com/patchForce"] == "true"
+    assert ("percona-pg-operator", "Apply") in managers, f"not applied server-side: {managers}"
+    assert crd["metadata"]["annotations"]["percona-pg-operator/chart-version"] == "2.7.0"
     assert helm_releases(local_cluster, NAMESPACE, NAME) == [{"revision": 1, "status": "deployed"}]
     deployment = get(local_cluster, DEPLOYMENT)
     available = {c["type"]: c["status"] for c in deployment["status"]["conditions"]}
@@ -118,11 +118,13 @@ def test_a_skipped_minor_is_refused_and_changes_nothing(
 ) -> None:
     before = state_fingerprint(stack, STACK)
     namespace_before = get(local_cluster, f"/api/v1/namespaces/{NAMESPACE}")["metadata"]
+    crd_before = get(local_cluster, CLUSTER_CRD)["metadata"]["resourceVersion"]
     # The refused input would also relabel the namespace: nothing may be updated first.
     refused = deploy(stack, "2.9.0", check=False, metadata={"org": "acme"})
     assert refused.returncode != 0
     assert "2.8" in refused.stdout + refused.stderr
     assert state_fingerprint(stack, STACK) == before
+    assert get(local_cluster, CLUSTER_CRD)["metadata"]["resourceVersion"] == crd_before
     namespace_after = get(local_cluster, f"/api/v1/namespaces/{NAMESPACE}")["metadata"]
     assert namespace_after["labels"] == namespace_before["labels"]
     assert helm_releases(local_cluster, NAMESPACE, NAME) == [{"revision": 1, "status": "deployed"}]
@@ -211,6 +213,13 @@ def test_the_move_to_3_0_awaits_the_api_group_migration(
         local_cluster,
         "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/"
         "postgresclusters.upstream.pgv2.percona.com",
+    )
+    # The old group's CRDs stay (the databases' old objects are still theirs until the user
+    # deletes them).
+    assert exists(
+        local_cluster,
+        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/"
+        "postgresclusters.postgres-operator.crunchydata.com",
     )
     # The first preview after the move changes nothing: the verification's migrateApiGroup
     # input turns false now that 3.0 runs, which is no reason to verify again.

@@ -67,6 +67,11 @@ class ManagedCrds:
                 atomic_write(cache, json.dumps(payload).encode())
         return docs
 
+    @property
+    def digest(self) -> str:
+        """sha256 of the manifest: what the stack compares to tell one CRD set from another."""
+        return _manifest_sha(self.manifest)
+
     def served_versions(self) -> dict[str, list[str]]:
         """Each CRD's name and the versions it serves."""
         return {
@@ -151,6 +156,25 @@ def build_managed_crds(data: bytes, chart: str, chart_version: str) -> ManagedCr
 
 def _manifest_sha(manifest: str) -> str:
     return hashlib.sha256(manifest.encode()).hexdigest()
+
+
+def read_staged_crds(path: Path, digest: str) -> list[dict[str, Any]]:
+    """The CRDs of a manifest staged by ``chart._source.stage_crds``, only if its sha256 is
+    ``digest`` (computed by the program from the verified package)."""
+    try:
+        manifest = read_regular(path, MAX_CACHED_BYTES).decode("utf-8")
+    except (OSError, ValueError) as exc:  # FileRefused, UnicodeDecodeError
+        raise ChartRepositoryError(
+            f"the staged CRDs {path} cannot be read ({type(exc).__name__}); run the update "
+            "again, which stages them anew"
+        ) from None
+    if _manifest_sha(manifest) != digest:
+        raise ChartRepositoryError(
+            f"the staged CRDs {path} are not the ones this update verified (sha256 "
+            f"{_manifest_sha(manifest)[:12]}, expected {digest[:12]}); run the update again, "
+            "which stages them anew"
+        )
+    return ManagedCrds(names=[], manifest=manifest).objects()
 
 
 def load_managed_crds(package: ChartPackage) -> ManagedCrds:

@@ -41,19 +41,24 @@ class ChartSource:
     package: ChartPackage
     crds: ManagedCrds | None
     install_path: str
+    # The CRDs' ready-to-apply manifest, staged beside the package (None: CRDs not managed).
+    crds_path: str | None = None
 
 
 def _stage(package: ChartPackage, project_dir: Path, relative: Path, purpose: str) -> str:
     """Copy the verified package to ``relative`` in the project (unless the same bytes are
     there) and return that path with forward slashes on every platform."""
+    return _stage_bytes(package.read_bytes(), project_dir, relative, f"chart package{purpose}")
+
+
+def _stage_bytes(data: bytes, project_dir: Path, relative: Path, what: str) -> str:
     target = project_dir / relative
-    data = package.read_bytes()
     try:
         # Written only inside the project: a staging folder linked elsewhere is refused
         # (resolved before anything is created there).
         if not target.parent.resolve().is_relative_to(project_dir.resolve()):
             raise ChartRepositoryError(
-                f"cannot stage the verified chart package{purpose} at {target}: "
+                f"cannot stage the verified {what} at {target}: "
                 f"{target.parent} leads out of the project {project_dir}; remove that link"
             )
         try:
@@ -64,8 +69,7 @@ def _stage(package: ChartPackage, project_dir: Path, relative: Path, purpose: st
             atomic_write(target, data)
     except OSError as exc:
         raise ChartRepositoryError(
-            f"cannot stage the verified chart package{purpose} at {target}: "
-            f"{exc.strerror or type(exc).__name__}"
+            f"cannot stage the verified {what} at {target}: {exc.strerror or type(exc).__name__}"
         ) from None
     return relative.as_posix()
 
@@ -74,6 +78,14 @@ def stage_package(package: ChartPackage, project_dir: Path) -> str:
     """Stage the verified package for the Release; its path relative to the project."""
     name = f"{package.name}-{package.version}-{package.digest[:12]}.tgz"
     return _stage(package, project_dir, STAGING_DIR / name, "")
+
+
+def stage_crds(package: ChartPackage, crds: ManagedCrds, project_dir: Path) -> str:
+    """Stage the CRDs' ready-to-apply manifest beside the package, for the stack's CRD resource
+    (deploy/crds.py), which applies it only if its sha256 is still ``crds.digest``; its path
+    relative to the project."""
+    name = f"{package.name}-{package.version}-{package.digest[:12]}.crds.json"
+    return _stage_bytes(crds.manifest.encode(), project_dir, STAGING_DIR / name, "CRDs")
 
 
 def stage_for_import(package: ChartPackage, project_dir: Path) -> str:
@@ -126,6 +138,7 @@ def resolve_chart(
     crds = load_managed_crds(package) if manage_crds else None
     project = project_dir or Path(os.getcwd())
     path = stage_package(package, project)
+    crds_path = stage_crds(package, crds, project) if crds is not None else None
     if importing:
         stage_for_import(package, project)
-    return ChartSource(package=package, crds=crds, install_path=path)
+    return ChartSource(package=package, crds=crds, install_path=path, crds_path=crds_path)

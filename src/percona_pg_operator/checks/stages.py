@@ -206,20 +206,6 @@ def decide(
             return _refused(
                 target, PreflightRefusedError(f"preflight: cannot read the cluster: {reason}")
             )
-        if spec.helm.manage_crds:
-            # pulumi-kubernetes refuses to construct a yaml/v2 ConfigGroup, preview or not,
-            # while its cluster is unreachable (Construct in provider/pkg/provider/
-            # provider_construct.go, v4.25.0): the preview would fail on the CRDs with the
-            # provider's error, so it stops here with the reason instead.
-            return _refused(
-                target,
-                PreflightRefusedError(
-                    f"preflight: cannot read the cluster ({reason}); the preview stops: the "
-                    "managed CRDs are applied through pulumi-kubernetes' yaml/v2 ConfigGroup, "
-                    "which cannot be previewed without the cluster (with spec.helm.manageCrds: "
-                    "false a preview goes on with the stack's state)"
-                ),
-            )
         warnings.append(
             f"preflight: cannot read the cluster ({reason}); the preview goes on with the "
             "stack's state, and an update will stop until the cluster can be read"

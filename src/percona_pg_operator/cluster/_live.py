@@ -28,7 +28,6 @@ from lightkube.config.kubeconfig import SingleConfig
 from lightkube.core.exceptions import ConfigError
 from lightkube.generic_resource import create_namespaced_resource
 from lightkube.models.meta_v1 import Status
-from lightkube.resources.apiextensions_v1 import CustomResourceDefinition
 from lightkube.resources.apps_v1 import Deployment
 from lightkube.resources.core_v1 import Event, Namespace, Secret
 
@@ -60,6 +59,8 @@ MAX_TEXT = 1000
 CRD_VERSION_LABEL = "pgv2.percona.com/version"
 # The chart's Deployment carries this label (templates/deployment.yaml, 2.7.0 to 3.0.0).
 OPERATOR_LABELS = {"pgv2.percona.com/control-plane": "postgres-operator"}
+
+_CRD_PATH = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 
 PerconaPGCluster = create_namespaced_resource(
     "pgv2.percona.com", "v2", "PerconaPGCluster", "perconapgclusters"
@@ -323,33 +324,50 @@ class ClusterClient:
                 clip(f"{e.reason or e.type}: {e.message or ''}".strip(), MAX_TEXT) for e in newest
             ]
 
-    def crds(self, names: Iterable[str]) -> list[CrdState]:
+    def crds(self, names: Iterable[str], *, cached: bool = False) -> list[CrdState]:
+        """Each CRD's state, read as plain JSON (lightkube's model of a CRD's schema is costly
+        to build and is turned back into JSON for the diffs anyway). ``cached``: from the API
+        server's watch cache (``resourceVersion=0``, https://kubernetes.io/docs/reference/using-
+        api/api-concepts/#semantics-for-get-and-list): about half the time of a read from etcd,
+        at most a moment old; for the live read before a change, not for the verification
+        after one."""
+        params = {"resourceVersion": "0"} if cached else {}
         states = []
         for name in names:
+
+            def get(name: str = name) -> dict[str, Any]:
+                response = self._http.get(f"{_CRD_PATH}/{name}", params=params)
+                if response.status_code >= 400:
+                    raise ApiError(request=response.request, response=response)
+                found = response.json()
+                if not isinstance(found, dict):
+                    raise TypeError("not an object")
+                return found
+
             crd = self._call(
-                lambda name=name: self._client.get(CustomResourceDefinition, name),  # type: ignore[misc]
-                verb="get",
-                resource="customresourcedefinitions",
-                allow_missing=True,
+                get, verb="get", resource="customresourcedefinitions", allow_missing=True
             )
             if crd is None:
                 states.append(CrdState(name=name, exists=False))
                 continue
             with self._reading("CustomResourceDefinition", name):
-                versions = crd.spec.versions
-                conditions = crd.status.conditions if crd.status and crd.status.conditions else []
-                labels = (crd.metadata.labels if crd.metadata else None) or {}
+                versions = crd["spec"]["versions"]
+                conditions = (crd.get("status") or {}).get("conditions") or []
+                labels = crd["metadata"].get("labels") or {}
                 states.append(
                     CrdState(
                         name=name,
                         exists=True,
-                        served_versions=[clip(v.name, 63) for v in versions if v.served],
-                        storage_version=clip(next((v.name for v in versions if v.storage), ""), 63),
-                        established=any(
-                            c.type == "Established" and c.status == "True" for c in conditions
+                        served_versions=[clip(v["name"], 63) for v in versions if v.get("served")],
+                        storage_version=clip(
+                            next((v["name"] for v in versions if v.get("storage")), ""), 63
                         ),
-                        version_label=clip(labels.get(CRD_VERSION_LABEL, ""), 63),
-                        raw=crd.to_dict(),
+                        established=any(
+                            c.get("type") == "Established" and c.get("status") == "True"
+                            for c in conditions
+                        ),
+                        version_label=clip(str(labels.get(CRD_VERSION_LABEL, "")), 63),
+                        raw=crd,
                     )
                 )
         return states
@@ -476,6 +494,6 @@ def read_cluster(
         namespace_labels=labels or {},
         releases=client.helm_releases(namespace, release) if exists else [],
         deployment=client.operator_deployment(namespace, release) if exists else None,
-        crds=client.crds(list(crd_names)),
+        crds=client.crds(list(crd_names), cached=True),
         databases=client.databases(database_namespaces),
     )

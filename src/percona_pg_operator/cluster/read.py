@@ -51,7 +51,7 @@ def inspect_cluster(
         other = sorted(set(_known_crds(running)) - set(names)) if running else []
         if not other:
             return state
-        return dataclasses.replace(state, other_crds=client.crds(other))
+        return dataclasses.replace(state, other_crds=client.crds(other, cached=True))
 
 
 def _known_crds(version: str) -> list[str]:

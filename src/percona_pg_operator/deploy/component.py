@@ -33,6 +33,7 @@ from ..manifest import (
 from ..versions import check_transition
 from ._errors import run_errors
 from ._report import log_decision, log_release_change
+from .crds import ManagedCrdSet
 from .provider import build_provider, credentials_provider_args
 from .verification import OperatorVerification
 
@@ -199,8 +200,8 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
         provider = callers or self._own_provider(name, prepared, version, args.upstream_aliases)
         self.provider = provider
         namespace = self._namespace(name, provider, version, args.upstream_aliases, decision)
-        self.crd_group = self._crd_group(name, version, provider)
-        depends = [r for r in (namespace, self.crd_group) if r is not None]
+        self.crd_set = self._crds(name, prepared, version, provider)
+        depends = [r for r in (namespace, self.crd_set) if r is not None]
         self.release = release = self._release(name, prepared, version, provider, depends, args)
         if observed.state is not None and pulumi.runtime.is_dry_run():
             package, values = prepared.chart.package, prepared.values
@@ -388,17 +389,47 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self, depends_on=[release]),
         )
 
-    def _crd_group(
-        self, name: str, version: pulumi.Output[str], provider: pulumi.ProviderResource
-    ) -> k8s.yaml.v2.ConfigGroup | None:
-        """Every CRD of the chart, applied server-side by the provider, each retained on delete.
-
-        The CRDs (0.6-2 MB) travel as one YAML string that the Kubernetes provider parses, instead
-        of as nested objects that the Python SDK would serialize node by node on every preview.
-        """
-        crds = self.chart.crds
+    def _crds(
+        self,
+        name: str,
+        prepared: Prepared,
+        version: pulumi.Output[str],
+        provider: pulumi.ProviderResource,
+    ) -> pulumi.Resource | None:
+        """Every CRD of the chart, applied server-side before the Release, never deleted: one
+        resource keyed by the set's digest (deploy/crds.py), with exactly the credentials the
+        deploy uses; through the caller's provider when those are unknown."""
+        crds, source = self.chart.crds, self.chart
         if crds is None:
             return None
+        credentials = prepared.credentials
+        if credentials is None or source.crds_path is None:
+            return self._crd_group(name, version, provider)
+        return ManagedCrdSet(
+            f"{name}-crds",
+            {
+                "kubeconfig": (
+                    pulumi.Output.secret(credentials.kubeconfig) if credentials.kubeconfig else None
+                ),
+                "context": credentials.context,
+                "names": list(crds.names),
+                "digest": crds.digest,
+                "manifest": source.crds_path,
+                # Resolved only once the upgrade guard has passed: no CRD changes on a refused
+                # step.
+                "chartVersion": version,
+            },
+            pulumi.ResourceOptions(parent=self),
+        )
+
+    def _crd_group(
+        self, name: str, version: pulumi.Output[str], provider: pulumi.ProviderResource
+    ) -> k8s.yaml.v2.ConfigGroup:
+        """With a provider from the resource options and no provider_config, the credentials
+        are unknown: the CRDs go through that provider, each a resource of its own (slower: the
+        engine checks and diffs every CRD on each run), each retained on delete."""
+        crds = self.chart.crds
+        assert crds is not None
         return k8s.yaml.v2.ConfigGroup(
             f"{name}-crds",
             # Resolved only once the upgrade guard has passed: no CRD changes on a refused step.

@@ -8,8 +8,8 @@ image, CRDs, the databases that were ready). Its outputs are the verified facts:
 as the stack outputs they become.
 
 The provider runs in Pulumi's dynamic-provider host, a separate process started with the
-program's interpreter, so it imports this package there; the kubeconfig travels as a secret
-input.
+program's interpreter, so it imports this package there (the checks and the cluster client only
+when it verifies); the kubeconfig travels as a secret input.
 """
 
 from __future__ import annotations
@@ -20,8 +20,6 @@ import pulumi
 import pulumi.dynamic
 
 from .. import outputs
-from ..checks.verification import Expectations, verify
-from ..cluster import READ_DEADLINE_SECONDS, ClusterClient, ClusterCredentials
 
 # Inputs that, when they change, mean something new to verify. Not ``migrateApiGroup``: it is
 # true only on the step that crosses the 3.0 group move, whose chartVersion changes anyway, and
@@ -43,6 +41,11 @@ OUTPUTS = (outputs.OPERATOR_VERSION, outputs.VERIFIED_AT, outputs.DATABASES_CHEC
 
 
 def _verify(props: dict[str, Any]) -> dict[str, Any]:
+    # Imported here: the dynamic-provider host loads this module for every diff, which needs
+    # none of it.
+    from ..checks.verification import Expectations, verify
+    from ..cluster import READ_DEADLINE_SECONDS, ClusterClient, ClusterCredentials
+
     credentials = ClusterCredentials(
         kubeconfig=props.get("kubeconfig") or None, context=props.get("context") or None
     )

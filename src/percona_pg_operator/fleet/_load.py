@@ -12,7 +12,18 @@ from .. import _yaml
 from .._merge import deep_merge
 from ..errors import Problem, StackInputError
 from ..manifest import StackInput, parse_document, problems_from_validation, read_file
-from ._model import PATTERN_MESSAGES, Cluster, Fleet, Selector, Wave
+from ._model import MAX_CLUSTERS, PATTERN_MESSAGES, Cluster, Fleet, Selector, Wave
+
+# A fleet file's bounds scale with its clusters: each may hold its kubeconfig inline (a CA, a
+# client certificate and its key come to 5-8 KiB), labels and overrides. Up to MAX_CLUSTERS of
+# those load; a file beyond is refused before it is parsed.
+PER_CLUSTER_BYTES = 16 * 1024
+PER_CLUSTER_VALUES = 200
+FLEET_BOUNDS = _yaml.Bounds(
+    max_bytes=_yaml.MAX_INPUT_BYTES + MAX_CLUSTERS * PER_CLUSTER_BYTES,
+    max_values=_yaml.MAX_VALUES + MAX_CLUSTERS * PER_CLUSTER_VALUES,
+    max_items=MAX_CLUSTERS,
+)
 
 DEFAULT_CANARY = "canary"
 DEFAULT_REST = "rest"
@@ -70,11 +81,11 @@ def _stack_input(cluster: Cluster, fleet: Fleet, folder: Path) -> StackInput:
         path = path if path.is_absolute() else folder / path
         return _absolute_kubeconfig(read_file(path), path.parent)
     document: dict[str, Any] = {"target": deep_merge(fleet.manifest, cluster.overrides)}
+    stack_input = parse_document(document, f"cluster {cluster.name}")
     if cluster.provider_config is not None:
-        document["providerConfig"] = cluster.provider_config.model_dump(
-            by_alias=True, exclude_none=True
-        )
-    return _absolute_kubeconfig(parse_document(document, f"cluster {cluster.name}"), folder)
+        # Validated with the fleet (its kubeconfig parsed once): taken as it is.
+        stack_input = stack_input.model_copy(update={"provider_config": cluster.provider_config})
+    return _absolute_kubeconfig(stack_input, folder)
 
 
 def _selected(selector: Selector, cluster: FleetCluster) -> bool:
@@ -139,7 +150,7 @@ def load_fleet(path: str | Path) -> LoadedFleet:
     """The fleet file, every cluster's stack input validated, and the waves."""
     file = Path(path)
     try:
-        data = _yaml.load_input(_yaml.read_input(file))
+        data = _yaml.load_input(_yaml.read_input(file, FLEET_BOUNDS.max_bytes), FLEET_BOUNDS)
     except _yaml.InputError as exc:
         raise StackInputError(f"{file}: {exc}") from None
     try:

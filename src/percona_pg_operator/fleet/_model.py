@@ -28,6 +28,9 @@ from ..manifest import KubernetesProviderConfig, Model
 # Every rule that JSON Schema can say is said as a type, a bound or a pattern, so the committed
 # schema (percona-pg-operator fleet schema) accepts exactly what the loader accepts; the rules
 # it cannot say (unique names, each cluster in exactly one wave) are in the descriptions.
+# The largest fleet one file describes. Far more clusters are rolled out as several fleets.
+MAX_CLUSTERS = 10_000
+
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
 # Pulumi stack names: alphanumerics, '-', '_', '.', optionally as org/project/stack; no segment
 # starts with '.', so no '.', '..' or hidden names, and no whitespace or newline.
@@ -180,7 +183,7 @@ class Fleet(_FleetModel):
     manifest: dict[str, Any] = Field(
         default={}, description="The shared KubernetesPerconaPostgresOperator manifest"
     )
-    clusters: list[Cluster] = Field(min_length=1)
+    clusters: list[Cluster] = Field(min_length=1, max_length=MAX_CLUSTERS)
     rollout: Rollout = Rollout()
 
     @model_validator(mode="after")
