@@ -109,6 +109,18 @@ def test_the_live_read_takes_crds_from_the_watch_cache_and_a_plain_read_does_not
     assert plain and not [r for r in plain if "resourceVersion" in r], plain
 
 
+def test_a_crd_is_kept_whole_only_when_asked(api: KubeApi) -> None:
+    """The checks read a few fields; the schema (most of each answer) only for the diffs."""
+    crd = cluster_crd(PACKAGE)
+    api.add(crd)
+    name = crd["metadata"]["name"]
+    with client_for(api) as client:
+        (lean,) = client.crds([name])
+        (whole,) = client.crds([name], raw=True)
+    assert lean.raw == {} and whole.raw == crd
+    assert (lean.served_versions, lean.established) == (whole.served_versions, whole.established)
+
+
 def test_a_release_record_decodes_to_what_helm_stored(api: KubeApi) -> None:
     """Decoded independently here (base64, base64, gunzip, JSON) and by the client."""
     secret = release_secret(PACKAGE, RELEASE, NS)

@@ -65,7 +65,7 @@ def test_no_stack_input_names_the_sources() -> None:
         run_pulumi(program)
 
 
-def _broken_observe(*_: object) -> None:
+def _broken_observe(*_: object, **__: object) -> None:
     raise KeyError("a bug")
 
 

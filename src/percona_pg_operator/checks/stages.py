@@ -95,9 +95,13 @@ class Observed:
 NO_CREDENTIALS = "credentials"
 
 
-def observe(prepared: Prepared, preflight: bool | None, **client_options: Any) -> Observed:
+def observe(
+    prepared: Prepared, preflight: bool | None, *, review: bool = False, **client_options: Any
+) -> Observed:
     """Read the cluster the resources deploy to, with exactly their credentials, once; or say
-    why not. ``preflight``: None follows the environment switch, False opts out."""
+    why not. ``preflight``: None follows the environment switch, False opts out. ``review``:
+    also what the diff inside the release compares (a preview's): each CRD's whole object, and
+    the CRDs of the running chart the target drops."""
     if preflight is False:
         return Observed(skipped="preflight=False")
     if preflight is None and not preflight_enabled(prepared.environ):
@@ -111,6 +115,8 @@ def observe(prepared: Prepared, preflight: bool | None, **client_options: Any) -
             credentials=prepared.credentials,
             crd_names=crds.names if crds is not None else None,
             environ=prepared.environ,
+            running_crds=review,
+            raw_crds=review,
             **client_options,
         )
     except ClusterError as exc:

@@ -140,7 +140,7 @@ def status(
         available, error = repository.versions(defaults.CHART_NAME), None
     except ChartRepositoryError as exc:
         available, error = [], str(exc)
-    state = inspect_cluster(stack_input, environ=environ)
+    state = inspect_cluster(stack_input, environ=environ, raw_crds=raw)
     document = status_json(state, available, error, raw=raw)
     if output == "json":
         emit_json(document)
@@ -245,7 +245,7 @@ def diff(
     else:
         from ..cluster.read import inspect_cluster
 
-        state = inspect_cluster(new_input, environ=environ)
+        state = inspect_cluster(new_input, environ=environ, running_crds=True, raw_crds=True)
         before = live_objects(new_input, state)
         running = state.last_deployed or state.release
         if running is not None:

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 import httpx2
+import msgspec
 from lightkube import ApiError, Client
 from lightkube.config.client_adapter import Client as HttpClient
 from lightkube.config.client_adapter import ConnectionParams, verify_cluster
@@ -61,6 +62,38 @@ CRD_VERSION_LABEL = "pgv2.percona.com/version"
 OPERATOR_LABELS = {"pgv2.percona.com/control-plane": "postgres-operator"}
 
 _CRD_PATH = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+
+
+class _CrdVersion(msgspec.Struct):
+    name: str
+    served: bool = False
+    storage: bool = False
+
+
+class _CrdSpec(msgspec.Struct):
+    versions: list[_CrdVersion]
+
+
+class _CrdCondition(msgspec.Struct):
+    type: str = ""
+    status: str = ""
+
+
+class _CrdStatus(msgspec.Struct):
+    conditions: list[_CrdCondition] | None = None
+
+
+class _CrdMeta(msgspec.Struct):
+    labels: dict[str, str] | None = None
+
+
+class _CrdSummary(msgspec.Struct):
+    """What the checks read of a CRD; msgspec skips everything else without building it."""
+
+    metadata: _CrdMeta
+    spec: _CrdSpec
+    status: _CrdStatus | None = None
+
 
 PerconaPGCluster = create_namespaced_resource(
     "pgv2.percona.com", "v2", "PerconaPGCluster", "perconapgclusters"
@@ -324,52 +357,53 @@ class ClusterClient:
                 clip(f"{e.reason or e.type}: {e.message or ''}".strip(), MAX_TEXT) for e in newest
             ]
 
-    def crds(self, names: Iterable[str], *, cached: bool = False) -> list[CrdState]:
-        """Each CRD's state, read as plain JSON (lightkube's model of a CRD's schema is costly
-        to build and is turned back into JSON for the diffs anyway). ``cached``: from the API
-        server's watch cache (``resourceVersion=0``, https://kubernetes.io/docs/reference/using-
-        api/api-concepts/#semantics-for-get-and-list): about half the time of a read from etcd,
-        at most a moment old; for the live read before a change, not for the verification
-        after one."""
+    def crds(
+        self, names: Iterable[str], *, cached: bool = False, raw: bool = False
+    ) -> list[CrdState]:
+        """Each CRD's state. ``cached``: from the API server's watch cache
+        (``resourceVersion=0``, https://kubernetes.io/docs/reference/using-api/api-concepts/
+        #semantics-for-get-and-list): about half the time of a read from etcd, at most a moment
+        old; for the live read before a change, not for the verification after one. ``raw``:
+        keep the whole object (for ``diff --live`` and ``status --raw``); otherwise only the
+        fields the checks read are decoded, skipping the 0.1-0.5 MB of schema each CRD holds."""
         params = {"resourceVersion": "0"} if cached else {}
         states = []
         for name in names:
 
-            def get(name: str = name) -> dict[str, Any]:
+            def get(name: str = name) -> tuple[_CrdSummary, dict[str, Any]]:
                 response = self._http.get(f"{_CRD_PATH}/{name}", params=params)
                 if response.status_code >= 400:
                     raise ApiError(request=response.request, response=response)
-                found = response.json()
-                if not isinstance(found, dict):
+                # msgspec (lightkube's JSON codec), typed: unknown fields are skipped unread.
+                summary = msgspec.json.decode(response.content, type=_CrdSummary)
+                whole = msgspec.json.decode(response.content) if raw else {}
+                if not isinstance(whole, dict):
                     raise TypeError("not an object")
-                return found
+                return summary, whole
 
-            crd = self._call(
+            found = self._call(
                 get, verb="get", resource="customresourcedefinitions", allow_missing=True
             )
-            if crd is None:
+            if found is None:
                 states.append(CrdState(name=name, exists=False))
                 continue
-            with self._reading("CustomResourceDefinition", name):
-                versions = crd["spec"]["versions"]
-                conditions = (crd.get("status") or {}).get("conditions") or []
-                labels = crd["metadata"].get("labels") or {}
-                states.append(
-                    CrdState(
-                        name=name,
-                        exists=True,
-                        served_versions=[clip(v["name"], 63) for v in versions if v.get("served")],
-                        storage_version=clip(
-                            next((v["name"] for v in versions if v.get("storage")), ""), 63
-                        ),
-                        established=any(
-                            c.get("type") == "Established" and c.get("status") == "True"
-                            for c in conditions
-                        ),
-                        version_label=clip(str(labels.get(CRD_VERSION_LABEL, "")), 63),
-                        raw=crd,
-                    )
+            crd, whole = found
+            versions = crd.spec.versions
+            conditions = crd.status.conditions if crd.status is not None else None
+            labels = crd.metadata.labels or {}
+            states.append(
+                CrdState(
+                    name=name,
+                    exists=True,
+                    served_versions=[clip(v.name, 63) for v in versions if v.served],
+                    storage_version=clip(next((v.name for v in versions if v.storage), ""), 63),
+                    established=any(
+                        c.type == "Established" and c.status == "True" for c in conditions or []
+                    ),
+                    version_label=clip(labels.get(CRD_VERSION_LABEL, ""), 63),
+                    raw=whole,
                 )
+            )
         return states
 
     def databases(self, namespaces: Sequence[str] | None) -> list[DatabaseCluster]:
@@ -481,6 +515,7 @@ def read_cluster(
     release: str,
     crd_names: Iterable[str],
     database_namespaces: Sequence[str] | None,
+    raw_crds: bool = False,
 ) -> ClusterState:
     """Everything the preflight, ``status`` and ``diff --live`` look at, read once: the lists
     of what to read are given, never looked up from here (the running chart's other CRDs are
@@ -494,6 +529,6 @@ def read_cluster(
         namespace_labels=labels or {},
         releases=client.helm_releases(namespace, release) if exists else [],
         deployment=client.operator_deployment(namespace, release) if exists else None,
-        crds=client.crds(list(crd_names), cached=True),
+        crds=client.crds(list(crd_names), cached=True, raw=raw_crds),
         databases=client.databases(database_namespaces),
     )

@@ -23,6 +23,8 @@ def inspect_cluster(
     credentials: ClusterCredentials | None = None,
     crd_names: Sequence[str] | None = None,
     environ: Mapping[str, str] | None = None,
+    running_crds: bool = False,
+    raw_crds: bool = False,
     **client_options: Any,
 ) -> ClusterState:
     """Read what the checks need.
@@ -30,8 +32,10 @@ def inspect_cluster(
     ``credentials``: the very credentials the deploy uses (the component passes its prepared
     ones); by default those of the stack input's ``provider_config`` (or the ambient
     kubeconfig). ``crd_names``: the target chart's CRDs (by default those the version facts
-    name for ``spec.helm.version``). When the release runs another chart version, the CRDs that
-    chart ships and the target does not are read too, in the same connection.
+    name for ``spec.helm.version``). ``running_crds``: when the release runs another chart
+    version, also read the CRDs that chart ships and the target does not, in the same connection
+    (``diff --live`` shows them; no check needs them). ``raw_crds``: keep each CRD's whole
+    object (``diff --live``, ``status --raw``); the checks read a few fields of each.
     """
     target = stack_input.target
     spec = target.spec
@@ -46,12 +50,13 @@ def inspect_cluster(
             release=target.release_name,
             crd_names=names,
             database_namespaces=database_namespaces(spec),
+            raw_crds=raw_crds,
         )
         running = state.release.chart_version if state.release is not None else None
-        other = sorted(set(_known_crds(running)) - set(names)) if running else []
+        other = sorted(set(_known_crds(running)) - set(names)) if running and running_crds else []
         if not other:
             return state
-        return dataclasses.replace(state, other_crds=client.crds(other, cached=True))
+        return dataclasses.replace(state, other_crds=client.crds(other, cached=True, raw=raw_crds))
 
 
 def _known_crds(version: str) -> list[str]:

@@ -174,7 +174,8 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
                 environ=args.environ,
                 callers_provider=callers is not None,
             )
-            observed = observe(prepared, args.preflight)
+            # A preview also logs the change inside the release, which compares the live CRDs.
+            observed = observe(prepared, args.preflight, review=pulumi.runtime.is_dry_run())
             decision = decide(
                 prepared,
                 observed,
