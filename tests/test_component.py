@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import pulumi
@@ -16,6 +17,7 @@ from pulumi_harness import (
     PROVIDER_TYPE,
     RELEASE_TYPE,
     RecordingMocks,
+    Run,
     run_pulumi,
 )
 
@@ -373,3 +375,79 @@ def test_the_run_log_says_which_chart_source_was_used() -> None:
     run = run_pulumi(lambda: build(manifest(**PLAIN_HELM)))
     (line,) = [m for m in run.logged("INFO") if m.startswith("chart pg-operator 3.0.0: ")]
     assert "sha256 51f804dc6d11" in line
+
+
+# -- the Namespace and Release registered by type token (deploy/_resources.py) -----------------
+
+
+def test_the_namespace_and_release_register_as_pulumi_kubernetes_classes_do() -> None:
+    """The same type, inputs and options on the wire as pulumi_kubernetes' generated classes;
+    fails when a pulumi-kubernetes release sends something else."""
+    from percona_pg_operator.deploy._resources import Namespace, Release
+
+    metadata = {"name": "ns", "labels": {"a": "b"}}
+    release = {
+        "name": "r", "namespace": "ns", "version": "2.9.0", "values": {"x": {"y": 1}},
+        "atomic": True, "cleanupOnFail": True, "skipAwait": False, "waitForJobs": True,
+        "timeout": 600, "createNamespace": False, "skipCrds": True, "chart": "c.tgz",
+    }  # fmt: skip
+
+    def opts() -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(
+            ignore_changes=["description", "resourceNames", "metadata.labels"],
+            retain_on_delete=True,
+        )
+
+    def generated() -> None:
+        k8s.core.v1.Namespace("ns", metadata=k8s.meta.v1.ObjectMetaArgs(**metadata), opts=opts())
+        k8s.helm.v3.Release(
+            "r",
+            k8s.helm.v3.ReleaseArgs(
+                name="r", namespace="ns", version="2.9.0", values={"x": {"y": 1}}, atomic=True,
+                cleanup_on_fail=True, skip_await=False, wait_for_jobs=True, timeout=600,
+                create_namespace=False, skip_crds=True, chart="c.tgz",
+            ),
+            opts=opts(),
+        )  # fmt: skip
+
+    def ours() -> None:
+        Namespace("ns", metadata, opts())
+        Release("r", release, opts())
+
+    def wire(run: Run) -> list[tuple[str, dict[str, object], list[str], bool]]:
+        return [
+            (r.type, r.inputs, r.ignore_changes, r.retain_on_delete)
+            for r in run.registrations
+            if r.type in (NAMESPACE_TYPE, RELEASE_TYPE)
+        ]
+
+    theirs = wire(run_pulumi(generated))
+    assert [t for t, *_ in theirs] == [NAMESPACE_TYPE, RELEASE_TYPE]
+    assert wire(run_pulumi(ours)) == theirs
+
+
+def test_the_component_does_not_load_the_kubernetes_api_groups() -> None:
+    """core/v1 and helm/v3 are 0.15-0.3 s of imports the registration does without: a fresh
+    interpreter runs the component under mocks and lists what it loaded."""
+    import subprocess
+    import sys
+
+    code = """
+import sys
+sys.path.insert(0, "tests")
+from conftest import manifest
+from pulumi_harness import run_pulumi
+from percona_pg_operator.deploy import PerconaPostgresOperator
+from percona_pg_operator.manifest import parse_document
+doc = manifest(createNamespace=True, helm={"manageCrds": False})
+run_pulumi(lambda: PerconaPostgresOperator("pg", parse_document(doc, "t")))
+groups = ("pulumi_kubernetes.core.v1", "pulumi_kubernetes.helm.v3", "pulumi_kubernetes.yaml.v2")
+print(sorted(m for m in sys.modules if m.startswith(groups)))
+"""
+    env = {**os.environ, "PERCONA_PG_OPERATOR_PREFLIGHT": "off"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env,
+        cwd=Path(__file__).resolve().parents[1], timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout

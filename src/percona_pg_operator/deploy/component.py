@@ -33,6 +33,7 @@ from ..manifest import (
 from ..versions import check_transition
 from ._errors import run_errors
 from ._report import log_decision, log_release_change
+from ._resources import Namespace, Release
 from .crds import ManagedCrdSet
 from .provider import build_provider, credentials_provider_args
 from .verification import OperatorVerification
@@ -247,7 +248,7 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
         version: pulumi.Output[str],
         aliases: bool,
         decision: Decision,
-    ) -> k8s.core.v1.Namespace | None:
+    ) -> Namespace | None:
         spec = self.target.spec
         if not spec.create_namespace:
             return None
@@ -258,13 +259,13 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
         ignore = [SERVER_NAMESPACE_LABEL]
         if spec.adopt.namespace:
             ignore = ADOPT_NAMESPACE_IGNORE_CHANGES
-        return k8s.core.v1.Namespace(
+        return Namespace(
             f"{name}-namespace",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=version.apply(lambda _: spec.namespace),
-                labels=self.target.namespace_labels(),
-            ),
-            opts=pulumi.ResourceOptions(
+            {
+                "name": version.apply(lambda _: spec.namespace),
+                "labels": self.target.namespace_labels(),
+            },
+            pulumi.ResourceOptions(
                 parent=self,
                 provider=provider,
                 # Kept in the cluster on destroy unless asked: it holds the databases.
@@ -283,29 +284,29 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
         provider: pulumi.ProviderResource,
         depends_on: Sequence[pulumi.Resource],
         args: PerconaPostgresOperatorArgs,
-    ) -> k8s.helm.v3.Release:
+    ) -> Release:
         target = self.target
         spec = target.spec
         adopt = spec.adopt.release
-        return k8s.helm.v3.Release(
+        return Release(
             f"{name}-release",
-            k8s.helm.v3.ReleaseArgs(
-                name=target.release_name,
-                namespace=spec.namespace,
-                version=version,
-                values=prepared.values,
-                atomic=True,
-                cleanup_on_fail=True,
-                skip_await=False,
-                wait_for_jobs=True,
-                timeout=spec.helm.timeout_seconds,
-                create_namespace=False,
-                skip_crds=spec.helm.manage_crds,
+            {
+                "name": target.release_name,
+                "namespace": spec.namespace,
+                "version": version,
+                "values": prepared.values,
+                "atomic": True,
+                "cleanupOnFail": True,
+                "skipAwait": False,
+                "waitForJobs": True,
+                "timeout": spec.helm.timeout_seconds,
+                "createNamespace": False,
+                "skipCrds": spec.helm.manage_crds,
                 # The verified package, staged in the project (chart/_source.py): never a
                 # second, unchecked download by Helm inside the provider.
-                chart=prepared.chart.install_path,
-            ),
-            opts=pulumi.ResourceOptions(
+                "chart": prepared.chart.install_path,
+            },
+            pulumi.ResourceOptions(
                 parent=self,
                 provider=provider,
                 depends_on=list(depends_on),
@@ -320,7 +321,7 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
             ),
         )
 
-    def _set_outputs(self, release: k8s.helm.v3.Release) -> None:
+    def _set_outputs(self, release: Release) -> None:
         spec = self.target.spec
         # The Release sets each of these from the inputs above: never None once created.
         self.namespace = release.namespace.apply(lambda v: v or spec.namespace)
@@ -330,7 +331,7 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
         chart_app: pulumi.Output[str] = (
             pulumi.Output.from_input(package.app_version)
             if package.app_version
-            else release.status.apply(lambda status: status.app_version or "")
+            else release.status.apply(lambda status: str((status or {}).get("appVersion") or ""))
         )
         self.operator_version = chart_app
         if self.verification is not None:
@@ -347,7 +348,7 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
         prepared: Prepared,
         decision: Decision,
         version: pulumi.Output[str],
-        release: k8s.helm.v3.Release,
+        release: Release,
     ) -> OperatorVerification | None:
         """The check after the Release (on by default; see spec.verify), with exactly the
         credentials the deploy uses."""
