@@ -52,6 +52,12 @@ def main() -> None:
     parser.add_argument("--clusters", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=None)
+    parser.add_argument(
+        "--load-only",
+        type=int,
+        metavar="N",
+        help="only write and load a fleet file of N clusters (e.g. 10000, the most one holds)",
+    )
     args = parser.parse_args()
 
     from percona_pg_operator.checks.preflight import StackState
@@ -68,6 +74,9 @@ def main() -> None:
 
     _fleet._runner = lambda *_: Stacks()  # type: ignore[assignment]
 
+    if args.load_only:
+        load_only(args.load_only, load_fleet)
+        return
     names = [f"c{i:04d}" for i in range(args.clusters)]
     context = multiprocessing.get_context("fork")
     ours, theirs = context.Pipe()
@@ -109,6 +118,52 @@ def main() -> None:
         f"fleet preflight, {args.clusters} clusters, {args.runs} runs, median {median:.2f} s "
         f"({median / args.clusters * 1000:.1f} ms per cluster; the command's own CPU "
         f"{statistics.median(cpu):.2f} s), Python {sys.version.split()[0]}"
+    )
+
+
+def load_only(count: int, load_fleet: Any) -> None:
+    """A fleet file of ``count`` clusters, each with a kubeconfig of its own inline (a CA, a
+    token): its size, load time and the memory it took."""
+    import base64
+    import resource
+
+    ca = base64.b64encode(b"-----BEGIN CERTIFICATE-----\n" + b"A" * 1100).decode()
+
+    def kubeconfig(i: int) -> str:
+        return yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [
+                    {
+                        "name": "c",
+                        "cluster": {
+                            "server": f"https://10.{i // 65536}.{i // 256 % 256}.{i % 256}",
+                            "certificate-authority-data": ca,
+                        },
+                    }
+                ],
+                "users": [{"name": "u", "user": {"token": f"{i:08d}" * 40}}],
+                "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}],
+                "current-context": "c",
+            }
+        )
+
+    names = [f"c{i:05d}" for i in range(count)]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "fleet.yaml"
+        document = fleet_document(names, "")
+        for cluster, i in zip(document["clusters"], range(count), strict=True):
+            cluster["providerConfig"]["kubeconfig"]["content"] = kubeconfig(i)
+        path.write_text(yaml.dump(document, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper)))
+        start = time.perf_counter()
+        loaded = load_fleet(path)
+        seconds = time.perf_counter() - start
+        size = path.stat().st_size
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"fleet file: {len(loaded.clusters)} clusters, {size / 1e6:.1f} MB, loaded in "
+        f"{seconds:.2f} s (peak memory of the process {peak:.0f} MB)"
     )
 
 

@@ -33,6 +33,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from localcluster import LocalCluster, toolchain_bin  # noqa: E402
 from localcluster.engine import Engine  # noqa: E402
@@ -75,6 +76,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--version", default="2.9.0")
+    parser.add_argument(
+        "--source",
+        type=Path,
+        help="run this program from another source folder (e.g. an older commit's src/, from "
+        "`git archive COMMIT src | tar -x -C DIR`), to compare versions with one benchmark",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="also trace one more run of each (engine OpenTelemetry traces into this folder, "
+        "summarised by benchmarks/trace_phases.py), and the floor: a program of one provider",
+    )
     args = parser.parse_args()
     runs = max(1, min(args.runs, 20))
     chart = ROOT / "tests" / "fixtures" / "helm-repo" / f"pg-operator-{args.version}.tgz"
@@ -91,6 +104,8 @@ def main() -> None:
             },
         }
     }
+    # The program's environment: PYTHONPATH puts another source folder before the installed one.
+    ours_env = {"PYTHONPATH": str(args.source.resolve())} if args.source else {}
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory(prefix="real-engine-") as tmp:
         work = Path(tmp)
@@ -102,18 +117,20 @@ def main() -> None:
         first: dict[str, list[float]] = {"ours": [], "plain": [], "helm": []}
         for i in range(runs):
             with LocalCluster.started(work / f"ours-{i}", bin_dir) as cluster:
-                ours = Engine(bin_dir, work / f"ours-engine-{i}", cluster.kubeconfig)
+                ours = Engine(bin_dir, work / f"ours-engine-{i}", cluster.kubeconfig, ours_env)
                 ours.init("ours")
                 ours.set_input("ours", document)
-                first["ours"].append(timed(lambda e=ours: e.up("ours")))
+                traced = trace(args.profile, "ours-first-install") if i == 0 else ()
+                first["ours"].append(timed(lambda e=ours, t=traced: e.up("ours", *t)))
             with LocalCluster.started(work / f"plain-{i}", bin_dir) as cluster:
                 plain = plain_engine(bin_dir, work / f"plain-engine-{i}", cluster, chart, settings)
-                first["plain"].append(timed(lambda e=plain: e.up("plain")))
+                traced = trace(args.profile, "plain-first-install") if i == 0 else ()
+                first["plain"].append(timed(lambda e=plain, t=traced: e.up("plain", *t)))
             with LocalCluster.started(work / f"helm-{i}", bin_dir) as cluster:
                 first["helm"].append(timed(lambda c=cluster: helm_install(c, chart, "bench")))
 
         with LocalCluster.started(work / "cluster", bin_dir) as cluster:
-            ours = Engine(bin_dir, work / "ours", cluster.kubeconfig)
+            ours = Engine(bin_dir, work / "ours", cluster.kubeconfig, ours_env)
             ours.init("ours")
             ours.set_input("ours", document)
             ours.up("ours")
@@ -152,6 +169,8 @@ def main() -> None:
                 breakdown[label] = statistics.median(
                     preview(ours, f"variant{i}") for _ in range(runs)
                 )
+            if args.profile is not None:
+                profile(args.profile, bin_dir, work, cluster, ours, plain)
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"chart {args.version}, {runs} runs each, interleaved, median seconds")
     print(f"{'':32} {'this program':>13} {'plain program':>14} {'ratio':>7}")
@@ -167,6 +186,39 @@ def main() -> None:
     print("this program's no-change preview without a part, median seconds")
     for label, seconds in breakdown.items():
         print(f"{label:32} {seconds:13.2f}")
+
+
+FLOOR_PROGRAM = '''"""The floor: one Kubernetes provider, nothing else."""
+import pulumi_kubernetes as k8s
+
+k8s.Provider("k8s")
+'''
+
+
+def trace(folder: Path | None, name: str) -> tuple[str, ...]:
+    if folder is None:
+        return ()
+    folder.mkdir(parents=True, exist_ok=True)
+    return ("--otel-traces", (folder.resolve() / f"{name}.json").as_uri())
+
+
+def profile(
+    folder: Path, bin_dir: Path, work: Path, cluster: LocalCluster, ours: Engine, plain: Engine
+) -> None:
+    """One traced run of each no-change command, and of the floor; each summarised."""
+    floor = Engine(bin_dir, work / "floor", cluster.kubeconfig)
+    (floor.project / "__main__.py").write_text(FLOOR_PROGRAM)
+    floor.init("floor")
+    floor.up("floor")
+    for engine, stack in ((ours, "ours"), (plain, "plain"), (floor, "floor")):
+        engine.preview(stack, "--expect-no-changes", *trace(folder, f"{stack}-preview"))
+        engine.up(stack, *trace(folder, f"{stack}-up"))
+    from trace_phases import phases, read_spans
+
+    for path in sorted(folder.glob("*.json")):
+        print(f"--- {path.stem} (benchmarks/trace_phases.py {path})")
+        for start, seconds, what in phases(read_spans(path)):
+            print(f"{start:7.3f} {seconds:7.3f}  {what}")
 
 
 def plain_settings(document: dict[str, Any]) -> dict[str, str]:
