@@ -260,3 +260,32 @@ def test_a_yaml_1_1_boolean_key_is_named_as_such() -> None:
     message = str(info.value)
     assert "read as the boolean true" in message and "YAML 1.1" in message
     assert 'quote it, e.g. "on":' in message
+
+
+@pytest.mark.parametrize(
+    ("where", "typo", "meant"),
+    [
+        ((), "createNamespce", "createNamespace"),
+        (("helm",), "verison", "version"),
+        (("container", "resources"), "limit", "limits"),
+    ],
+)
+def test_an_unknown_field_names_the_closest_known_one(
+    where: tuple[str, ...], typo: str, meant: str
+) -> None:
+    spec: dict[str, object] = {"namespace": "ns"}
+    node = spec
+    for key in where:
+        node = node.setdefault(key, {})  # type: ignore[assignment]
+    node[typo] = "x"
+    with pytest.raises(StackInputError) as info:
+        parse_document(manifest(**spec), "t")
+    (problem,) = info.value.problems
+    assert problem.path == ".".join(("spec", *where, typo))
+    assert problem.message == f"unknown field (did you mean {meant!r}?)"
+
+
+def test_an_unknown_field_like_no_known_one_asks_to_check_its_spelling() -> None:
+    with pytest.raises(StackInputError) as info:
+        parse_document({"target": manifest(zzzzzz=1)}, "t")
+    assert [p.message for p in info.value.problems] == ["unknown field (check its spelling)"]

@@ -156,7 +156,7 @@ def load_fleet(path: str | Path) -> LoadedFleet:
     try:
         fleet = Fleet.model_validate(data)
     except ValidationError as exc:
-        problems = problems_from_validation(exc, PATTERN_MESSAGES)
+        problems = problems_from_validation(exc, PATTERN_MESSAGES, Fleet)
         raise StackInputError(f"{file}: invalid fleet", problems) from None
     clusters, problems = [], []
     for index, cluster in enumerate(fleet.clusters):

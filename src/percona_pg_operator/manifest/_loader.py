@@ -7,13 +7,15 @@ input (``target`` + ``provider_config``) or just the manifest (``kind: ...``).
 
 from __future__ import annotations
 
+import difflib
 import os
 import reprlib
+import typing
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from .. import _yaml, defaults
 from .._secrets import is_secret_key
@@ -44,12 +46,53 @@ def show_value(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model a field holds, through Optional, lists, dicts and Annotated."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def known_fields(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
+    """The fields (as written: camelCase) of the model at ``loc`` under ``model``; none when
+    the path leaves the models (a map of labels, free-form values)."""
+    current: type[BaseModel] | None = model
+    for part in loc:
+        if isinstance(part, int):
+            continue  # an item of a list: the same model
+        assert current is not None
+        field = next(
+            (f for name, f in current.model_fields.items() if part in (name, f.alias)), None
+        )
+        current = _model_in(field.annotation) if field is not None else None
+        if current is None:
+            return []
+    assert current is not None
+    return [f.alias or name for name, f in current.model_fields.items()]
+
+
+def unknown_field_message(model: type[BaseModel] | None, loc: tuple[int | str, ...]) -> str:
+    """ "unknown field", with the closest known one when there is one ("did you mean")."""
+    known = known_fields(model, loc[:-1]) if model is not None else []
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+    if close:
+        return f"unknown field (did you mean {close[0]!r}?)"
+    return "unknown field (check its spelling)"
+
+
 def problems_from_validation(
-    exc: ValidationError, patterns: Mapping[str, str] | None = None
+    exc: ValidationError,
+    patterns: Mapping[str, str] | None = None,
+    model: type[BaseModel] | None = None,
 ) -> list[Problem]:
     """Turn pydantic's errors into problems naming the full path and the bad value.
 
-    ``patterns`` says in words what a regular expression of the model means. A value anywhere
+    ``patterns`` says in words what a regular expression of the model means. ``model``: the
+    validated model, to name the closest known field to an unknown one. A value anywhere
     under ``provider_config``, or under a credential-like key, is never shown.
     """
     problems = []
@@ -58,7 +101,7 @@ def problems_from_validation(
         path = _path(loc)
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
-            message = "unknown field (check its spelling)"
+            message = unknown_field_message(model, loc)
         if err["type"] == "string_pattern_mismatch":
             message = (patterns or {}).get(str(err.get("ctx", {}).get("pattern")), message)
         secret = loc[-1:] != ("provider",) and any(is_secret_key(part) for part in loc)
@@ -80,7 +123,7 @@ def parse_document(data: Any, source: str) -> StackInput:
     try:
         return StackInput.model_validate(data)
     except ValidationError as exc:
-        problems = problems_from_validation(exc)
+        problems = problems_from_validation(exc, model=StackInput)
     if wrap:
         problems = [
             Problem(p.path.removeprefix("target.").removeprefix("target"), p.message, p.value)
