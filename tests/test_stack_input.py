@@ -289,3 +289,18 @@ def test_an_unknown_field_like_no_known_one_asks_to_check_its_spelling() -> None
     with pytest.raises(StackInputError) as info:
         parse_document({"target": manifest(zzzzzz=1)}, "t")
     assert [p.message for p in info.value.problems] == ["unknown field (check its spelling)"]
+
+
+def test_a_tab_says_yaml_indents_with_spaces() -> None:
+    text = yaml.safe_dump(manifest(namespace="ns")).replace("  namespace", "\tnamespace")
+    with pytest.raises(StackInputError, match="a tab; YAML indents with spaces only"):
+        parse_yaml(text, "f.yaml")
+
+
+def test_an_unquoted_version_says_to_quote_it() -> None:
+    text = yaml.safe_dump(manifest(helm={"version": "VERSION"})).replace("VERSION", "3.0")
+    with pytest.raises(StackInputError) as info:
+        parse_yaml(text, "f.yaml")
+    (problem,) = info.value.problems
+    assert problem.path == "spec.helm.version"
+    assert problem.message.endswith('quote it, e.g. "3.0.0"'), problem.message

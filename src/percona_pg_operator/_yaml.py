@@ -84,13 +84,26 @@ def _safe_key(key: Any) -> str:
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 
 
-def _describe(exc: yaml.YAMLError) -> str:
+def _at_mark(text: str | bytes, mark: Any) -> str:
+    """The character at an error's mark (the C loader does not name it)."""
+    try:
+        line = (text.decode("utf-8", "replace") if isinstance(text, bytes) else text).split("\n")[
+            mark.line
+        ]
+        return line[mark.column] if mark.column < len(line) else ""
+    except (IndexError, AttributeError, TypeError):
+        return ""
+
+
+def _describe(exc: yaml.YAMLError, text: str | bytes = "") -> str:
     """A YAML error's position and kind, never the text it quotes (it may be a credential)."""
     mark = getattr(exc, "problem_mark", None)
     where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
     problem = str(getattr(exc, "problem", None) or "malformed YAML")
     if "constructor for the tag" in problem:
         problem = "an unknown tag (quote the value if it is text)"
+    elif "cannot start any token" in problem and mark and _at_mark(text, mark) == "\t":
+        problem = "a tab; YAML indents with spaces only: replace the tab with spaces"
     elif "twice in one mapping" not in problem:
         problem = _QUOTED.sub("…", problem)
     return f"not valid YAML{where}: {problem}"
@@ -148,7 +161,7 @@ def load_input(text: str | bytes, bounds: Bounds = DEFAULT_BOUNDS) -> Any:
     try:
         data = yaml.load(text, Loader=_StrictLoader)
     except yaml.YAMLError as exc:
-        raise InputError(_describe(exc)) from None
+        raise InputError(_describe(exc, text)) from None
     except RecursionError:
         raise InputError(f"nested deeper than {MAX_DEPTH} levels") from None
     check_shape(data, bounds)

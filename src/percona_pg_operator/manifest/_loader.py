@@ -102,6 +102,12 @@ def problems_from_validation(
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             message = unknown_field_message(model, loc)
+        if err["type"] == "string_type" and type(err.get("input")) in (int, float):
+            # YAML reads an unquoted 3.0 or 2.9 as a number, and loses the text (3.0 -> 3).
+            message = (
+                "a number where text belongs (YAML reads an unquoted 3.0 as a number): quote "
+                'it, e.g. "3.0.0"'
+            )
         if err["type"] == "string_pattern_mismatch":
             message = (patterns or {}).get(str(err.get("ctx", {}).get("pattern")), message)
         secret = loc[-1:] != ("provider",) and any(is_secret_key(part) for part in loc)
