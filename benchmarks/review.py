@@ -111,7 +111,7 @@ def preview_overhead(runs: int) -> list[float]:
             changes = release_change(stack_input, state)
             assert changes, "the 2.9.0 -> 3.0.0 step changes objects"
             summary(changes)  # the info line, and the debug text the program logs with it
-            to_text(changes, crd_yaml=False)
+            to_text(changes)
             times.append(time.perf_counter() - start)
     return times
 

@@ -153,8 +153,9 @@ def test_cli_diff_exit_codes_text_and_json(tmp_path: Path) -> None:
     text = CliRunner().invoke(cli, ["diff", debug, "--against", base])
     assert text.exit_code == ExitCode.CHANGES
     assert text.stdout.startswith(
-        "Deployment percona-postgres-operator/pg-op-pg-operator: changed\n"
+        "Summary: 1 object(s) change: Deployment/pg-op-pg-operator (env LOG_LEVEL)\n"
     )
+    assert "\nDeployment percona-postgres-operator/pg-op-pg-operator: changed\n" in text.stdout
     assert "\x1b[" not in text.stdout, "no colour when not on a terminal"
     document = json.loads(
         CliRunner().invoke(cli, ["diff", debug, "--against", base, "--output", "json"]).stdout
@@ -167,6 +168,42 @@ def test_cli_diff_exit_codes_text_and_json(tmp_path: Path) -> None:
     assert missing.exit_code == ExitCode.INVALID_INPUT and "no such file" in missing.output
     neither = CliRunner().invoke(cli, ["diff", base])
     assert neither.exit_code == ExitCode.USAGE and "exactly one of" in neither.output
+
+
+def _upgrade_to_3_0(tmp_path: Path, *extra: str) -> Any:
+    old = write(tmp_path, "old.yaml", helm={"version": "2.9.0"})
+    new = write(tmp_path, "new.yaml", helm={"version": "3.0.0", "acknowledgeIrreversible": "3.0"})
+    return CliRunner().invoke(cli, ["diff", new, "--against", old, *extra])
+
+
+def test_the_2_9_to_3_0_review_names_the_image_change_first(tmp_path: Path) -> None:
+    """A reviewer finds the operator's image change in the first 2,000 bytes, not at line
+    33,910 after megabytes of CRD schema."""
+    result = _upgrade_to_3_0(tmp_path)
+    assert result.exit_code == ExitCode.CHANGES, result.output
+    head = result.stdout.encode()[:2000].decode(errors="ignore")
+    assert "Deployment pg-op-pg-operator: image 2.9.0 -> 3.0.0" in head
+    assert "-        image: docker.io/percona/percona-postgresql-operator:2.9.0" in head
+    assert len(result.stdout) < 20_000, "CRD schemas collapsed"
+
+
+def test_crds_show_what_changes_and_the_old_group_is_kept(tmp_path: Path) -> None:
+    text = _upgrade_to_3_0(tmp_path).stdout
+    kept = "postgresclusters.postgres-operator.crunchydata.com"
+    assert f"CustomResourceDefinition {kept}: kept in the cluster" in text
+    assert f"CustomResourceDefinition {kept}: removed" not in text
+    assert "CRDs kept: " in text and "never deleted" in text
+    assert "openAPIV3Schema:" not in text, "no schema body without --full"
+    full = _upgrade_to_3_0(tmp_path, "--full").stdout
+    assert "openAPIV3Schema:" in full and len(full) > 10 * len(text)
+
+
+def test_max_bytes_keeps_the_summary_and_the_workloads(tmp_path: Path) -> None:
+    result = _upgrade_to_3_0(tmp_path, "--full", "--max-bytes", "3000")
+    assert len(result.stdout.encode()) <= 3000
+    assert result.stdout.startswith("Summary: ")
+    assert "image: docker.io/percona/percona-postgresql-operator:3.0.0" in result.stdout
+    assert result.stdout.endswith("more bytes; without --max-bytes, or with -o json, for all)\n")
 
 
 def test_cli_diff_masks_credential_values(tmp_path: Path) -> None:

@@ -205,6 +205,16 @@ def _print_status(doc: dict[str, Any]) -> None:
     help="Another manifest or stack input (e.g. the one on the main branch).",
 )
 @click.option("--live", is_flag=True, help="What is deployed now (the release and live CRDs).")
+@click.option(
+    "--full", is_flag=True, help="Each CRD's whole diff too (by default: the fields that change)."
+)
+@click.option(
+    "--max-bytes",
+    type=click.IntRange(min=200),
+    default=None,
+    help="Text output: at most this many bytes, the summary and the workloads first (a pull "
+    "request comment holds 65,536 characters).",
+)
 @cluster_flags
 @OUTPUT
 def diff(
@@ -215,8 +225,11 @@ def diff(
     kube_context: str | None,
     chart_repo: str | None,
     output: str,
+    full: bool = False,
+    max_bytes: int | None = None,
 ) -> None:
-    """Show every object the change adds, removes or changes, with a diff of its YAML."""
+    """Show every object the change adds, removes or changes: a summary first, then a diff of
+    each object's YAML, workloads first and CRDs last."""
     from ..manifest import build_helm_values, read_file
     from ..review.diff import (
         diff_objects,
@@ -255,10 +268,11 @@ def diff(
         document = {"summary": summary(changes), "changes": [c.to_json() for c in changes]}
         emit_json(document)
     else:
-        from ..review.diff import to_text
+        from ..review.diff import clip, to_text
 
-        coloured = colour_wanted(sys.stdout.isatty())
-        click.echo(to_text(changes, colour=coloured), nl=False, color=coloured)
+        coloured = colour_wanted(sys.stdout.isatty()) and max_bytes is None
+        text = clip(to_text(changes, colour=coloured, full=full), max_bytes)
+        click.echo(text, nl=False, color=coloured)
     raise click.exceptions.Exit(int(ExitCode.CHANGES if changes else ExitCode.OK))
 
 

@@ -41,4 +41,4 @@ def log_release_change(
     if changes is None:
         return
     pulumi.log.info(f"inside the release: {summary(changes)}", resource=release)
-    pulumi.log.debug(to_text(changes, crd_yaml=False), resource=release)
+    pulumi.log.debug(to_text(changes), resource=release)

@@ -264,22 +264,55 @@ def summary(changes: list[ObjectChange], *, max_objects: int = 6) -> str:
     return text
 
 
-def to_text(changes: list[ObjectChange], colour: bool = False, crd_yaml: bool = True) -> str:
-    """One section per object: its title and change, then the unified diff of its YAML.
+# The workloads first in the review: an image change is what a reviewer looks for.
+_WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
+_CRD = "CustomResourceDefinition"
 
-    ``crd_yaml=False`` lists a CRD's changed field paths instead of diffing megabytes of schema.
+
+def review_summary(changes: list[ObjectChange]) -> list[str]:
+    """The review's opening lines: the one-line summary, each object's change in a few words,
+    the CRDs added, changed and kept."""
+    if not changes:
+        return ["no changes"]
+    lines = [f"Summary: {summary(changes)}"]
+    for change in _review_order([c for c in changes if c.kind != _CRD]):
+        detail = describe(change, limit=6) if change.change == "changed" else change.change
+        lines.append(f"  {change.kind} {change.name}: {detail}")
+    crds = [c for c in changes if c.kind == _CRD]
+    for label, which in (("added", "added"), ("changed", "changed"), ("kept", "removed")):
+        names = [c.name for c in crds if c.change == which]
+        if names:
+            lines.append(f"  CRDs {label}: {', '.join(names)}")
+    if any(c.change == "removed" for c in crds):
+        lines.append(
+            "  (CRDs the new chart no longer ships are never deleted: they and their objects "
+            "stay in the cluster until you delete them)"
+        )
+    return lines
+
+
+def _review_order(changes: list[ObjectChange]) -> list[ObjectChange]:
+    """Workloads first, then the rest in install order (stable)."""
+    return sorted(changes, key=lambda c: c.kind not in _WORKLOADS)
+
+
+def to_text(changes: list[ObjectChange], colour: bool = False, full: bool = False) -> str:
+    """The review: the summary, then one section per object (workloads first, CRDs last) with
+    the unified diff of its YAML.
+
+    Without ``full`` a CRD shows what changes in it (its changed field paths), never megabytes
+    of schema: an added CRD its name and versions, one the new chart drops that it is kept.
     """
     if not changes:
         return "no changes\n"
-    out = []
-    for change in changes:
-        out.append(f"{change.title}: {change.change}\n")
-        if not crd_yaml and change.kind == "CustomResourceDefinition":
-            out += [f"  {fc.path}\n" for fc in change.fields[:20]]
-            more = len(change.fields) - 20
-            out += [f"  (+{more} more fields)\n"] if more > 0 else []
-            out.append("\n")
+    out = [line + "\n" for line in review_summary(changes)] + ["\n"]
+    others = _review_order([c for c in changes if c.kind != _CRD])
+    crds = [c for c in changes if c.kind == _CRD]
+    for change in [*others, *crds]:
+        if change.kind == _CRD and not full:
+            out += _crd_section(change)
             continue
+        out.append(f"{change.title}: {change.change}\n")
         for line in change.unified.splitlines(keepends=True):
             if colour and line.startswith("+") and not line.startswith("+++"):
                 line = f"\x1b[32m{line.rstrip()}\x1b[0m\n"
@@ -288,6 +321,36 @@ def to_text(changes: list[ObjectChange], colour: bool = False, crd_yaml: bool = 
             out.append(line)
         out.append("\n")
     return "".join(out)
+
+
+def _crd_section(change: ObjectChange) -> list[str]:
+    if change.change == "removed":
+        return [
+            f"{change.title}: kept in the cluster (the new chart no longer ships it; never "
+            "deleted by the stack)\n\n"
+        ]
+    if change.change == "added":
+        spec = (change.after or {}).get("spec") or {}
+        versions = [str(v.get("name")) for v in spec.get("versions") or [] if isinstance(v, dict)]
+        served = f" (versions {', '.join(versions)})" if versions else ""
+        return [f"{change.title}: added{served}; --full shows its schema\n\n"]
+    out = [f"{change.title}: changed\n"]
+    out += [f"  {fc.path}\n" for fc in change.fields[:20]]
+    more = len(change.fields) - 20
+    out += [f"  (+{more} more fields; --full shows the whole diff)\n"] if more > 0 else []
+    return [*out, "\n"]
+
+
+def clip(text: str, max_bytes: int | None) -> str:
+    """At most ``max_bytes`` of ``text`` (UTF-8), cut at a line's end, saying what was left
+    out; the summary and the workloads come first, so they are what stays."""
+    data = text.encode()
+    if max_bytes is None or len(data) <= max_bytes:
+        return text
+    note = "... ({} more bytes; without --max-bytes, or with -o json, for all)\n"
+    room = max(0, max_bytes - len(note.format(len(data))))
+    cut = data.rfind(b"\n", 0, room) + 1
+    return data[:cut].decode(errors="ignore") + note.format(len(data) - cut)
 
 
 # -- the two sides ------------------------------------------------------------------------------
