@@ -119,6 +119,46 @@ def test_versions_offline_are_the_bundled_ones(
     assert "listing only the versions bundled here" in caplog.text
 
 
+def test_a_slow_index_waits_no_longer_than_the_deadline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Offline, a DNS failure alone can take seconds: the bundled versions do not wait for it."""
+    import threading
+    import time
+
+    from percona_pg_operator.chart import _repository
+
+    release = threading.Event()
+
+    def hanging(request: Any, *args: Any, **kwargs: Any) -> Any:
+        release.wait(30)
+        raise OSError("Name or service not known")
+
+    monkeypatch.setattr(urllib.request, "urlopen", hanging)
+    try:
+        start = time.monotonic()
+        versions = percona(tmp_path).versions("pg-operator")
+        took = time.monotonic() - start
+    finally:
+        release.set()
+    assert sorted(versions) == CHART_VERSIONS
+    assert took < _repository.BUNDLED_INDEX_DEADLINE_SECONDS + 0.5, took
+    assert "could not be read within 0.4 s" in caplog.text
+
+
+def test_with_json_the_notes_go_into_the_document_not_stderr(
+    tmp_path: Path, no_network: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PERCONA_PG_OPERATOR_CHART_REPO")
+    result = CliRunner().invoke(cli, ["upgrade-plan", "--from", "2.7.0", "-o", "json"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    document = yaml.safe_load(result.stdout)
+    assert document["to"] == "3.0.0"
+    (note,) = document["notes"]
+    assert "listing only the versions bundled here" in note
+
+
 def test_each_command_says_which_source_it_used(
     tmp_path: Path, no_network: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -31,6 +31,7 @@ import logging
 import os
 import re
 import tarfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -51,6 +52,10 @@ from ._package import ChartPackage
 # Which source each package came from ("chart pg-operator 3.0.0: bundled ..."), each time one is
 # handed out (a run resolves each package once): the command line prints it on stderr.
 _log = logging.getLogger(__name__)
+# How long `status` and `upgrade-plan` wait for Percona's index when the versions they need are
+# bundled: a quick network answers within it; offline (a DNS failure alone can take seconds)
+# the bundled versions are listed at once.
+BUNDLED_INDEX_DEADLINE_SECONDS = 0.4
 
 # urllib applies one timeout to the connect and to every single read of a response.
 SOCKET_TIMEOUT_SECONDS = 15.0
@@ -321,10 +326,13 @@ class ChartRepository:
 
     def versions(self, chart: str) -> list[str]:
         """Every version of ``chart`` the repository's index lists. For Percona's repository,
-        with the bundled versions too, and only those when its index cannot be read."""
+        the bundled versions first: its index is read for what is not bundled within
+        ``BUNDLED_INDEX_DEADLINE_SECONDS`` (offline, a DNS failure alone can take seconds),
+        and only the bundled versions are listed when it cannot be read in that time."""
         bundled = [v for v in BUNDLED if bundled_digest(self.url, chart, v)]
         try:
-            entries = self.index()["entries"].get(chart) or []
+            index = self._index_within(BUNDLED_INDEX_DEADLINE_SECONDS) if bundled else self.index()
+            entries = index["entries"].get(chart) or []
         except ChartRepositoryError as exc:
             if not bundled:
                 raise
@@ -332,6 +340,30 @@ class ChartRepository:
             entries = []
         listed = [str(e["version"]) for e in entries if isinstance(e, dict) and e.get("version")]
         return listed + [v for v in bundled if v not in listed]
+
+    def _index_within(self, seconds: float) -> dict[str, Any]:
+        """The index, or ChartRepositoryError once ``seconds`` have passed. The read goes on in
+        a daemon thread, which the process does not wait for."""
+        done = threading.Event()
+        found: list[dict[str, Any] | ChartRepositoryError] = []
+
+        def read() -> None:
+            try:
+                found.append(self.index())
+            except ChartRepositoryError as exc:
+                found.append(exc)
+            finally:
+                done.set()
+
+        threading.Thread(target=read, name="chart-index", daemon=True).start()
+        if not done.wait(seconds):
+            raise ChartRepositoryError(
+                f"the index of {self.url} could not be read within {seconds:g} s"
+            )
+        result = found[0]
+        if isinstance(result, ChartRepositoryError):
+            raise result
+        return result
 
     def fetch(self, chart: str, version: str) -> ChartPackage:
         """The digest-checked package: from the cache, else bundled (Percona's repository, a

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from contextvars import ContextVar
 from typing import Any, NoReturn
 
 import click
@@ -59,9 +60,18 @@ def colour_wanted(is_terminal: bool) -> bool:
 SCHEMA_VERSION = 1
 
 
+# With -o json, the warnings a command's work logged (an index that could not be read): they go
+# into its document as "notes", never onto stderr (cli/_notes.py collects them).
+JSON_NOTES: ContextVar[list[str] | None] = ContextVar("json_notes", default=None)
+
+
 def emit_json(document: Mapping[str, Any]) -> None:
-    """A command's JSON document on stdout, with its schema version first."""
-    click.echo(json.dumps({"schema_version": SCHEMA_VERSION, **document}, indent=2, default=str))
+    """A command's JSON document on stdout, with its schema version first (and its notes)."""
+    notes = JSON_NOTES.get()
+    extra = {"notes": list(notes)} if notes else {}
+    click.echo(
+        json.dumps({"schema_version": SCHEMA_VERSION, **document, **extra}, indent=2, default=str)
+    )
 
 
 def _json_error(message: str, code: ExitCode, retryable: bool = False) -> None:
@@ -122,9 +132,13 @@ class _Command(click.Command):
             raise
 
     def invoke(self, ctx: click.Context) -> Any:
-        if not self.notes or ctx.params.get("output") == "json":
+        if not self.notes:
             return self._invoke(ctx)
-        from ._notes import download_progress_on_a_terminal, notes_on_stderr
+        from ._notes import download_progress_on_a_terminal, notes_in_json, notes_on_stderr
+
+        if ctx.params.get("output") == "json":
+            with notes_in_json():
+                return self._invoke(ctx)
 
         with notes_on_stderr(), download_progress_on_a_terminal():
             return self._invoke(ctx)

@@ -68,6 +68,36 @@ def notes_on_stderr() -> Iterator[None]:
         logger.propagate = saved[1]
 
 
+class _Collect(logging.Handler):
+    def __init__(self, notes: list[str]) -> None:
+        super().__init__(logging.WARNING)
+        self.notes = notes
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.notes.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def notes_in_json() -> Iterator[None]:
+    """With -o json: the warnings go into the command's document (``notes``), not stderr,
+    where Python's last-resort handler would print them."""
+    from ._base import JSON_NOTES
+
+    logger = logging.getLogger("percona_pg_operator")
+    notes: list[str] = []
+    handler = _Collect(notes)
+    saved = logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    token = JSON_NOTES.set(notes)
+    try:
+        yield
+    finally:
+        JSON_NOTES.reset(token)
+        logger.removeHandler(handler)
+        logger.propagate = saved
+
+
 class _Progress:
     """A one-line download indicator on a terminal's stderr."""
 
