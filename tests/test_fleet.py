@@ -348,6 +348,8 @@ def test_idempotent_a_cluster_at_the_target_and_healthy_is_skipped(tmp_path: Pat
     runner = ScriptedRunner({"c0": {"running": "3.0.0"}})
     report = rollout(tmp_path, runner).run(plan(tmp_path, 2))
     assert results(report)["c0"] == "skipped" and "c0" not in runner.started
+    (skipped,) = [run for run in report.runs if run.cluster == "c0"]
+    assert (skipped.error, skipped.reason) == ("", "at the target and healthy")
     forced = ScriptedRunner({"c0": {"running": "3.0.0"}})
     rollout(tmp_path, forced, force=True).run(plan(tmp_path, 2))
     assert "c0" in forced.started

@@ -302,6 +302,49 @@ def test_fleet_preflight_says_what_a_percent_budget_allows(
     assert json.loads(as_json.stdout)["waves"][0]["allowed_failures"] == 1
 
 
+def test_fleet_preflight_gives_every_budget_as_text(
+    api: KubeApi, tmp_path: Path, scripted: Any
+) -> None:
+    """One JSON type for failure_budget whether the fleet file wrote 0 or "10%"."""
+    waves = [
+        {"name": "one", "select": {"names": ["a"]}, "failureBudget": 0},
+        {"name": "two", "select": {"names": ["b"]}, "failureBudget": "10%"},
+    ]
+    path = write_fleet(api, tmp_path, ["a", "b"], rollout={"waves": waves})
+    result = CliRunner().invoke(cli, ["fleet", "preflight", str(path), "--output", "json"])
+    budgets = [w["failure_budget"] for w in json.loads(result.stdout)["waves"]]
+    assert budgets == ["0", "10%"]
+
+
+def test_an_unreadable_cluster_is_unknown_not_none_and_lines_fit_80_columns(
+    api: KubeApi, tmp_path: Path, scripted: Any
+) -> None:
+    path = write_fleet(api, tmp_path, ["a"])
+    text = path.read_text().replace(api.url, "https://127.0.0.1:1")
+    path.write_text(text)
+    preflight = CliRunner().invoke(cli, ["fleet", "preflight", str(path)])
+    assert "unknown -> 2.9.0" in preflight.stdout, preflight.output
+    status = CliRunner().invoke(cli, ["fleet", "status", str(path)])
+    assert status.exit_code == ExitCode.UNREADABLE, status.output
+    assert "unknown -> 2.9.0    unhealthy" in status.stdout, status.output
+    for shown in (preflight.stdout, status.stdout):
+        assert max(len(line) for line in shown.splitlines()) <= 80, shown
+    document = CliRunner().invoke(cli, ["fleet", "status", str(path), "-o", "json"]).stdout
+    (row,) = json.loads(document)["clusters"]
+    assert row["running_version"] is None and row["unreadable"] is True
+
+
+@pytest.mark.parametrize("command", ["preflight", "preview", "up", "status"])
+def test_fleet_help_names_no_flag_the_command_lacks(command: str) -> None:
+    shown = CliRunner().invoke(cli, ["fleet", command, "--help"]).output
+    assert "--chart-repo" not in shown
+    assert "PERCONA_PG_OPERATOR_CHART_REPO" in shown
+    for line in shown.split("Options:")[1].split("Environment:")[0].splitlines():
+        if line.strip().startswith("--"):
+            words = line.split()
+            assert len(words) > 1 or "--state" not in line, f"no help: {line}"
+
+
 def test_the_stack_input_never_reaches_a_command_line(
     api: KubeApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

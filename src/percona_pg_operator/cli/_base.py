@@ -225,7 +225,8 @@ def _describe(path: str, command: click.Command) -> None:
 
     if command.hidden or path not in COMMANDS:  # a test asserts every command is in the table
         return
-    switches = environment.help_text(environment.AFFECTS.get(path, ()))
+    flags = {opt for param in command.params for opt in getattr(param, "opts", ())}
+    switches = environment.help_text(environment.AFFECTS.get(path, ()), flags)
     codes = help_text(COMMANDS[path])
     command.epilog = f"{switches}\n\n{codes}" if switches else codes
 

@@ -75,6 +75,11 @@ def _preflight_rows(fleet: Any, stacks: Any, concurrency: int) -> list[dict[str,
         return [future.result() for future in futures]
 
 
+def _version_text(version: str | None, unread: bool) -> str:
+    """A running version as shown: "none" is known to be none, "unknown" could not be read."""
+    return version or ("unknown" if unread else "none")
+
+
 class _Counter:
     """``preflight 37/1000 clusters`` on one line of a terminal's stderr, as work finishes."""
 
@@ -108,7 +113,8 @@ def fleet_preflight(fleet_file: str, concurrency: int, output: str) -> None:
             {
                 "name": wave.name,
                 "max_concurrent": wave.wave.max_concurrent,
-                "failure_budget": wave.wave.failure_budget,
+                # "2" or "10%": one type whatever the fleet file wrote.
+                "failure_budget": str(wave.wave.failure_budget),
                 "allowed_failures": wave.wave.allowed_failures(len(wave.clusters)),
                 "failure_budget_text": wave.wave.budget_text(len(wave.clusters)),
                 "soak_seconds": wave.wave.soak_seconds,
@@ -121,6 +127,8 @@ def fleet_preflight(fleet_file: str, concurrency: int, output: str) -> None:
     if output == "json":
         emit_json(document)
     else:
+        import textwrap
+
         for wave in document["waves"]:
             click.echo(
                 f"wave {wave['name']} (at most {wave['max_concurrent']} at once, budget "
@@ -128,13 +136,15 @@ def fleet_preflight(fleet_file: str, concurrency: int, output: str) -> None:
                 f"{wave['promotion']})"
             )
             for row in wave["clusters"]:
+                running = _version_text(row["running_version"], row["result"] == "unreadable")
                 click.echo(
-                    f"  {row['name']:24s} {row['running_version'] or 'none':>8s} -> "
-                    f"{row['target_version']:8s} "
+                    f"  {row['name']:24s} {running:>8s} -> {row['target_version']:8s} "
                     f"{row['result']}"
                 )
                 for reason in row["reasons"]:
-                    click.echo(f"      {reason}")
+                    click.echo(
+                        textwrap.fill(reason, 79, initial_indent=" " * 6, subsequent_indent=" " * 8)
+                    )
     results = {r["result"] for r in rows.values()}
     code = (
         ExitCode.REFUSED
@@ -219,7 +229,8 @@ def _run_line(run: Any) -> str:
         f"{run.cluster:24s} {run.wave:12s} {run.running_version or 'none':>8s} -> "
         f"{run.target_version:8s} {run.result:12s} {seconds}"
     )
-    return text + (f"  {run.error}" if run.error else "")
+    note = run.error or run.reason
+    return text + (f"  {note}" if note else "")
 
 
 def _runs_table(runs: list[Any]) -> Any:
@@ -236,7 +247,7 @@ def _runs_table(runs: list[Any]) -> Any:
             run.target_version,
             Text(run.result, style=style),
             f"{run.seconds:.1f}" if run.seconds else "",
-            run.error,
+            run.error or run.reason,
         )
     return made
 
@@ -278,7 +289,12 @@ def _writable(path: Path, what: str) -> None:
 @click.option("--wave", "only_wave", help="Run only this wave.")
 @click.option("--yes", is_flag=True, help="Promote manual waves without asking.")
 @click.option("--force", is_flag=True, help="Run clusters already at the target and healthy.")
-@click.option("--state", "state_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--state",
+    "state_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The rollout's state file (default: .fleet/<fleet file name>.state.json).",
+)
 @click.option(
     "--report",
     "report_file",
@@ -369,7 +385,12 @@ def fleet_up(
 
 @fleet.command("status")
 @click.argument("fleet_file", type=click.Path(dir_okay=False))
-@click.option("--state", "state_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--state",
+    "state_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The rollout's state file (default: .fleet/<fleet file name>.state.json).",
+)
 @OUTPUT
 def fleet_status(fleet_file: str, state_file: Path | None, output: str) -> None:
     """One row per cluster: running version, health, last result."""
@@ -378,15 +399,16 @@ def fleet_status(fleet_file: str, state_file: Path | None, output: str) -> None:
     loaded = load_fleet(fleet_file)
     state = RolloutState.load(state_file or Path(".fleet") / f"{Path(fleet_file).stem}.state.json")
     gate = loaded.fleet.rollout.health_gate
-    rows = []
+    rows: list[dict[str, Any]] = []
     unreadable = False
     for cluster in loaded.clusters:
+        read = True
         try:
             health = cluster_health(cluster, gate.operator_ready, gate.databases_ready)
             running, healthy, reason = health.running_version, health.ok, health.reason
         except PerconaPgOperatorError as exc:
             running, healthy, reason = None, False, str(exc)
-            unreadable = True
+            unreadable, read = True, False
         last = state.runs.get(cluster.name)
         rows.append(
             {
@@ -396,19 +418,30 @@ def fleet_status(fleet_file: str, state_file: Path | None, output: str) -> None:
                 "target_version": cluster.target_version,
                 "healthy": healthy,
                 "reason": reason,
+                # The cluster could not be read: running_version null means unknown, not none.
+                "unreadable": not read,
                 "last_result": last.result if last else None,
             }
         )
     if output == "json":
         emit_json({"clusters": rows})
     else:
+        import textwrap
+
         for row in rows:
-            health_text = "healthy" if row["healthy"] else f"unhealthy ({row['reason']})"
+            shown = _version_text(row["running_version"], row["unreadable"])
+            health_text = "healthy" if row["healthy"] else "unhealthy"
+            result = row["last_result"] or "never run"
             click.echo(
-                f"{row['name']:24s} {row['running_version'] or 'none':>8s} "
-                f"(target {row['target_version']}) "
-                f"{health_text}; last: {row['last_result'] or 'never run'}"
+                f"{row['name'][:24]:24s} {shown:>8s} -> {row['target_version']:8s} "
+                f"{health_text:9s} last: {result}"
             )
+            if not row["healthy"] and row["reason"]:
+                indent = " " * 4
+                reason = textwrap.fill(
+                    row["reason"], 79, initial_indent=indent, subsequent_indent=indent
+                )
+                click.echo(reason)
     code = (
         ExitCode.UNREADABLE
         if unreadable

@@ -40,15 +40,26 @@ AFFECTS: dict[str, tuple[str, ...]] = {
 }
 
 
-def help_text(names: Iterable[str]) -> str:
-    """The ``Environment`` section of a command's --help, wrapped to fit 80 columns."""
+# The same switch for a command without --chart-repo (the fleet's: each cluster's spec decides).
+WITHOUT_CHART_REPO_FLAG = {
+    "PERCONA_PG_OPERATOR_CHART_REPO": (
+        "a chart repository mirror (https://, file://, a folder); spec.helm.repo wins"
+    ),
+}
+
+
+def help_text(names: Iterable[str], flags: Iterable[str] = ("--chart-repo",)) -> str:
+    """The ``Environment`` section of a command's --help, wrapped to fit 80 columns; a switch's
+    meaning names only the flags the command has (``flags``)."""
     import textwrap
+
+    own = {} if "--chart-repo" in set(flags) else WITHOUT_CHART_REPO_FLAG
 
     def meaning(name: str) -> str:
         indent = " " * 6
         return textwrap.fill(
-            MEANINGS[name], width=78, initial_indent=indent, subsequent_indent=indent,
-            break_long_words=False, break_on_hyphens=False,
+            own.get(name, MEANINGS[name]), width=78, initial_indent=indent,
+            subsequent_indent=indent, break_long_words=False, break_on_hyphens=False,
         )  # fmt: skip
 
     lines = [f"  {name}\n{meaning(name)}" for name in names]

@@ -48,7 +48,10 @@ class ClusterRun:
     target_version: str
     result: Result
     seconds: float = 0.0
+    # What went wrong (failed, refused, unhealthy, cancelled).
     error: str = ""
+    # Why a cluster was not run although nothing went wrong (skipped).
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -108,11 +111,12 @@ def _run_from(name: str, data: Any, where: str) -> ClusterRun:
     seconds = data.get("seconds", 0.0)
     if isinstance(seconds, bool) or not isinstance(seconds, int | float):
         problems.append(Problem(f"runs.{name}.seconds", "must be a number"))
-    if not isinstance(data.get("error", ""), str):
-        problems.append(Problem(f"runs.{name}.error", "must be a string"))
+    for key in ("error", "reason"):
+        if not isinstance(data.get(key, ""), str):
+            problems.append(Problem(f"runs.{name}.{key}", "must be a string"))
     if data.get("result") not in _RESULTS and not problems:
         problems.append(Problem(f"runs.{name}.result", f"must be one of {sorted(_RESULTS)}"))
-    unknown = sorted(set(data) - {*texts, "running_version", "seconds", "error"})
+    unknown = sorted(set(data) - {*texts, "running_version", "seconds", "error", "reason"})
     problems += [Problem(f"runs.{name}.{key}", "unknown field") for key in unknown[:5]]
     if problems:
         raise StackInputError(f"{where}: not a rollout state file", problems)
@@ -125,6 +129,7 @@ def _run_from(name: str, data: Any, where: str) -> ClusterRun:
         result=data["result"],
         seconds=float(seconds),
         error=data.get("error", ""),
+        reason=data.get("reason", ""),
     )
 
 
@@ -362,7 +367,8 @@ class Rollout:
         if not self.force and check.running_version == target:
             health = self._health(cluster)
             if health.ok:
-                skipped = _run(cluster, wave, "skipped", target, "at the target and healthy")
+                skipped = _run(cluster, wave, "skipped", target)
+                skipped.reason = "at the target and healthy"
                 self._record(state, report, skipped)
                 return None
         return check.running_version or ""
