@@ -169,6 +169,7 @@ def test_each_command_says_which_source_it_used(
     assert "kind: Deployment" in first.stdout and "bundled" not in first.stdout
     second = CliRunner().invoke(cli, ["render", str(EXAMPLES / "basic.yaml")])
     assert "chart pg-operator 3.0.0: from the cache" in second.stderr
+    assert "first the package bundled here" in second.stderr
     assert no_network == []
 
 

@@ -218,7 +218,7 @@ def test_render_without_helm_engine_says_how_to_install(
     monkeypatch.setitem(sys.modules, "helm_python", None)
     code, out = invoke("render", str(EXAMPLES / "basic.yaml"), "--chart-repo", http_repo)
     assert code == ExitCode.UNAVAILABLE
-    assert "pip install 'percona-pg-operator[render]'" in out
+    assert "pip install 'helm-python-sdk>=0.2.2' (the render extra)" in out
 
 
 def test_render_unreachable_repo_is_one_clear_error(tmp_path: Path) -> None:

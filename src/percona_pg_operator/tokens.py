@@ -78,7 +78,8 @@ def gke_exec_credential(key_base64: str) -> dict[str, Any]:
         from google.oauth2 import service_account
     except ImportError:
         raise CredentialError(
-            "GKE tokens need google-auth: pip install 'percona-pg-operator[gke]'"
+            "GKE tokens need google-auth: pip install 'google-auth>=2.20' 'requests>=2.28' "
+            "(the gke extra)"
         ) from None
     try:
         info = json.loads(base64.b64decode(key_base64, validate=True))
@@ -114,7 +115,7 @@ def eks_token(
         from botocore.exceptions import BotoCoreError, ClientError
     except ImportError:
         raise CredentialError(
-            "EKS tokens need botocore: pip install 'percona-pg-operator[eks]'"
+            "EKS tokens need botocore: pip install 'botocore>=1.31' (the eks extra)"
         ) from None
     session = session or botocore.session.get_session()
     try:

@@ -7,7 +7,9 @@ from typing import Any
 
 from ..errors import RenderError
 
-INSTALL_HINT = "pip install 'percona-pg-operator[render]'"
+# The render extra's one library: right however this package was installed (it is installed
+# from its repository, not a package index).
+INSTALL_HINT = "pip install 'helm-python-sdk>=0.2.2' (the render extra)"
 
 
 def helm_engine(purpose: str = "rendering") -> Any:

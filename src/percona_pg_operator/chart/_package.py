@@ -32,6 +32,8 @@ class ChartPackage:
     # Its Chart.yaml's ``kubeVersion`` constraint ("" for none), read when its bytes were
     # checked, so a decision over it reads no file.
     kube_version: str = field(default="", compare=False)
+    # Where the bytes came from first: "bundled" or "download" (kept in the cache's pin).
+    origin: str = field(default="download", compare=False)
 
     def describe_source(self) -> str:
         """One line saying which source was used, for the command line and the program's log."""
@@ -41,6 +43,8 @@ class ChartPackage:
             return f"{what}: the package bundled with percona-pg-operator ({digest}), no download"
         if self.source == "download":
             return f"{what}: downloaded from {self.url} ({digest})"
+        if self.origin == "bundled":
+            return f"{what}: from the cache ({digest}; first the package bundled here)"
         return f"{what}: from the cache ({digest}; the package of {self.url})"
 
     def read_bytes(self) -> bytes:

@@ -486,6 +486,7 @@ class ChartRepository:
             url=url,
             source=source,
             kube_version=str(_chart_yaml(data, chart).get("kubeVersion") or ""),
+            origin="bundled" if source == "bundled" else "download",
         )
         store_managed_crds(package, crds)
         derived = ("path", "source", "kube_version")  # where it is, how, and what its bytes say
