@@ -178,6 +178,7 @@ class ScriptedRunner:
         self.script = script or {}
         self.started: list[str] = []
         self.cancelled: list[str] = []
+        self.destroyed: list[str] = []
         self.running = 0
         self.most = 0
         self.lock = threading.Lock()
@@ -230,6 +231,14 @@ class ScriptedRunner:
         step = self._step(cluster)
         ok = not step.get("unhealthy")
         return Health(ok, step.get("running", "3.0.0"), "" if ok else "operator not ready")
+
+    def destroy(self, cluster: FleetCluster, log: Path) -> None:
+        with self.lock:
+            self.destroyed.append(cluster.name)
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(f"destroying {cluster.name}\n")
+        if self._step(cluster).get("fail_destroy"):
+            raise RuntimeError(f"error: destroy of {cluster.name} failed\nreason: in use")
 
 
 def rollout(tmp_path: Path, runner: ScriptedRunner, **options: Any) -> Rollout:
@@ -353,6 +362,35 @@ def test_idempotent_a_cluster_at_the_target_and_healthy_is_skipped(tmp_path: Pat
     forced = ScriptedRunner({"c0": {"running": "3.0.0"}})
     rollout(tmp_path, forced, force=True).run(plan(tmp_path, 2))
     assert "c0" in forced.started
+
+
+def test_destroy_goes_in_reverse_wave_order_and_records_each_cluster(tmp_path: Path) -> None:
+    runner = ScriptedRunner()
+    waves = [
+        {"name": "one", "select": {"names": ["c0"]}},
+        {"name": "two", "select": {"names": ["c1", "c2"]}},
+    ]
+    report = rollout(tmp_path, runner).destroy(plan(tmp_path, 3, waves))
+    assert runner.destroyed == ["c2", "c1", "c0"]
+    assert results(report) == {"c0": "destroyed", "c1": "destroyed", "c2": "destroyed"}
+    assert not report.failed
+    state = RolloutState.load(tmp_path / "state.json")
+    assert {name: run.result for name, run in state.runs.items()} == results(report)
+    assert (tmp_path / "logs" / "c1.destroy.log").read_text() == "destroying c1\n"
+
+
+def test_destroy_stops_at_the_first_failure_and_can_pick_clusters(tmp_path: Path) -> None:
+    runner = ScriptedRunner({"c2": {"fail_destroy": True}})
+    report = rollout(tmp_path, runner).destroy(plan(tmp_path, 3))
+    assert runner.destroyed == ["c2"]
+    assert results(report) == {"c2": "failed", "c1": "not-started", "c0": "not-started"}
+    assert report.failed and report.stopped == "the destroy of c2 failed"
+    assert "in use" in next(r.error for r in report.runs if r.cluster == "c2")
+    picked = ScriptedRunner()
+    rollout(tmp_path, picked).destroy(plan(tmp_path, 3), only=["c0"])
+    assert picked.destroyed == ["c0"]
+    with pytest.raises(StackInputError, match="no cluster 'c9'"):
+        rollout(tmp_path, picked).destroy(plan(tmp_path, 3), only=["c9"])
 
 
 def test_manual_promotion_waits_for_a_yes(tmp_path: Path) -> None:

@@ -334,7 +334,30 @@ def test_an_unreadable_cluster_is_unknown_not_none_and_lines_fit_80_columns(
     assert row["running_version"] is None and row["unreadable"] is True
 
 
-@pytest.mark.parametrize("command", ["preflight", "preview", "up", "status"])
+def test_fleet_destroy_asks_first_and_reports_like_up(
+    api: KubeApi, tmp_path: Path, scripted: Any
+) -> None:
+    path = write_fleet(api, tmp_path, ["a", "b"])
+    unasked = CliRunner().invoke(cli, ["fleet", "destroy", str(path)])
+    assert unasked.exit_code == ExitCode.USAGE, unasked.output
+    assert "--yes is needed where there is no terminal" in unasked.output
+    assert scripted.destroyed == []
+    result = CliRunner().invoke(cli, ["fleet", "destroy", str(path), "--yes", "-o", "json"])
+    assert result.exit_code == ExitCode.OK, result.output
+    document = json.loads(result.stdout)
+    assert [(c["cluster"], c["result"]) for c in document["clusters"]] == [
+        ("b", "destroyed"),
+        ("a", "destroyed"),
+    ]
+    assert scripted.destroyed == ["b", "a"]
+    state = json.loads((tmp_path / ".fleet" / "fleet.state.json").read_text())
+    assert {name: run["result"] for name, run in state["runs"].items()} == {
+        "a": "destroyed",
+        "b": "destroyed",
+    }
+
+
+@pytest.mark.parametrize("command", ["preflight", "preview", "up", "status", "destroy"])
 def test_fleet_help_names_no_flag_the_command_lacks(command: str) -> None:
     shown = CliRunner().invoke(cli, ["fleet", command, "--help"]).output
     assert "--chart-repo" not in shown

@@ -1,7 +1,8 @@
 """`fleet up` for real on the local cluster: three stacks in three namespaces, one wave each; the
 second wave's operator can never become Available (a nodeSelector no node matches), so the
 rollout stops there: exit 7 (FAILED), the first succeeded, the second failed with the reason
-(Helm's atomic wait, which sees it before the verification does), the third never started."""
+(Helm's atomic wait, which sees it before the verification does), the third never started.
+Then `fleet destroy` takes the fleet down, the last wave first."""
 
 from __future__ import annotations
 
@@ -95,3 +96,24 @@ def test_a_failing_second_wave_stops_the_rollout(
     rows = {row["cluster"]: row for row in document["clusters"]}
     assert rows["a"]["ok"] and set(rows["a"]["changes"]) == {"same"}, rows["a"]
     assert rows["c"]["ok"] and rows["c"]["changes"].get("create", 0) > 0, rows["c"]
+    # `fleet destroy` takes the fleet down, the last wave first: every stack is destroyed (the
+    # one never started had nothing to destroy); the releases go, the namespaces stay.
+    destroyed_report = tmp_path / "destroyed.json"
+    destroy = subprocess.run(
+        [command[0], "fleet", "destroy", str(path), "--yes", "--report", str(destroyed_report)],
+        cwd=tmp_path, env=engine.env(), capture_output=True, text=True, timeout=1200,
+        check=False,
+    )  # fmt: skip
+    assert destroy.returncode == ExitCode.OK, destroy.stdout + destroy.stderr
+    down = json.loads(destroyed_report.read_text())
+    assert [(c["cluster"], c["result"]) for c in down["clusters"]] == [
+        ("c", "destroyed"),
+        ("b", "destroyed"),
+        ("a", "destroyed"),
+    ], down
+    releases = local_cluster.request(
+        "GET", "/api/v1/namespaces/fleet-a/secrets?labelSelector=owner%3Dhelm"
+    )["items"]
+    assert releases == []
+    namespaces = local_cluster.request("GET", "/api/v1/namespaces")["items"]
+    assert "fleet-a" in {n["metadata"]["name"] for n in namespaces}, "kept on destroy"

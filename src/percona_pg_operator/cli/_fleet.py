@@ -18,7 +18,8 @@ from .exitcodes import ExitCode
 
 @cli.group()
 def fleet() -> None:
-    """Roll the operator out across many clusters: preflight, preview, up (in waves), status."""
+    """Roll the operator out across many clusters: preflight, preview, up (in waves), status,
+    destroy."""
 
 
 def _preflight_rows(fleet: Any, stacks: Any, concurrency: int) -> list[dict[str, Any]]:
@@ -376,6 +377,83 @@ def fleet_up(
             atomic_write(report_file, json.dumps(document, indent=2).encode())
     if live is not None:
         console.print(_runs_table(report.runs))
+    if output == "json":
+        emit_json(document)
+    if report.stopped:
+        click.echo(f"stopped: {report.stopped}", err=True)
+    raise click.exceptions.Exit(int(ExitCode.FAILED if report.failed else ExitCode.OK))
+
+
+@fleet.command("destroy")
+@click.argument("fleet_file", type=click.Path(dir_okay=False))
+@click.option(
+    "--cluster",
+    "clusters",
+    multiple=True,
+    help="Only this cluster (repeat for more); by default every cluster of the fleet.",
+)
+@click.option("--yes", is_flag=True, help="Destroy without asking.")
+@click.option(
+    "--state",
+    "state_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The rollout's state file (default: .fleet/<fleet file name>.state.json).",
+)
+@click.option(
+    "--report",
+    "report_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the JSON report here (always written, even when it stops).",
+)
+@OUTPUT
+@_remote
+def fleet_destroy(
+    fleet_file: str,
+    clusters: tuple[str, ...],
+    yes: bool,
+    state_file: Path | None,
+    report_file: Path | None,
+    output: str,
+    remote_url: str | None,
+    remote_branch: str,
+    remote_path: str,
+) -> None:
+    """`pulumi destroy` of each cluster's stack, the last wave first, one at a time; the first
+    failure stops the rest. What each stack keeps in its cluster stays (the CRDs, the
+    databases, the namespace unless deleteNamespaceOnDestroy). Asks first, unless --yes.
+
+    The same report and state file as `fleet up`: a cluster destroyed is `destroyed`, and a
+    later `fleet up` installs it again."""
+    from ..fleet import Rollout, load_fleet
+
+    loaded = load_fleet(fleet_file)
+    names = set(clusters) or {c.name for c in loaded.clusters}
+    state = state_file or Path(".fleet") / f"{Path(fleet_file).stem}.state.json"
+    _writable(state, "rollout state file")
+    if report_file is not None:
+        _writable(report_file, "report")
+    if not yes:
+        if not sys.stdin.isatty():
+            raise click.UsageError("--yes is needed where there is no terminal to ask on")
+        question = f"destroy the stacks of {len(names)} cluster(s): {', '.join(sorted(names))}?"
+        if not click.confirm(question, default=False):
+            raise click.exceptions.Exit(int(ExitCode.INTERRUPTED))
+    runner = _runner(loaded, remote_url, remote_branch, remote_path)
+    rollout = Rollout(
+        runner,
+        state,
+        Path(".fleet") / "logs",
+        on_event=lambda run: click.echo(_run_line(run), err=output == "json"),
+    )
+    try:
+        rollout.destroy(loaded.waves, only=clusters)
+    finally:
+        report = rollout.report
+        document = {"schema_version": SCHEMA_VERSION, **report.to_json()}
+        if report_file is not None:
+            from .._files import atomic_write
+
+            atomic_write(report_file, json.dumps(document, indent=2).encode())
     if output == "json":
         emit_json(document)
     if report.stopped:

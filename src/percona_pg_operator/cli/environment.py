@@ -35,6 +35,7 @@ AFFECTS: dict[str, tuple[str, ...]] = {
     "fleet preflight": _CLUSTER,
     "fleet preview": _PROGRAM,
     "fleet up": _PROGRAM,
+    "fleet destroy": _PROGRAM,
     "fleet status": _CLUSTER,
     "credentials gke": ("PERCONA_PG_OPERATOR_GKE_SA_KEY_BASE64",),
 }

@@ -130,6 +130,12 @@ COMMANDS: dict[str, tuple[ExitCode, ...]] = {
         ExitCode.FAILED,
     ),
     "fleet up": (ExitCode.OK, ExitCode.INVALID_INPUT, ExitCode.UNAVAILABLE, ExitCode.FAILED),
+    "fleet destroy": (
+        ExitCode.OK,
+        ExitCode.INVALID_INPUT,
+        ExitCode.UNAVAILABLE,
+        ExitCode.FAILED,
+    ),
     "fleet status": (
         ExitCode.OK,
         ExitCode.INVALID_INPUT,

@@ -20,7 +20,7 @@ import hashlib
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -32,7 +32,14 @@ from ..errors import OutputFileError, Problem, StackInputError
 from ._load import FleetCluster, WaveClusters
 
 Result = Literal[
-    "succeeded", "failed", "refused", "skipped", "cancelled", "not-started", "unhealthy"
+    "succeeded",
+    "failed",
+    "refused",
+    "skipped",
+    "cancelled",
+    "not-started",
+    "unhealthy",
+    "destroyed",
 ]
 FAILED: tuple[Result, ...] = ("failed", "refused", "unhealthy", "cancelled")
 
@@ -79,6 +86,9 @@ class Runner(Protocol):
     def cancel(self, cluster: FleetCluster) -> None: ...
 
     def health(self, cluster: FleetCluster) -> Health: ...
+
+    def destroy(self, cluster: FleetCluster, log: Path) -> None:
+        """`pulumi destroy` of the cluster's stack; raises on failure."""
 
 
 # The state file: far above any fleet's (a few hundred bytes per cluster), far below what would
@@ -272,6 +282,47 @@ class Rollout:
                         self._not_started(later, report, state)
                 break
         state.save(self.state_file)
+        return report
+
+    def destroy(self, waves: list[WaveClusters], only: Collection[str] = ()) -> Report:
+        """Each cluster's stack destroyed (``only``: these clusters), the last wave first and in
+        a wave its clusters in reverse order, one at a time: the first failure stops the rest,
+        which are reported not started. Each result goes into the state file as `fleet up`'s
+        do (``destroyed``), so a later `fleet up` installs those clusters again."""
+        known = {c.name for w in waves for c in w.clusters}
+        unknown = sorted(set(only) - known)
+        if unknown:
+            raise StackInputError(f"no cluster {', '.join(map(repr, unknown))} in this fleet")
+        state = RolloutState.load(self.state_file)
+        state.fleet = state.fleet or fleet_digest([c for w in waves for c in w.clusters])
+        try:
+            state.save(self.state_file)
+        except OSError as exc:
+            raise OutputFileError(
+                f"{self.state_file}: the rollout state file cannot be written "
+                f"({exc.strerror or type(exc).__name__})"
+            ) from None
+        report = self.report
+        order = [
+            (cluster, wave)
+            for wave in reversed(waves)
+            for cluster in reversed(wave.clusters)
+            if not only or cluster.name in only
+        ]
+        for index, (cluster, wave) in enumerate(order):
+            start = self.clock()
+            run = _run(cluster, wave, "destroyed")
+            try:
+                self.runner.destroy(cluster, self.log_dir / f"{cluster.name}.destroy.log")
+            except Exception as exc:  # this cluster's result; the others do not start
+                run.result, run.error = "failed", _reason(exc)
+            run.seconds = round(self.clock() - start, 3)
+            self._record(state, report, run)
+            if run.result == "failed":
+                report.stopped = f"the destroy of {cluster.name} failed"
+                for later, later_wave in order[index + 1 :]:
+                    self._record(state, report, _run(later, later_wave, "not-started"))
+                break
         return report
 
     # -- one wave --------------------------------------------------------------------------------

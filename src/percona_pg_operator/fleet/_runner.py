@@ -215,6 +215,15 @@ class AutomationRunner:
             result = stack.preview(on_output=lambda line: out.write(line + "\n"), color="never")
         return {str(getattr(op, "value", op)): int(n) for op, n in result.change_summary.items()}
 
+    def destroy(self, cluster: FleetCluster, log: Path) -> None:
+        """`pulumi destroy` of the cluster's stack (the program's retained objects stay: the
+        namespace unless asked, the CRDs, the databases)."""
+        spec = cluster.stack_input.target.spec
+        seconds = STACK_CALL_SECONDS + spec.helm.timeout_seconds
+        stack = self.stack(cluster)
+        with _log_file(log) as out, self._bounded(cluster, seconds, "the destroy"):
+            stack.destroy(on_output=lambda line: out.write(line + "\n"), color="never")
+
     def cancel(self, cluster: FleetCluster) -> None:
         stack = self.stack(cluster)
         with self._bounded(cluster, CONFIG_SET_TIMEOUT_SECONDS, "cancelling its update"):
