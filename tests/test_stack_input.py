@@ -304,3 +304,27 @@ def test_an_unquoted_version_says_to_quote_it() -> None:
     (problem,) = info.value.problems
     assert problem.path == "spec.helm.version"
     assert problem.message.endswith('quote it, e.g. "3.0.0"'), problem.message
+
+
+def test_the_problems_inside_a_misspelled_block_come_in_the_same_pass() -> None:
+    spec = {"namespace": "ns", "contaner": {"resources": {"limits": {"memry": "1Gi"}}}}
+    with pytest.raises(StackInputError) as info:
+        parse_document(manifest(**spec), "t")
+    assert [(p.path, p.message) for p in info.value.problems] == [
+        ("spec.contaner", "unknown field (did you mean 'container'?)"),
+        ("spec.contaner.resources.limits.memry", "unknown field (did you mean 'memory'?)"),
+    ]
+
+
+def test_inside_a_misspelled_credentials_block_no_value_is_shown() -> None:
+    secret = "s3cr3t-token-value"
+    doc = {
+        "target": manifest(namespace="ns"),
+        "providerConfg": {"provider": "kubeconfig", "kubeconfig": {"content": 42, "x": secret}},
+    }
+    with pytest.raises(StackInputError) as info:
+        parse_document(doc, "t")
+    inside = [p for p in info.value.problems if p.path.startswith("providerConfg.")]
+    assert inside, info.value.problems
+    assert all(p.value is None for p in inside)
+    assert secret not in str(info.value)

@@ -57,9 +57,9 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def known_fields(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
-    """The fields (as written: camelCase) of the model at ``loc`` under ``model``; none when
-    the path leaves the models (a map of labels, free-form values)."""
+def _model_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The model at ``loc`` under ``model``; None when the path leaves the models (a map of
+    labels, free-form values)."""
     current: type[BaseModel] | None = model
     for part in loc:
         if isinstance(part, int):
@@ -70,18 +70,57 @@ def known_fields(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str
         )
         current = _model_in(field.annotation) if field is not None else None
         if current is None:
-            return []
-    assert current is not None
-    return [f.alias or name for name, f in current.model_fields.items()]
+            return None
+    return current
+
+
+def known_fields(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
+    """The fields (as written: camelCase) of the model at ``loc`` under ``model``."""
+    found = _model_at(model, loc)
+    return [f.alias or name for name, f in found.model_fields.items()] if found else []
+
+
+def _closest(model: type[BaseModel] | None, loc: tuple[int | str, ...]) -> str | None:
+    known = known_fields(model, loc[:-1]) if model is not None else []
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 def unknown_field_message(model: type[BaseModel] | None, loc: tuple[int | str, ...]) -> str:
     """ "unknown field", with the closest known one when there is one ("did you mean")."""
-    known = known_fields(model, loc[:-1]) if model is not None else []
-    close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+    close = _closest(model, loc)
     if close:
-        return f"unknown field (did you mean {close[0]!r}?)"
+        return f"unknown field (did you mean {close!r}?)"
     return "unknown field (check its spelling)"
+
+
+def _inside_misspelled(
+    model: type[BaseModel] | None,
+    loc: tuple[int | str, ...],
+    value: Any,
+    patterns: Mapping[str, str] | None,
+) -> list[Problem]:
+    """The problems inside a misspelled block, checked as the block it most likely is, so one
+    pass reports them with the typo (under the path as written)."""
+    close = _closest(model, loc)
+    if model is None or close is None or not isinstance(value, Mapping):
+        return []
+    inner = _model_at(model, (*loc[:-1], close))
+    if inner is None:
+        return []
+    try:
+        inner.model_validate(value)
+    except ValidationError as exc:
+        prefix = _path(loc)
+        # Under a credential-like key (providerConfig, a kubeconfig) no value is shown.
+        hidden = any(is_secret_key(str(part)) for part in (*loc, close))
+        return [
+            Problem(
+                f"{prefix}.{p.path}" if p.path else prefix, p.message, None if hidden else p.value
+            )
+            for p in problems_from_validation(exc, patterns, inner)
+        ]
+    return []
 
 
 def problems_from_validation(
@@ -100,8 +139,10 @@ def problems_from_validation(
         loc = tuple(err["loc"])
         path = _path(loc)
         message = err["msg"].removeprefix("Value error, ")
+        inside: list[Problem] = []
         if err["type"] == "extra_forbidden":
             message = unknown_field_message(model, loc)
+            inside = _inside_misspelled(model, loc, err.get("input"), patterns)
         if err["type"] == "string_type" and type(err.get("input")) in (int, float):
             # YAML reads an unquoted 3.0 or 2.9 as a number, and loses the text (3.0 -> 3).
             message = (
@@ -115,6 +156,7 @@ def problems_from_validation(
         if err["type"] not in ("missing", "extra_forbidden") and not secret and "input" in err:
             value = show_value(err.get("input"))
         problems.append(Problem(path=path, message=message, value=value))
+        problems += inside
     return problems
 
 
