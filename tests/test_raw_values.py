@@ -3,6 +3,7 @@ where they are checked: render, the component, validate."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +112,20 @@ def test_validate_checks_raw_values_when_the_chart_is_available(
     result = CliRunner().invoke(cli, ["validate", str(path)])
     assert result.exit_code == ExitCode.INVALID_INPUT
     assert "spec.helmValues.nameOverrde: chart pg-operator 3.0.0 has no value" in result.output
+
+
+def test_validate_checks_raw_values_in_the_same_pass_as_the_schema(
+    fixture_repo_env: Path, tmp_path: Path
+) -> None:
+    """A typo elsewhere no longer hides what the chart says about helmValues."""
+    path = manifest_file(tmp_path, createNamespce=True, helmValues={"nameOverrde": "x"})
+    result = CliRunner().invoke(cli, ["validate", str(path), "-o", "json"])
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    (file,) = json.loads(result.stdout)["files"]
+    assert [p["path"] for p in file["problems"]] == [
+        "spec.createNamespce",
+        "spec.helmValues.nameOverrde",
+    ]
 
 
 def test_validate_says_when_raw_values_could_not_be_checked(

@@ -12,6 +12,7 @@ import click
 from .. import defaults
 from ..errors import (
     ChartRepositoryError,
+    Problem,
     StackInputError,
 )
 from ._base import OUTPUT, RepoUrl, cli, emit_json
@@ -61,6 +62,11 @@ def validate(files: Sequence[str], offline: bool, output: str) -> None:
             result["notes"] += [note for note in notes if note]
             result["summary"] = _summary(path, stack_input)
         except StackInputError as exc:
+            # The chart's own check of helmValues too, in the same pass, when the schema's
+            # problems leave the version and the values readable.
+            extra = _raw_values_problems_anyway(path, exc, offline)
+            if extra:
+                exc = StackInputError(exc.summary, [*exc.problems, *extra])
             # Each error under its file, also one the chart's values raised (which names a
             # spec path only).
             problems = [{"path": p.path, "message": p.message} for p in exc.problems]
@@ -118,6 +124,50 @@ def _check_chart_version(spec: Spec, offline: bool) -> str | None:
     raise StackInputError(
         "invalid stack input", [Problem("spec.helm.version", problem, repr(version))]
     )
+
+
+def _raw_values_problems_anyway(path: str, exc: StackInputError, offline: bool) -> list[Problem]:
+    """helmValues checked against the chart of a file the schema refused for something else:
+    read from its YAML as written, when its chart version and helmValues are readable and the
+    package is at hand; nothing otherwise (the schema's problems already say what to fix)."""
+    from .. import _yaml
+    from ..chart import ChartRepository, chart_repo_url, raw_values_problems
+    from ..manifest import show_value
+
+    if any(p.path.startswith(("spec.helm", "target.spec.helm")) for p in exc.problems):
+        return []
+    try:
+        document = _yaml.load_input(_yaml.read_input(path))
+    except _yaml.InputError:
+        return []
+    target = document.get("target", document) if isinstance(document, dict) else None
+    spec = target.get("spec") if isinstance(target, dict) else None
+    helm = (spec.get("helm") if isinstance(spec, dict) else None) or {}
+    raw = spec.get("helmValues") if isinstance(spec, dict) else None
+    version = helm.get("version", defaults.CHART_VERSION) if isinstance(helm, dict) else None
+    repo = helm.get("repo") if isinstance(helm, dict) else None
+    if not raw or not isinstance(raw, dict) or not isinstance(version, str):
+        return []
+    try:
+        repository = ChartRepository(chart_repo_url(repo if isinstance(repo, str) else None))
+        package = (
+            repository.cached(defaults.CHART_NAME, version)
+            if offline
+            else repository.fetch(defaults.CHART_NAME, version)
+        )
+    except (ChartRepositoryError, StackInputError):
+        return []
+    if package is None:
+        return []
+    where = "target.spec" if document is not target else "spec"
+    return [
+        Problem(
+            ".".join((where, *p.loc)),
+            p.message,
+            None if p.value is None else show_value(p.value),
+        )
+        for p in raw_values_problems(raw, package)
+    ]
 
 
 def _check_raw_values_if_possible(spec: Spec, offline: bool) -> str | None:
