@@ -284,24 +284,42 @@ def _writable(path: Path, what: str) -> None:
         raise OutputFileError(f"{path}: the {what} cannot be written ({reason})")
 
 
+STATE = click.option(
+    "--state",
+    "state_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The rollout's state file (default: .fleet/<fleet file name>.state.json).",
+)
+REPORT = click.option(
+    "--report",
+    "report_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the JSON report here (always written, even when the run stops).",
+)
+
+
+def _state_file(fleet_file: str, given: Path | None) -> Path:
+    return given or Path(".fleet") / f"{Path(fleet_file).stem}.state.json"
+
+
+def _report_document(report: Any, report_file: Path | None) -> dict[str, Any]:
+    """The run's JSON report, also written to ``report_file`` (whatever happened)."""
+    document = {"schema_version": SCHEMA_VERSION, **report.to_json()}
+    if report_file is not None:
+        from .._files import atomic_write
+
+        atomic_write(report_file, json.dumps(document, indent=2).encode())
+    return document
+
+
 @fleet.command("up")
 @click.argument("fleet_file", type=click.Path(dir_okay=False))
 @click.option("--resume", is_flag=True, help="Continue from the state file after a stop.")
 @click.option("--wave", "only_wave", help="Run only this wave.")
 @click.option("--yes", is_flag=True, help="Promote manual waves without asking.")
 @click.option("--force", is_flag=True, help="Run clusters already at the target and healthy.")
-@click.option(
-    "--state",
-    "state_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The rollout's state file (default: .fleet/<fleet file name>.state.json).",
-)
-@click.option(
-    "--report",
-    "report_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write the JSON report here (always written, even when the rollout stops).",
-)
+@STATE
+@REPORT
 @OUTPUT
 @_remote
 def fleet_up(
@@ -325,8 +343,7 @@ def fleet_up(
     from ..fleet import Rollout, load_fleet
 
     loaded = load_fleet(fleet_file)
-    stem = Path(fleet_file).stem
-    state = state_file or Path(".fleet") / f"{stem}.state.json"
+    state = _state_file(fleet_file, state_file)
     _writable(state, "rollout state file")
     if report_file is not None:
         _writable(report_file, "report")
@@ -370,11 +387,7 @@ def fleet_up(
     finally:
         # Whatever happened, what is known is written: no result is lost.
         report = rollout.report
-        document = {"schema_version": SCHEMA_VERSION, **report.to_json()}
-        if report_file is not None:
-            from .._files import atomic_write
-
-            atomic_write(report_file, json.dumps(document, indent=2).encode())
+        document = _report_document(report, report_file)
     if live is not None:
         console.print(_runs_table(report.runs))
     if output == "json":
@@ -393,18 +406,8 @@ def fleet_up(
     help="Only this cluster (repeat for more); by default every cluster of the fleet.",
 )
 @click.option("--yes", is_flag=True, help="Destroy without asking.")
-@click.option(
-    "--state",
-    "state_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The rollout's state file (default: .fleet/<fleet file name>.state.json).",
-)
-@click.option(
-    "--report",
-    "report_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write the JSON report here (always written, even when it stops).",
-)
+@STATE
+@REPORT
 @OUTPUT
 @_remote
 def fleet_destroy(
@@ -428,7 +431,7 @@ def fleet_destroy(
 
     loaded = load_fleet(fleet_file)
     names = set(clusters) or {c.name for c in loaded.clusters}
-    state = state_file or Path(".fleet") / f"{Path(fleet_file).stem}.state.json"
+    state = _state_file(fleet_file, state_file)
     _writable(state, "rollout state file")
     if report_file is not None:
         _writable(report_file, "report")
@@ -449,11 +452,7 @@ def fleet_destroy(
         rollout.destroy(loaded.waves, only=clusters)
     finally:
         report = rollout.report
-        document = {"schema_version": SCHEMA_VERSION, **report.to_json()}
-        if report_file is not None:
-            from .._files import atomic_write
-
-            atomic_write(report_file, json.dumps(document, indent=2).encode())
+        document = _report_document(report, report_file)
     if output == "json":
         emit_json(document)
     if report.stopped:
@@ -463,19 +462,14 @@ def fleet_destroy(
 
 @fleet.command("status")
 @click.argument("fleet_file", type=click.Path(dir_okay=False))
-@click.option(
-    "--state",
-    "state_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The rollout's state file (default: .fleet/<fleet file name>.state.json).",
-)
+@STATE
 @OUTPUT
 def fleet_status(fleet_file: str, state_file: Path | None, output: str) -> None:
     """One row per cluster: running version, health, last result."""
     from ..fleet import RolloutState, cluster_health, load_fleet
 
     loaded = load_fleet(fleet_file)
-    state = RolloutState.load(state_file or Path(".fleet") / f"{Path(fleet_file).stem}.state.json")
+    state = RolloutState.load(_state_file(fleet_file, state_file))
     gate = loaded.fleet.rollout.health_gate
     rows: list[dict[str, Any]] = []
     unreadable = False

@@ -257,13 +257,7 @@ class Rollout:
             else RolloutState(fleet=digest)
         )
         state.fleet = digest
-        try:
-            state.save(self.state_file)  # an unwritable state file stops before anything runs
-        except OSError as exc:
-            raise OutputFileError(
-                f"{self.state_file}: the rollout state file cannot be written "
-                f"({exc.strerror or type(exc).__name__})"
-            ) from None
+        self._save_first(state)
         report = self.report
         for index, wave in enumerate(waves):
             if only is not None and wave.name != only:
@@ -295,13 +289,7 @@ class Rollout:
             raise StackInputError(f"no cluster {', '.join(map(repr, unknown))} in this fleet")
         state = RolloutState.load(self.state_file)
         state.fleet = state.fleet or fleet_digest([c for w in waves for c in w.clusters])
-        try:
-            state.save(self.state_file)
-        except OSError as exc:
-            raise OutputFileError(
-                f"{self.state_file}: the rollout state file cannot be written "
-                f"({exc.strerror or type(exc).__name__})"
-            ) from None
+        self._save_first(state)
         report = self.report
         order = [
             (cluster, wave)
@@ -324,6 +312,16 @@ class Rollout:
                     self._record(state, report, _run(later, later_wave, "not-started"))
                 break
         return report
+
+    def _save_first(self, state: RolloutState) -> None:
+        """Write the state before anything runs: an unwritable state file stops here."""
+        try:
+            state.save(self.state_file)
+        except OSError as exc:
+            raise OutputFileError(
+                f"{self.state_file}: the rollout state file cannot be written "
+                f"({exc.strerror or type(exc).__name__})"
+            ) from None
 
     # -- one wave --------------------------------------------------------------------------------
 
