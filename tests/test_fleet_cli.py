@@ -115,7 +115,7 @@ def test_fleet_status_reads_each_cluster_and_the_state_file(api: KubeApi, tmp_pa
     assert rows["b"]["running_version"] is None and rows["b"]["last_result"] is None
 
 
-@pytest.mark.parametrize("command", ["up", "preview"])
+@pytest.mark.parametrize("command", ["up", "preview", "destroy"])
 def test_fleet_without_the_pulumi_cli_says_so(
     api: KubeApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
 ) -> None:
@@ -123,7 +123,7 @@ def test_fleet_without_the_pulumi_cli_says_so(
     `fleet preview` too)."""
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     path = write_fleet(api, tmp_path, ["a"])
-    extra = ["--yes"] if command == "up" else []
+    extra = ["--yes"] if command in ("up", "destroy") else []
     result = CliRunner().invoke(cli, ["fleet", command, str(path), *extra])
     assert result.exit_code == ExitCode.UNAVAILABLE, result.output
     assert "the fleet's stacks run through the Pulumi CLI" in result.output
@@ -355,6 +355,21 @@ def test_fleet_destroy_asks_first_and_reports_like_up(
         "a": "destroyed",
         "b": "destroyed",
     }
+
+
+def test_fleet_destroy_that_fails_exits_failed_and_a_bad_file_is_invalid_input(
+    api: KubeApi, tmp_path: Path, scripted: Any
+) -> None:
+    scripted.script["b"] = {"fail_destroy": True}
+    path = write_fleet(api, tmp_path, ["a", "b"])
+    failed = CliRunner().invoke(cli, ["fleet", "destroy", str(path), "--yes"])
+    assert failed.exit_code == ExitCode.FAILED, failed.output
+    assert "stopped: the destroy of b failed" in failed.stderr
+    assert scripted.destroyed == ["b"], "a is not destroyed after b failed"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("apiVersion: x\nkind: PerconaPostgresOperatorFleet\n")
+    invalid = CliRunner().invoke(cli, ["fleet", "destroy", str(bad), "--yes"])
+    assert invalid.exit_code == ExitCode.INVALID_INPUT, invalid.output
 
 
 @pytest.mark.parametrize("command", ["preflight", "preview", "up", "status", "destroy"])

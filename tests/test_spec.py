@@ -154,7 +154,8 @@ def test_bare_manifest_and_stack_input_agree() -> None:
 
 
 def test_unknown_key_in_stack_input_is_rejected() -> None:
-    assert [p for p, _ in problems({"target": manifest(), "providr_config": {}})] == [
+    config = {"provider": "kubeconfig", "kubeconfig": {"path": "/k"}}
+    assert [p for p, _ in problems({"target": manifest(), "providr_config": config})] == [
         "providr_config"
     ]
 
