@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from contextvars import ContextVar
 from typing import Any, NoReturn
 
 import click
@@ -19,6 +18,7 @@ from ..errors import (
     PerconaPgOperatorError,
     internal_error_message,
 )
+from ._collected import JSON_NOTES
 from .exitcodes import ExitCode, code_for
 
 
@@ -60,13 +60,9 @@ def colour_wanted(is_terminal: bool) -> bool:
 SCHEMA_VERSION = 1
 
 
-# With -o json, the warnings a command's work logged (an index that could not be read): they go
-# into its document as "notes", never onto stderr (cli/_notes.py collects them).
-JSON_NOTES: ContextVar[list[str] | None] = ContextVar("json_notes", default=None)
-
-
 def emit_json(document: Mapping[str, Any]) -> None:
-    """A command's JSON document on stdout, with its schema version first (and its notes)."""
+    """A command's JSON document on stdout, with its schema version first, and the warnings its
+    work logged as "notes" (cli/_notes.py collects them)."""
     notes = JSON_NOTES.get()
     extra = {"notes": list(notes)} if notes else {}
     click.echo(

@@ -81,7 +81,7 @@ class _Collect(logging.Handler):
 def notes_in_json() -> Iterator[None]:
     """With -o json: the warnings go into the command's document (``notes``), not stderr,
     where Python's last-resort handler would print them."""
-    from ._base import JSON_NOTES
+    from ._collected import JSON_NOTES
 
     logger = logging.getLogger("percona_pg_operator")
     notes: list[str] = []
