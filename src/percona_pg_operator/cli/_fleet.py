@@ -182,7 +182,12 @@ def _runner(loaded: Any, remote_url: str | None, remote_branch: str, remote_path
 
 REMOTE = [
     click.option("--remote-url", help="Run on Pulumi Deployments from this git repository."),
-    click.option("--remote-branch", default="refs/heads/main", show_default=True),
+    click.option(
+        "--remote-branch",
+        default="refs/heads/main",
+        show_default=True,
+        help="The branch of --remote-url to run.",
+    ),
     click.option("--remote-path", default=".", show_default=True, help="The project's folder."),
 ]
 
