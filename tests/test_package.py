@@ -33,6 +33,7 @@ def test_the_package_offers_the_python_components_token_and_outputs() -> None:
     assert resource["isComponent"] is True
     expected = [outputs.NAMESPACE, outputs.RELEASE_NAME, outputs.CHART_VERSION]
     expected += [outputs.OPERATOR_VERSION, outputs.CRDS]
+    expected += [outputs.VERIFIED_AT, outputs.DATABASES_CHECKED]
     assert set(resource["properties"]) == {camel(name) for name in expected}
     # The package declares the Python component's outputs again (see package.py): the same.
     declared = inspect.get_annotations(PythonComponent)

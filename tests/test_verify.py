@@ -25,8 +25,12 @@ from pulumi_harness import RELEASE_TYPE, RecordingMocks, run_pulumi
 
 from percona_pg_operator.checks.verification import Expectations, verify
 from percona_pg_operator.cluster import ClusterClient, ClusterCredentials
+from percona_pg_operator.deploy.verification import (
+    KEPT,
+    VerificationProvider,
+    kept_on_destroy,
+)
 from percona_pg_operator.deploy.verification import OUTPUTS as VERIFICATION_OUTPUTS
-from percona_pg_operator.deploy.verification import VerificationProvider
 from percona_pg_operator.errors import VerificationError
 
 NS, RELEASE = "pgo", "pg-op"
@@ -249,6 +253,91 @@ def test_a_failed_check_fails_the_provider_call(api: KubeApi) -> None:
         VerificationProvider().create(props(api, readyBefore=[], timeoutSeconds=1))
 
 
+# -- what a destroy keeps ----------------------------------------------------------------------
+
+
+def kept(api: KubeApi, **overrides: Any) -> dict[str, Any]:
+    names = sorted(served())
+    return props(api, **{KEPT: {"namespace": NS, "crds": names}}, **overrides)
+
+
+def test_destroy_names_the_namespace_the_crds_and_the_old_group_it_keeps(
+    api: KubeApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After 2.9 -> 3.0 the old-group upstream CRDs are still in the cluster: named, with why."""
+    for crd in chart_crds(FIXTURE_REPO / "pg-operator-2.9.0.tgz"):
+        api.add(crd)
+    VerificationProvider().delete(f"{NS}/{RELEASE}", kept(api))
+    said = capsys.readouterr().err
+    assert said.startswith("destroy: kept in the cluster on purpose: the namespace pgo")
+    assert "8 CRDs of the chart (crunchybridgeclusters.upstream.pgv2.percona.com," in said
+    assert "deleting a CRD deletes every object of its kind" in said
+    old = "4 CRDs of the old group postgres-operator.crunchydata.com that the 3.0 upgrade left"
+    assert old in said
+    assert "postgresclusters.postgres-operator.crunchydata.com" in said
+
+
+def test_before_3_0_there_is_no_old_group_and_no_cluster_read() -> None:
+    """Chart 2.9: the crunchydata group is the chart's own CRDs; the kubeconfig is never read."""
+    chart = props(KubeApi(url="https://127.0.0.1:9"), chartVersion="2.9.0")
+    chart[KEPT] = {"namespace": "", "crds": ["a.example.com"]}
+    said = kept_on_destroy(chart, [])
+    assert "namespace" not in said and "old group" not in said
+    assert "1 CRD of the chart (a.example.com)" in said
+    assert VerificationProvider().delete("x", chart) is None
+
+
+def test_state_from_before_the_report_still_names_the_crds(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A stack verified before keptOnDestroy existed: the CRDs from its ``crds`` input, and no
+    claim about a namespace it may not have created."""
+    old = props(KubeApi(url="https://127.0.0.1:9"), chartVersion="2.9.0")
+    VerificationProvider().delete("x", old)
+    said = capsys.readouterr().err
+    assert "8 CRDs of the chart" in said and "namespace" not in said
+
+
+def test_an_unreadable_cluster_never_fails_the_destroy(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    unreachable = {**kept(KubeApi(url="https://127.0.0.1:9"))}
+    VerificationProvider().delete("x", unreachable)
+    said = capsys.readouterr().err
+    assert (
+        "possibly the old-group CRDs of a 3.0 upgrade (not read: ClusterUnreachableError)" in said
+    )
+
+
+def test_the_report_goes_to_the_engines_log_service() -> None:
+    """The dynamic-provider host gets the engine's address as its first argument: the report is
+    a Log call there (the engine shows it in the run's diagnostics)."""
+    from concurrent import futures
+
+    import grpc
+    from google.protobuf import empty_pb2
+    from pulumi.runtime.proto import engine_pb2_grpc
+
+    from percona_pg_operator.deploy.verification import _tell_engine
+
+    got: list[Any] = []
+
+    class Engine(engine_pb2_grpc.EngineServicer):  # type: ignore[misc]
+        def Log(self, request: Any, context: Any) -> Any:
+            got.append(request)
+            return empty_pb2.Empty()
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
+    engine_pb2_grpc.add_EngineServicer_to_server(Engine(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        _tell_engine("destroy: kept", argv=["host", f"127.0.0.1:{port}"])
+    finally:
+        server.stop(0)
+    assert [(r.message, r.severity) for r in got] == [("destroy: kept", 1)]
+
+
 # -- in the component ----------------------------------------------------------------------------
 
 
@@ -283,6 +372,10 @@ def test_the_component_verifies_after_the_release() -> None:
     assert inputs["databaseNamespaces"] == ["percona-postgres-operator"]
     assert inputs["timeoutSeconds"] == 900
     assert check.is_secret("kubeconfig")
+    assert inputs[KEPT] == {
+        "namespace": "",
+        "crds": sorted(served()),
+    }, "the namespace is not this stack's (createNamespace is off)"
 
 
 @pytest.mark.usefixtures("fixture_repo_env")

@@ -229,7 +229,12 @@ def test_the_move_to_3_0_awaits_the_api_group_migration(
 def test_destroy_keeps_the_crds_the_namespace_and_the_database(
     stack: Engine, local_cluster: LocalCluster
 ) -> None:
-    stack.run("destroy", "--yes", "--stack", STACK)
+    destroyed = stack.run("destroy", "--yes", "--stack", STACK)
+    # `pulumi destroy` does not run the program: the verification's delete tells what stays.
+    said = " ".join(destroyed.stdout.split())
+    assert f"destroy: kept in the cluster on purpose: the namespace {NAMESPACE}" in said
+    assert "8 CRDs of the chart" in said and "perconapgclusters.pgv2.percona.com" in said
+    assert "4 CRDs of the old group postgres-operator.crunchydata.com" in said
     assert stack.resources(STACK) == [] or all(
         r["type"] == "pulumi:pulumi:Stack" for r in stack.resources(STACK)
     )

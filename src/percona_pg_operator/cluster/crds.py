@@ -166,6 +166,11 @@ def live_marks(client: ClusterClient, names: Iterable[str]) -> dict[str, str | N
     return found
 
 
+def existing(client: ClusterClient, names: Iterable[str]) -> list[str]:
+    """Which of these CRDs exist now, in the order given."""
+    return [name for name in names if _get(client, name) is not None]
+
+
 def changed_since(applied: Mapping[str, str], live: Mapping[str, str | None]) -> list[str]:
     """The CRDs whose mark is not the one applied (changed, recreated or deleted since)."""
     return sorted(name for name, was in applied.items() if live.get(name) != was)

@@ -36,7 +36,7 @@ from ._report import log_decision, log_release_change
 from ._resources import Namespace, Release
 from .crds import ManagedCrdSet
 from .provider import build_provider, credentials_provider_args
-from .verification import OperatorVerification
+from .verification import KEPT, OperatorVerification
 
 TYPE_TOKEN = "percona-pg-operator:index:PerconaPostgresOperator"
 CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
@@ -154,6 +154,11 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
     """The running operator image's tag once verified; the chart's appVersion otherwise."""
     crds: pulumi.Output[list[str]]
     """The CRDs the stack manages (empty with ``helm.manageCrds: false``)."""
+    verified_at: pulumi.Output[str]
+    """When the verification after the change passed (UTC, ISO 8601); empty when
+    ``verify.enabled`` is false."""
+    databases_checked: pulumi.Output[list[str]]
+    """The PerconaPGClusters the verification found ready (``namespace/name``)."""
 
     def __init__(
         self,
@@ -222,8 +227,8 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
             outputs.CRDS: self.crds,
         }
         if self.verification is not None:
-            exported[outputs.VERIFIED_AT] = self.verification.verified_at
-            exported[outputs.DATABASES_CHECKED] = self.verification.databases_checked
+            exported[outputs.VERIFIED_AT] = self.verified_at
+            exported[outputs.DATABASES_CHECKED] = self.databases_checked
         return exported
 
     # -- registration, from what was prepared and decided --------------------------------------
@@ -341,6 +346,14 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
             ).apply(lambda v: v[0] or v[1])
         crds = self.chart.crds
         self.crds = pulumi.Output.from_input(list(crds.names) if crds else [])
+        # On the component in every language (the package's schema); stack outputs only when
+        # verified (``outputs``).
+        if self.verification is not None:
+            self.verified_at = self.verification.verified_at
+            self.databases_checked = self.verification.databases_checked
+        else:
+            self.verified_at = pulumi.Output.from_input("")
+            self.databases_checked = pulumi.Output.from_input([])
 
     def _verification(
         self,
@@ -381,6 +394,14 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
             "timeoutSeconds": spec.verify.timeout_seconds,
             "pollSeconds": spec.verify.poll_seconds,
             "chartVersion": version,
+            KEPT: {
+                "namespace": (
+                    spec.namespace
+                    if spec.create_namespace and not spec.delete_namespace_on_destroy
+                    else ""
+                ),
+                "crds": list(self.chart.crds.names) if self.chart.crds else [],
+            },
             "valuesHash": hashlib.sha256(
                 json.dumps(values, sort_keys=True, default=str).encode()
             ).hexdigest(),

@@ -55,6 +55,11 @@ class PerconaPostgresOperator(_Component):
     """The running operator image's tag once verified; the chart's appVersion otherwise."""
     crds: pulumi.Output[list[str]]
     """The CRDs the stack manages (empty with helm.manageCrds: false)."""
+    verified_at: pulumi.Output[str]
+    """When the verification after the change passed (UTC, ISO 8601); empty when
+    verify.enabled is false."""
+    databases_checked: pulumi.Output[list[str]]
+    """The PerconaPGClusters the verification found ready ("namespace/name")."""
 
     def __init__(
         self,
