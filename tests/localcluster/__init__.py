@@ -53,7 +53,7 @@ BINARIES = (
 )
 # Users the API server authenticates by static token (--token-auth-file), for the tests that
 # need an identity with fewer permissions than the admin.
-TOKEN_USERS = ("e2e-limited", "e2e-gke")
+TOKEN_USERS = ("e2e-limited", "e2e-gke", "e2e-readme")
 
 
 class ToolchainMissing(RuntimeError):
