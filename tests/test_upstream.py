@@ -145,26 +145,48 @@ def test_the_component_alone_sets_no_upstream_aliases() -> None:
     assert all(r.aliases == [] for r in run.registrations)
 
 
-def test_a_stack_upstream_deployed_starts_the_guard_at_its_chart() -> None:
-    """Upstream exports only `namespace` and pins chart 2.7.0 (vars.go): 2.7 -> 3.0 is refused
-    with the path, and pinning 2.7.0 moves the stack without a chart change."""
-    upstream_state = RecordingMocks(previous_outputs={"namespace": "percona-postgres-operator"})
-    with pytest.raises(UpgradeGuardError, match=r"2\.7\.x -> 2\.8\.x -> 2\.9\.x -> 3\.0\.x"):
-        deploy(UPSTREAM / "cli-stack-input.yaml", upstream_state)
+def _moved(doc: dict[str, Any]) -> Run:
+    import yaml
 
+    from percona_pg_operator.deploy.program import run as program
+
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("STACK_INPUT_YAML", yaml.safe_dump(doc))
+        return run_pulumi(
+            program, RecordingMocks(previous_outputs={"namespace": "percona-postgres-operator"})
+        )
+
+
+def test_the_same_stack_input_keeps_the_chart_upstream_installed() -> None:
+    """Upstream exports only `namespace`, pins chart 2.7.0 (vars.go) and its manifest has no
+    spec.helm (its CLI refuses one): the same stack input moves the stack on 2.7.0, and says so."""
     import yaml
 
     doc = yaml.safe_load((UPSTREAM / "cli-stack-input.yaml").read_text())
-    doc["target"]["spec"]["helm"] = {"version": "2.7.0"}
-    with pytest.MonkeyPatch.context() as env:
-        from percona_pg_operator.deploy.program import run as program
-
-        env.setenv("STACK_INPUT_YAML", yaml.safe_dump(doc))
-        run = run_pulumi(
-            program, RecordingMocks(previous_outputs={"namespace": "percona-postgres-operator"})
-        )
+    run = _moved(doc)
     assert run.one(RELEASE_TYPE).inputs["version"] == "2.7.0"
+    assert any("the one project-planton's module installed" in m for m in run.logged("INFO"))
     assert any("project-planton's Go module" in m for m in run.logged("INFO"))
+
+
+def test_a_version_the_manifest_sets_is_guarded_from_upstreams_chart() -> None:
+    """2.7 -> 3.0 is refused with the path; 2.7 -> 2.8 is the next step."""
+    import yaml
+
+    doc = yaml.safe_load((UPSTREAM / "cli-stack-input.yaml").read_text())
+    doc["target"]["spec"]["helm"] = {"version": "3.0.0", "acknowledgeIrreversible": "3.0"}
+    with pytest.raises(UpgradeGuardError, match=r"2\.7\.x -> 2\.8\.x -> 2\.9\.x -> 3\.0\.x"):
+        _moved(doc)
+    doc["target"]["spec"]["helm"] = {"version": "2.8.2"}
+    assert _moved(doc).one(RELEASE_TYPE).inputs["version"] == "2.8.2"
+
+
+def test_a_new_stack_without_a_version_gets_the_default() -> None:
+    """Only a stack upstream deployed stays on its chart: a new one gets the newest."""
+    from percona_pg_operator import defaults
+
+    run = deploy(UPSTREAM / "cli-stack-input.yaml")
+    assert run.one(RELEASE_TYPE).inputs["version"] == defaults.CHART_VERSION
 
 
 @pytest.mark.parametrize(

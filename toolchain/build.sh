@@ -8,10 +8,21 @@
 # is already there is not built again, so a second run takes seconds. Each binary is built into a
 # temporary name and renamed into place, so an interrupted build leaves nothing half-written.
 #
+# Sources the Go module proxy does not serve (pulumi/pulumi's language hosts, project-planton's
+# program) are read once from a git checkout named by a variable (PULUMI_SOURCE_REPO,
+# PROJECT_PLANTON_SOURCE_REPO) and kept in the cache beside the binaries, as
+#
+#   <cache>/sources/<repository>@<commit>
+#
+# so a later build (another key, an emptied bin) needs no checkout.
+#
 # Usage: toolchain/build.sh [--print-bin] [NAME ...]
-#   NAME: etcd kube kwok pulumi language-python kubernetes-provider language-yaml (default: all)
+#   NAME: etcd kube kwok pulumi language-python kubernetes-provider language-yaml language-go
+#         language-nodejs project-planton (default: all)
 #   --print-bin: print the bin folder and exit (builds nothing)
 set -euo pipefail
+# A failure inside $(...) fails the build there too.
+shopt -s inherit_errexit
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 versions="$here/versions.env"
@@ -19,16 +30,19 @@ versions="$here/versions.env"
 source "$versions"
 
 key=$(sha256sum "$versions" | cut -c1-16)
-root="${PERCONA_PG_OPERATOR_TOOLCHAIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/percona-pg-operator/toolchain}/$key"
+cache="${PERCONA_PG_OPERATOR_TOOLCHAIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/percona-pg-operator/toolchain}"
+root="$cache/$key"
 bin="$root/bin"
 src="$root/src"
+# Upstream sources by commit, shared by every key (a commit's files never change).
+sources="$cache/sources"
 
 if [[ "${1:-}" == "--print-bin" ]]; then
   echo "$bin"
   exit 0
 fi
 
-mkdir -p "$bin" "$src"
+mkdir -p "$bin" "$src" "$sources"
 export GOFLAGS="${GOFLAGS:+$GOFLAGS }-mod=mod -buildvcs=false"
 export CGO_ENABLED=0
 # Each wrapper module below is built with the Go toolchain on this machine.
@@ -207,26 +221,59 @@ build_pulumi() {
   install_into_bin "$out"
 }
 
-build_language_python() {
-  have pulumi-language-python pulumi-language-python-exec pulumi-resource-pulumi-python && return 0
-  local d out repo sdkdir
-  repo=${PULUMI_SOURCE_REPO:-}
-  if [[ -z "$repo" ]]; then
-    for c in /work/.mirror/pulumi+pulumi/repo "$HOME/src/pulumi"; do
-      [[ -d "$c" ]] && repo=$c && break
-    done
+# upstream_tree REPO COMMIT VAR PREFIX...: print the folder holding REPO's files at COMMIT under
+# the PREFIXes (Go sources, go.mod and go.sum; no tests), kept in $sources/<REPO>@<COMMIT>. The
+# first time they are read from the git checkout that the variable VAR names (a bare git dir is
+# fine); blobs the checkout lacks are skipped (a partial snapshot lacks some generated files no
+# build here needs, and a missing one a build does need fails that build by name).
+upstream_tree() {
+  local repo=$1 commit=$2 var=$3
+  shift 3
+  local dir="$sources/${repo/\//+}@$commit" checkout tmp path kind
+  if [[ -f "$dir/.complete" ]]; then
+    echo "$dir"
+    return 0
   fi
-  if [[ -z "$repo" ]] || ! git -C "$repo" cat-file -e "$PULUMI_LANGUAGE_PYTHON_COMMIT^{commit}" 2>/dev/null; then
-    log "pulumi-language-python needs a git checkout of pulumi/pulumi holding commit"
-    log "$PULUMI_LANGUAGE_PYTHON_COMMIT: set PULUMI_SOURCE_REPO to it (see toolchain/README.md)"
+  checkout=${!var:-}
+  if [[ -z "$checkout" ]] || ! git -C "$checkout" cat-file -e "$commit^{commit}" 2>/dev/null; then
+    log "this needs the sources of github.com/$repo at commit $commit, once:"
+    log "  a git checkout holding that commit (a clone, or a bare mirror), named by $var:"
+    log "  git clone https://github.com/$repo && $var=\$PWD/${repo#*/} toolchain/build.sh"
+    log "(they are kept in $sources after that; ${var}${checkout:+=$checkout} has no such commit)"
     return 1
   fi
+  tmp=$(mktemp -d "$sources/.tree.XXXXXX")
+  git -C "$checkout" ls-tree -r --name-only "$commit" -- "$@" |
+    grep -E '(\.go|/go\.mod|/go\.sum|^go\.mod|^go\.sum)$' | grep -vE '_test\.go$|/testdata/' |
+    sed "s|.*|$commit:& &|" | git -C "$checkout" cat-file --batch-check='%(objecttype) %(rest)' |
+    while read -r kind path; do
+      [[ "$kind" == blob ]] || continue
+      mkdir -p "$tmp/$(dirname "$path")"
+      git -C "$checkout" cat-file blob "$commit:$path" >"$tmp/$path"
+    done
+  touch "$tmp/.complete"
+  rm -rf "$dir"
+  mv "$tmp" "$dir"
+  echo "$dir"
+}
+
+# The language hosts of pulumi/pulumi at this commit: built against pkg/v3 and sdk/v3 at
+# PULUMI_VERSION (their go.mod replaces both with ../ paths of the repository).
+pulumi_tree() {
+  upstream_tree pulumi/pulumi "$PULUMI_LANGUAGE_PYTHON_COMMIT" PULUMI_SOURCE_REPO \
+    sdk/python/cmd/pulumi-language-python sdk/go/pulumi-language-go sdk/nodejs/cmd/pulumi-language-nodejs
+}
+
+build_language_python() {
+  have pulumi-language-python pulumi-language-python-exec pulumi-resource-pulumi-python && return 0
+  local d out tree sdkdir
+  tree=$(pulumi_tree)
   d=$(wrapper language-python)
   out=$(mktemp -d "$root/.out.XXXXXX")
   (
     cd "$d"
     pulumi_wrapper_mod language-python >go.mod
-    git -C "$repo" show "$PULUMI_LANGUAGE_PYTHON_COMMIT:sdk/python/cmd/pulumi-language-python/main.go" >main.go
+    cp "$tree/sdk/python/cmd/pulumi-language-python/main.go" main.go
     go mod tidy
     go build -trimpath \
       -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
@@ -236,6 +283,67 @@ build_language_python() {
     sdkdir=$(go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)
     cp "$sdkdir/python/cmd/pulumi-language-python-exec" "$out/"
     cp "$sdkdir/python/dist/pulumi-resource-pulumi-python" "$out/"
+  )
+  install_into_bin "$out"
+}
+
+# host_module DIR NAME: build the language host module copied from the pulumi tree's DIR as NAME
+# into a fresh output folder (printed), against pkg/v3 and sdk/v3 at PULUMI_HOSTS_SDK_VERSION.
+host_module() {
+  local dir=$1 name=$2 tree d out
+  tree=$(pulumi_tree)
+  d=$(wrapper "$name")
+  out=$(mktemp -d "$root/.out.XXXXXX")
+  (
+    cd "$d"
+    cp -r "$tree/$dir/." .
+    go mod edit \
+      -dropreplace=github.com/pulumi/pulumi/pkg/v3 -dropreplace=github.com/pulumi/pulumi/sdk/v3 \
+      -require="github.com/pulumi/pulumi/pkg/v3@$PULUMI_HOSTS_SDK_VERSION" \
+      -require="github.com/pulumi/pulumi/sdk/v3@$PULUMI_HOSTS_SDK_VERSION"
+    go mod tidy
+    go build -trimpath \
+      -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_HOSTS_SDK_VERSION" \
+      -o "$out/$name" .
+  ) >&2
+  echo "$out"
+}
+
+# --- Go and Node.js language hosts -------------------------------------------------------------
+# The TypeScript and Go programs of tests/e2e use the component package through them. Their Go
+# modules (sdk/go/pulumi-language-go/v3, sdk/nodejs/cmd/pulumi-language-nodejs/v3) are refused by
+# the Go module proxy here as the Python host's is.
+build_language_go() {
+  have pulumi-language-go && return 0
+  local out
+  out=$(host_module sdk/go/pulumi-language-go pulumi-language-go)
+  install_into_bin "$out"
+}
+
+build_language_nodejs() {
+  have pulumi-language-nodejs && return 0
+  local out
+  out=$(host_module sdk/nodejs/cmd/pulumi-language-nodejs pulumi-language-nodejs)
+  install_into_bin "$out"
+}
+
+# --- project-planton's program for this kind ---------------------------------------------------
+# Upstream's Go module (github.com/plantonhq/project-planton) is not served by the proxy; its
+# program is built from the fetched source, unmodified, with every dependency from the proxy.
+# tests/e2e/test_local_upstream.py deploys with it and moves the stack to this package.
+build_project_planton() {
+  have project-planton-kubernetesperconapostgresoperator && return 0
+  local tree d out
+  tree=$(upstream_tree project-planton/project-planton "$PROJECT_PLANTON_COMMIT" \
+    PROJECT_PLANTON_SOURCE_REPO go.mod go.sum apis/org/project_planton/provider/kubernetes \
+    apis/org/project_planton/shared pkg)
+  d=$(wrapper project-planton)
+  out=$(mktemp -d "$root/.out.XXXXXX")
+  (
+    cd "$d"
+    cp -r "$tree/." .
+    go build -trimpath -ldflags "-s -w" -o "$out/project-planton-kubernetesperconapostgresoperator" \
+      "./$PROJECT_PLANTON_PROGRAM"
   )
   install_into_bin "$out"
 }
@@ -285,8 +393,12 @@ declare -A provides=(
   [language-python]="pulumi-language-python pulumi-language-python-exec pulumi-resource-pulumi-python"
   [kubernetes-provider]="pulumi-resource-kubernetes"
   [language-yaml]="pulumi-language-yaml"
+  [language-go]="pulumi-language-go"
+  [language-nodejs]="pulumi-language-nodejs"
+  [project-planton]="project-planton-kubernetesperconapostgresoperator"
 )
-all=(etcd kube kwok pulumi language-python kubernetes-provider language-yaml)
+all=(etcd kube kwok pulumi language-python kubernetes-provider language-yaml language-go
+  language-nodejs project-planton)
 names=("$@")
 [[ ${#names[@]} -gt 0 ]] || names=("${all[@]}")
 log "cache: $bin"

@@ -29,6 +29,9 @@ ENGINE_BINARIES = (
     "pulumi-resource-pulumi-python",
     "pulumi-resource-kubernetes",
     "pulumi-language-yaml",
+    "pulumi-language-go",
+    "pulumi-language-nodejs",
+    "project-planton-kubernetesperconapostgresoperator",
 )
 
 

@@ -16,7 +16,7 @@ import pulumi
 from .. import defaults, outputs
 from ..checks.preflight import StackState
 from ..errors import ToolUnavailableError, internal_error_message
-from ..manifest import load_stack_input
+from ..manifest import StackInput, load_stack_input
 from ._errors import run_errors
 from .component import PerconaPostgresOperator, PerconaPostgresOperatorArgs
 
@@ -95,12 +95,33 @@ def last_outputs() -> StackState:
     raise ToolUnavailableError(f"cannot read this stack's last outputs from its backend: {failure}")
 
 
+def stay_on_upstream_chart(stack_input: StackInput, state: StackState) -> StackInput:
+    """The chart version for a stack that project-planton's Go module deployed, when the
+    manifest names none: the one that module pins (``defaults.UPSTREAM_CHART_VERSION``), which
+    is what runs. Upstream's manifest has no ``spec.helm`` at all (its CLI refuses one), so the
+    same stack input moves in place, on the same chart; a version the manifest sets is the step
+    it asks for, guarded as any other."""
+    helm = stack_input.target.spec.helm
+    if not state.deployed_by_upstream or "version" in helm.model_fields_set:
+        return stack_input
+    version = defaults.UPSTREAM_CHART_VERSION
+    pulumi.log.info(
+        f"chart {version}: the one project-planton's module installed on this stack (the "
+        "manifest sets no spec.helm.version); set it to step up, one minor at a time"
+    )
+    spec = stack_input.target.spec
+    spec = spec.model_copy(update={"helm": helm.model_copy(update={"version": version})})
+    target = stack_input.target.model_copy(update={"spec": spec})
+    return stack_input.model_copy(update={"target": target})
+
+
 def run() -> PerconaPostgresOperator:
     """Build the stack. Bad input stops it with a plain message (``RunError``), no traceback."""
     try:
         with run_errors():
             stack_input = load_stack_input(config_value=pulumi_config_value, warn=pulumi.log.warn)
             stack_state = last_outputs()
+            stack_input = stay_on_upstream_chart(stack_input, stack_state)
         operator = PerconaPostgresOperator(
             stack_input.target.metadata.name,
             PerconaPostgresOperatorArgs(
