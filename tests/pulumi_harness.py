@@ -39,6 +39,7 @@ PROVIDER_TYPE = "pulumi:providers:kubernetes"
 STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 # The engine's built-in invoke the program reads its own last outputs with.
 READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
+READ_STACK_RESOURCE_OUTPUTS = "pulumi:pulumi:readStackResourceOutputs"
 DYNAMIC_TYPE = "pulumi-python:dynamic:Resource"
 COMPONENT_TYPE = "percona-pg-operator:index:PerconaPostgresOperator"
 
@@ -66,8 +67,16 @@ class Registration:
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
-    def __init__(self, previous_outputs: dict[str, Any] | None = None, app_version: str = "9.9.9"):
+    def __init__(
+        self,
+        previous_outputs: dict[str, Any] | None = None,
+        app_version: str = "9.9.9",
+        previous_resources: dict[str, Any] | None = None,
+    ):
         self.previous_outputs = previous_outputs or {}
+        # The last checkpoint's resources, as readStackResourceOutputs gives them: URN ->
+        # {"type": ..., "outputs": {...}}.
+        self.previous_resources = previous_resources or {}
         self.app_version = app_version
         # (type, name) -> the transforms declared in the resource's options (public API).
         self.transforms: dict[tuple[str, str], list[Any]] = {}
@@ -103,6 +112,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         if args.token == READ_STACK_OUTPUTS:
             name = args.args.get("name")
             return {"name": name, "outputs": self.previous_outputs, "secretOutputNames": []}
+        if args.token == READ_STACK_RESOURCE_OUTPUTS:
+            return {"name": args.args.get("stackName"), "outputs": self.previous_resources}
         return {}
 
 

@@ -145,16 +145,87 @@ def test_the_component_alone_sets_no_upstream_aliases() -> None:
     assert all(r.aliases == [] for r in run.registrations)
 
 
-def _moved(doc: dict[str, Any]) -> Run:
+def _moved(doc: dict[str, Any], release: dict[str, Any] | None = None, secret: bool = False) -> Run:
+    """The stack program on a stack upstream deployed: its outputs, and its Release's (as one
+    secret, as the engine gives a resource's outputs that hold one, with ``secret``)."""
     import yaml
+    from pulumi.runtime import rpc
 
     from percona_pg_operator.deploy.program import run as program
 
+    resources: dict[str, Any] = {}
+    if release is not None:
+        urn = f"urn:pulumi:{STACK}::{PROJECT}::{RELEASE_TYPE}::percona-pg-operator"
+        recorded: Any = release
+        if secret:
+            recorded = {rpc._special_sig_key: rpc._special_secret_sig, "value": release}
+        resources[urn] = {"type": RELEASE_TYPE, "outputs": recorded}
+    mocks = RecordingMocks(
+        previous_outputs={"namespace": "percona-postgres-operator"},
+        previous_resources=resources,
+    )
     with pytest.MonkeyPatch.context() as env:
         env.setenv("STACK_INPUT_YAML", yaml.safe_dump(doc))
-        return run_pulumi(
-            program, RecordingMocks(previous_outputs={"namespace": "percona-postgres-operator"})
-        )
+        return run_pulumi(program, mocks)
+
+
+def upstream_release(**overrides: Any) -> dict[str, Any]:
+    """The Release's outputs as upstream's module.go leaves them in the state (cli input)."""
+    return {
+        "name": "percona-pg-operator",
+        "namespace": "percona-postgres-operator",
+        "chart": "pg-operator",
+        "repositoryOpts": {"repo": "https://percona.github.io/percona-helm-charts/"},
+        "version": "2.7.0",
+        "values": {
+            "resources": {
+                "limits": {"cpu": "1000m", "memory": "1Gi"},
+                "requests": {"cpu": "100m", "memory": "256Mi"},
+            }
+        },
+        "timeout": 300,
+        "skipCrds": False,
+        **overrides,
+    }
+
+
+KEEP = {"chart", "repositoryOpts", "timeout", "skipCrds"}
+
+
+@pytest.mark.parametrize("secret", [False, True], ids=["plain", "as-a-secret"])
+def test_the_move_keeps_the_chart_reference_upstream_installed_the_release_with(
+    secret: bool,
+) -> None:
+    """Same version, same values: how the chart is fetched is no reason for a Helm upgrade
+    (a new revision); the Release keeps upstream's chart, repository, timeout and skipCrds."""
+    import yaml
+
+    doc = yaml.safe_load((UPSTREAM / "cli-stack-input.yaml").read_text())
+    run = _moved(doc, upstream_release(), secret=secret)
+    assert set(run.one(RELEASE_TYPE).ignore_changes) >= KEEP
+    assert any("the Release keeps the chart it was installed with" in m for m in run.logged("INFO"))
+
+
+@pytest.mark.parametrize(
+    ("change", "release"),
+    [
+        ("a step to 2.8", upstream_release()),
+        ("other values", upstream_release(values={"resources": {}})),
+        ("this package's staged chart", upstream_release(chart="x.tgz", repositoryOpts=None)),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_the_first_change_installs_from_the_verified_package(
+    change: str, release: dict[str, Any]
+) -> None:
+    import yaml
+
+    doc = yaml.safe_load((UPSTREAM / "cli-stack-input.yaml").read_text())
+    if change == "a step to 2.8":
+        doc["target"]["spec"]["helm"] = {"version": "2.8.2"}
+    registered = _moved(doc, release).one(RELEASE_TYPE)
+    assert not KEEP & set(registered.ignore_changes)
+    assert registered.inputs["chart"].endswith(".tgz") and "repositoryOpts" not in registered.inputs
 
 
 def test_the_same_stack_input_keeps_the_chart_upstream_installed() -> None:
@@ -179,6 +250,27 @@ def test_a_version_the_manifest_sets_is_guarded_from_upstreams_chart() -> None:
         _moved(doc)
     doc["target"]["spec"]["helm"] = {"version": "2.8.2"}
     assert _moved(doc).one(RELEASE_TYPE).inputs["version"] == "2.8.2"
+
+
+def test_after_the_move_the_same_stack_input_stays_on_the_chart_that_runs() -> None:
+    """The outputs are this program's now (chart_version), and the Release still holds
+    upstream's chart reference: the unpinned stack input keeps 2.7.0, with no Helm upgrade."""
+    import yaml
+
+    from percona_pg_operator.deploy.program import run as program
+
+    doc = yaml.safe_load((UPSTREAM / "cli-stack-input.yaml").read_text())
+    urn = f"urn:pulumi:{STACK}::{PROJECT}::{RELEASE_TYPE}::percona-pg-operator"
+    mocks = RecordingMocks(
+        previous_outputs={"namespace": "percona-postgres-operator", "chart_version": "2.7.0"},
+        previous_resources={urn: {"type": RELEASE_TYPE, "outputs": upstream_release()}},
+    )
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("STACK_INPUT_YAML", yaml.safe_dump(doc))
+        run = run_pulumi(program, mocks)
+    release = run.one(RELEASE_TYPE)
+    assert release.inputs["version"] == "2.7.0"
+    assert set(release.ignore_changes) >= KEEP
 
 
 def test_a_new_stack_without_a_version_gets_the_default() -> None:

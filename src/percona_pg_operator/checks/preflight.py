@@ -52,15 +52,44 @@ class Check:
 
 
 @dataclass(frozen=True)
+class StoredRelease:
+    """The Release as this stack's state last recorded it (its outputs repeat its inputs):
+    how its chart was fetched, and the version and values it was installed with."""
+
+    chart: str
+    repository: str | None
+    version: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_outputs(cls, values: Mapping[str, Any]) -> StoredRelease | None:
+        chart, version = values.get("chart"), values.get("version")
+        if not isinstance(chart, str) or not isinstance(version, str):
+            return None
+        options = values.get("repositoryOpts")
+        repo = options.get("repo") if isinstance(options, Mapping) else None
+        stored = values.get("values")
+        return cls(
+            chart=chart,
+            repository=repo if isinstance(repo, str) and repo else None,
+            version=version,
+            values=dict(stored) if isinstance(stored, Mapping) else {},
+        )
+
+
+@dataclass(frozen=True)
 class StackState:
-    """What the stack recorded on its last update: its outputs."""
+    """What the stack recorded on its last update: its outputs, and its Release's."""
 
     namespace: str | None = None
     release_name: str | None = None
     chart_version: str | None = None
+    release: StoredRelease | None = None
 
     @classmethod
-    def from_outputs(cls, values: Mapping[str, Any]) -> StackState:
+    def from_outputs(
+        cls, values: Mapping[str, Any], release: StoredRelease | None = None
+    ) -> StackState:
         def text(key: str) -> str | None:
             value = values.get(key)
             return str(value) if value else None
@@ -69,6 +98,7 @@ class StackState:
             namespace=text(outputs.NAMESPACE),
             release_name=text(outputs.RELEASE_NAME),
             chart_version=text(outputs.CHART_VERSION),
+            release=release,
         )
 
     @property

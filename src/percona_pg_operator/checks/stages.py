@@ -141,6 +141,9 @@ class Decision:
     # The namespace exists, carries exactly this manifest's labels, and this stack's state does
     # not record it: left by this manifest's earlier stack (destroy keeps it); take it back.
     reclaim_namespace: bool = False
+    # The Release keeps the chart reference its state records (a repository, as
+    # project-planton's module installs it): see ``_keeps_release_source``.
+    keep_release_source: bool = False
     # The preflight's report, when the cluster was read.
     report: Preflight | None = field(default=None, repr=False)
 
@@ -155,6 +158,22 @@ def _no_credentials_message() -> str:
         "in the resource options does not show them: give provider_config for the same "
         "cluster, or preflight=False to deploy without the live checks (the ambient "
         "kubeconfig is never read in its place: it may be another cluster)"
+    )
+
+
+def _keeps_release_source(prepared: Prepared, stack: StackState | None) -> bool:
+    """Whether the Release keeps the chart reference its state records rather than take this
+    run's verified package: only while that reference is a repository (project-planton's Go
+    module installs `pg-operator` from Percona's URL; this package never does) and the
+    version and values are the ones recorded. Fetching the same chart another way is no reason
+    for a Helm upgrade (a new revision, and Helm's hooks); the first step to another version or
+    values installs from the verified package, and the stack keeps that from then on."""
+    stored = stack.release if stack is not None else None
+    return (
+        stored is not None
+        and stored.repository is not None
+        and stored.version == prepared.chart.package.version
+        and dict(stored.values) == dict(prepared.values)
     )
 
 
@@ -181,6 +200,14 @@ def decide(
     target = package.version
     warnings: list[str] = []
     notes: list[str] = []
+    keep_source = _keeps_release_source(prepared, stack)
+    if keep_source:
+        assert stack is not None and stack.release is not None
+        notes.append(
+            f"the Release keeps the chart it was installed with ({stack.release.chart} "
+            f"{target} from {stack.release.repository}): same version, same values, so no Helm "
+            "upgrade; the next change of either installs from the verified package"
+        )
 
     if observed.state is not None:
         report = evaluate(stack_input, observed.state, package, stack=stack)
@@ -202,6 +229,7 @@ def decide(
             ready_databases=ready,
             migrate_api_group=_crosses(running, target),
             reclaim_namespace=_reclaims(stack_input, state, stack),
+            keep_release_source=keep_source,
             report=report,
         )
 
@@ -253,6 +281,7 @@ def decide(
         notes=tuple(notes),
         ready_databases=ready_hint,
         migrate_api_group=_crosses(running, target),
+        keep_release_source=keep_source,
     )
 
 

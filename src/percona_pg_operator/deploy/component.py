@@ -64,6 +64,10 @@ ADOPT_RELEASE_IGNORE_CHANGES = [
     "skipCrds",
     "createNamespace",
 ]
+# While the Release keeps the repository chart reference its state records (decide's
+# ``keep_release_source``: project-planton's module installed it, and neither version nor values
+# change), these stay as recorded; any of them would make the provider run a Helm upgrade.
+KEEP_SOURCE_IGNORE_CHANGES = ["chart", "repositoryOpts", "timeout", "skipCrds"]
 # While adopting the namespace, its labels stay as they are.
 ADOPT_NAMESPACE_IGNORE_CHANGES = ["metadata.labels"]
 # The label the API server sets on every Namespace (https://kubernetes.io/docs/reference/labels-
@@ -209,7 +213,9 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
         namespace = self._namespace(name, provider, version, args.upstream_aliases, decision)
         self.crd_set = self._crds(name, prepared, version, provider)
         depends = [r for r in (namespace, self.crd_set) if r is not None]
-        self.release = release = self._release(name, prepared, version, provider, depends, args)
+        self.release = release = self._release(
+            name, prepared, decision, version, provider, depends, args
+        )
         if observed.state is not None and pulumi.runtime.is_dry_run():
             package, values = prepared.chart.package, prepared.values
             log_release_change(prepared.stack_input, observed.state, package, values, release)
@@ -285,6 +291,7 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
         self,
         name: str,
         prepared: Prepared,
+        decision: Decision,
         version: pulumi.Output[str],
         provider: pulumi.ProviderResource,
         depends_on: Sequence[pulumi.Resource],
@@ -293,6 +300,9 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
         target = self.target
         spec = target.spec
         adopt = spec.adopt.release
+        ignore = RELEASE_IGNORE_CHANGES + (ADOPT_RELEASE_IGNORE_CHANGES if adopt else [])
+        if decision.keep_release_source:
+            ignore += [key for key in KEEP_SOURCE_IGNORE_CHANGES if key not in ignore]
         return Release(
             f"{name}-release",
             {
@@ -315,8 +325,7 @@ class PerconaPostgresOperator(pulumi.ComponentResource):
                 parent=self,
                 provider=provider,
                 depends_on=list(depends_on),
-                ignore_changes=RELEASE_IGNORE_CHANGES
-                + (ADOPT_RELEASE_IGNORE_CHANGES if adopt else []),
+                ignore_changes=ignore,
                 aliases=_top_level(target.release_name, args.upstream_aliases),
                 # Adopting: import it by pulumi-kubernetes' Release ID, <namespace>/<name> (its
                 # docs: `pulumi import kubernetes:helm.sh/v3:Release r <namespace>/<name>`); a

@@ -14,7 +14,7 @@ from typing import Any
 import pulumi
 
 from .. import defaults, outputs
-from ..checks.preflight import StackState
+from ..checks.preflight import StackState, StoredRelease
 from ..errors import ToolUnavailableError, internal_error_message
 from ..manifest import StackInput, load_stack_input
 from ._errors import run_errors
@@ -32,6 +32,10 @@ class ProgramError(pulumi.RunError):
 # `pulumi:pulumi:readStackOutputs`): the outputs a stack's backend holds, read without
 # registering a resource.
 READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
+# Its sibling (same file): every resource's outputs in the stack's last checkpoint, by URN, with
+# its type. Read only for a stack deployed before, for its Release's.
+READ_STACK_RESOURCE_OUTPUTS = "pulumi:pulumi:readStackResourceOutputs"
+RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
 
 
 # The file backend may be writing this very stack's checkpoint when the program starts, and a
@@ -70,41 +74,73 @@ def _invoke_once(token: str, args: dict[str, Any]) -> dict[str, Any]:
     return dict(rpc.deserialize_properties(getattr(response, "return")) or {})
 
 
-def last_outputs() -> StackState:
-    """What this stack exported on its last update (pulumi/pulumi#3722). A stack never deployed
-    has none.
-
-    Read with the invoke rather than a ``StackReference`` to itself: a StackReference is a
-    resource in the state holding the outputs from before the update that registered it, so
-    every ``pulumi refresh`` after an update that changed an output would report it changed.
-    The three values read are names and a version, never secret.
-    """
-    this_stack = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
-    keys = (outputs.NAMESPACE, outputs.RELEASE_NAME, outputs.CHART_VERSION)
+def _invoke(token: str, args: dict[str, Any]) -> dict[str, Any]:
+    """``_invoke_once``, a few bounded tries (see READ_STACK_OUTPUTS_TRIES)."""
     failure: Exception | None = None
     for attempt in range(READ_STACK_OUTPUTS_TRIES):
         if attempt:
             time.sleep(READ_STACK_OUTPUTS_BACKOFF_SECONDS * attempt)
         try:
-            read = _invoke_once(READ_STACK_OUTPUTS, {"name": this_stack})
+            return _invoke_once(token, args)
         except Exception as exc:  # the engine's error, as gRPC or the monitor raises it
             failure = exc
-            continue
-        exported = dict(read.get("outputs") or {})
-        return StackState.from_outputs({key: exported.get(key) for key in keys})
     raise ToolUnavailableError(f"cannot read this stack's last outputs from its backend: {failure}")
 
 
+def _plain(value: Any) -> dict[str, Any]:
+    from pulumi.runtime import rpc
+
+    while rpc.is_rpc_secret(value):
+        value = rpc.unwrap_rpc_secret(value)
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def last_outputs(release_name: str) -> StackState:
+    """What this stack exported on its last update (pulumi/pulumi#3722), and what its Release
+    recorded (``StoredRelease``). A stack never deployed has neither.
+
+    Read with the invoke rather than a ``StackReference`` to itself: a StackReference is a
+    resource in the state holding the outputs from before the update that registered it, so
+    every ``pulumi refresh`` after an update that changed an output would report it changed.
+    The three outputs read are names and a version, never secret; of the Release, only its
+    chart reference, version and values are kept.
+    """
+    this_stack = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
+    keys = (outputs.NAMESPACE, outputs.RELEASE_NAME, outputs.CHART_VERSION)
+    exported = dict(_invoke(READ_STACK_OUTPUTS, {"name": this_stack}).get("outputs") or {})
+    if not exported:
+        return StackState()
+    # The map comes wrapped as one secret when any output in the stack is (the provider's
+    # kubeconfig): only the Release's chart reference, version and values are kept.
+    resources = _plain(
+        _invoke(READ_STACK_RESOURCE_OUTPUTS, {"stackName": this_stack}).get("outputs")
+    )
+    releases = []
+    for entry in resources.values():
+        recorded = _plain(_plain(entry).get("outputs"))
+        if _plain(entry).get("type") == RELEASE_TYPE and recorded.get("name") == release_name:
+            releases.append(StoredRelease.from_outputs(recorded))
+    release = releases[0] if len(releases) == 1 else None
+    return StackState.from_outputs({key: exported.get(key) for key in keys}, release)
+
+
 def stay_on_upstream_chart(stack_input: StackInput, state: StackState) -> StackInput:
-    """The chart version for a stack that project-planton's Go module deployed, when the
-    manifest names none: the one that module pins (``defaults.UPSTREAM_CHART_VERSION``), which
-    is what runs. Upstream's manifest has no ``spec.helm`` at all (its CLI refuses one), so the
-    same stack input moves in place, on the same chart; a version the manifest sets is the step
-    it asks for, guarded as any other."""
+    """The chart version for a stack that project-planton's Go module installed, when the
+    manifest names none: the one that runs. Upstream's manifest has no ``spec.helm`` at all
+    (its CLI refuses one), so the same stack input keeps working after the move, on the same
+    chart: on the move (the outputs are upstream's: ``defaults.UPSTREAM_CHART_VERSION``), and
+    after it for as long as the Release holds upstream's chart reference (its recorded
+    version). A version the manifest sets is the step it asks for, guarded as any other."""
     helm = stack_input.target.spec.helm
-    if not state.deployed_by_upstream or "version" in helm.model_fields_set:
+    if "version" in helm.model_fields_set:
         return stack_input
-    version = defaults.UPSTREAM_CHART_VERSION
+    stored = state.release
+    if stored is not None and stored.repository is not None:
+        version = stored.version
+    elif state.deployed_by_upstream:
+        version = defaults.UPSTREAM_CHART_VERSION
+    else:
+        return stack_input
     pulumi.log.info(
         f"chart {version}: the one project-planton's module installed on this stack (the "
         "manifest sets no spec.helm.version); set it to step up, one minor at a time"
@@ -120,7 +156,7 @@ def run() -> PerconaPostgresOperator:
     try:
         with run_errors():
             stack_input = load_stack_input(config_value=pulumi_config_value, warn=pulumi.log.warn)
-            stack_state = last_outputs()
+            stack_state = last_outputs(stack_input.target.release_name)
             stack_input = stay_on_upstream_chart(stack_input, stack_state)
         operator = PerconaPostgresOperator(
             stack_input.target.metadata.name,
