@@ -8,7 +8,9 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +35,10 @@ BUNDLE = ROOT / "src" / "percona_pg_operator" / "chart" / "bundled"
 
 
 @pytest.fixture
-def no_network(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every URL the chart client asks for is recorded and refused, as on a machine offline."""
+def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every URL the chart client asks for is recorded and refused, as on a machine offline.
+    The index read that a command stopped waiting for (its daemon thread, past the deadline on a
+    busy machine) ends before the next test's recording starts."""
     asked: list[str] = []
 
     def refuse(request: Any, *args: Any, **kwargs: Any) -> Any:
@@ -42,7 +46,10 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         raise OSError("Name or service not known")
 
     monkeypatch.setattr(urllib.request, "urlopen", refuse)
-    return asked
+    yield asked
+    for thread in threading.enumerate():
+        if thread.name == "chart-index":
+            thread.join(timeout=10)
 
 
 def percona(tmp_path: Path) -> ChartRepository:
