@@ -63,13 +63,51 @@ class Pki:
         return self.path(f"{name}.crt"), self.path(f"{name}.key")
 
 
-def make_pki(folder: Path) -> Pki:
+@dataclass(frozen=True)
+class Authority:
+    """A CA made here: it signs the certificates ``issue`` writes into ``folder``."""
+
+    folder: Path
+    key: ec.EllipticCurvePrivateKey
+    name: x509.Name
+    valid: tuple[datetime.datetime, datetime.datetime]
+
+    def issue(
+        self,
+        name: str,
+        subject: x509.Name,
+        usage: x509.ObjectIdentifier,
+        sans: list[x509.GeneralName],
+    ) -> tuple[Path, Path]:
+        """``<name>.crt`` and ``<name>.key``, signed by this CA."""
+        key = _key()
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(self.name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(self.valid[0])
+            .not_valid_after(self.valid[1])
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+        )
+        if sans:
+            builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
+        cert = builder.sign(self.key, hashes.SHA256())
+        crt, pem = self.folder / f"{name}.crt", self.folder / f"{name}.key"
+        crt.write_bytes(_pem_cert(cert))
+        pem.write_bytes(_pem_key(key))
+        return crt, pem
+
+
+def make_authority(folder: Path, common_name: str) -> Authority:
+    """A fresh CA (``ca.crt``, ``ca.key`` in ``folder``), valid for two days."""
     folder.mkdir(parents=True, exist_ok=True)
     now = datetime.datetime.now(datetime.UTC)
     valid = (now - datetime.timedelta(minutes=5), now + datetime.timedelta(days=2))
-
     ca_key = _key()
-    ca_name = _name("percona-pg-operator-e2e-ca")
+    ca_name = _name(common_name)
     ca = (
         x509.CertificateBuilder()
         .subject_name(ca_name)
@@ -97,27 +135,12 @@ def make_pki(folder: Path) -> Pki:
     )
     (folder / "ca.crt").write_bytes(_pem_cert(ca))
     (folder / "ca.key").write_bytes(_pem_key(ca_key))
+    return Authority(folder, ca_key, ca_name, valid)
 
-    def issue(
-        name: str, subject: x509.Name, usage: x509.ObjectIdentifier, sans: list[x509.GeneralName]
-    ) -> None:
-        key = _key()
-        builder = (
-            x509.CertificateBuilder()
-            .subject_name(subject)
-            .issuer_name(ca_name)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(valid[0])
-            .not_valid_after(valid[1])
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
-        )
-        if sans:
-            builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
-        cert = builder.sign(ca_key, hashes.SHA256())
-        (folder / f"{name}.crt").write_bytes(_pem_cert(cert))
-        (folder / f"{name}.key").write_bytes(_pem_key(key))
+
+def make_pki(folder: Path) -> Pki:
+    authority = make_authority(folder, "percona-pg-operator-e2e-ca")
+    issue = authority.issue
 
     # The serving certificate names only loopback: no other address is ever a target.
     issue(
