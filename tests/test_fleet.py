@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from percona_pg_operator.checks.preflight import StackState
 from percona_pg_operator.errors import OutputFileError, StackInputError
 from percona_pg_operator.fleet import (
+    ClusterRun,
     FleetCluster,
     Health,
     Rollout,
@@ -377,6 +378,23 @@ def test_destroy_goes_in_reverse_wave_order_and_records_each_cluster(tmp_path: P
     state = RolloutState.load(tmp_path / "state.json")
     assert {name: run.result for name, run in state.runs.items()} == results(report)
     assert (tmp_path / "logs" / "c1.destroy.log").read_text() == "destroying c1\n"
+
+
+def test_a_destroy_row_reads_from_what_ran_to_none(tmp_path: Path) -> None:
+    """Seen on the local cluster: a destroy showed `none -> 2.9.0`, the row of an install.
+    What the state says ran (its last successful run) -> none."""
+    runner = ScriptedRunner()
+    rollout(tmp_path, runner).run(plan(tmp_path, 2))
+    RolloutState(
+        {
+            **RolloutState.load(tmp_path / "state.json").runs,
+            "c1": ClusterRun("c1", "s1", "w", "2.8.2", "2.9.0", "failed"),
+        }
+    ).save(tmp_path / "state.json")
+    report = rollout(tmp_path, ScriptedRunner()).destroy(plan(tmp_path, 2))
+    versions = {r.cluster: (r.running_version, r.target_version) for r in report.runs}
+    target = plan(tmp_path, 2)[0].clusters[0].target_version
+    assert versions == {"c0": (target, "none"), "c1": (None, "none")}
 
 
 def test_destroy_stops_at_the_first_failure_and_can_pick_clusters(tmp_path: Path) -> None:

@@ -357,6 +357,26 @@ def test_fleet_destroy_asks_first_and_reports_like_up(
     }
 
 
+def test_fleet_status_after_a_destroy_says_destroyed_not_unhealthy(
+    api: KubeApi, tmp_path: Path
+) -> None:
+    """Seen on the local cluster: after `fleet destroy`, status printed `unhealthy` with the
+    reason "no release of the operator" and exit 8, as if something were broken."""
+    path = write_fleet(api, tmp_path, ["a"])
+    state = tmp_path / "state.json"
+    RolloutState({"a": ClusterRun("a", "dev-a", "canary", "2.9.0", "none", "destroyed")}).save(
+        state
+    )
+    text = CliRunner().invoke(cli, ["fleet", "status", str(path), "--state", str(state)])
+    assert text.exit_code == ExitCode.OK, text.output
+    assert "destroyed" in text.stdout and "unhealthy" not in text.stdout
+    document = CliRunner().invoke(
+        cli, ["fleet", "status", str(path), "--state", str(state), "-o", "json"]
+    )
+    (row,) = json.loads(document.stdout)["clusters"]
+    assert row["destroyed"] is True and row["healthy"] is False
+
+
 def test_fleet_destroy_that_fails_exits_failed_and_a_bad_file_is_invalid_input(
     api: KubeApi, tmp_path: Path, scripted: Any
 ) -> None:

@@ -498,6 +498,9 @@ def fleet_status(fleet_file: str, state_file: Path | None, output: str) -> None:
                 # The cluster could not be read: running_version null means unknown, not none.
                 "unreadable": not read,
                 "last_result": last.result if last else None,
+                # Taken down by `fleet destroy`, and no operator runs: as it should be, so
+                # not unhealthy (no exit 8 for it).
+                "destroyed": bool(read and running is None and last and last.result == "destroyed"),
             }
         )
     if output == "json":
@@ -507,13 +510,15 @@ def fleet_status(fleet_file: str, state_file: Path | None, output: str) -> None:
 
         for row in rows:
             shown = _version_text(row["running_version"], row["unreadable"])
-            health_text = "healthy" if row["healthy"] else "unhealthy"
+            health_text = (
+                "destroyed" if row["destroyed"] else "healthy" if row["healthy"] else "unhealthy"
+            )
             result = row["last_result"] or "never run"
             click.echo(
                 f"{row['name'][:24]:24s} {shown:>8s} -> {row['target_version']:8s} "
                 f"{health_text:9s} last: {result}"
             )
-            if not row["healthy"] and row["reason"]:
+            if not row["healthy"] and not row["destroyed"] and row["reason"]:
                 indent = " " * 4
                 reason = textwrap.fill(
                     row["reason"], 79, initial_indent=indent, subsequent_indent=indent
@@ -523,7 +528,7 @@ def fleet_status(fleet_file: str, state_file: Path | None, output: str) -> None:
         ExitCode.UNREADABLE
         if unreadable
         else ExitCode.UNHEALTHY
-        if not all(row["healthy"] for row in rows)
+        if not all(row["healthy"] or row["destroyed"] for row in rows)
         else ExitCode.OK
     )
     raise click.exceptions.Exit(int(code))

@@ -211,6 +211,19 @@ def _reason(exc: BaseException) -> str:
     return lines[-1][:500] if lines else type(exc).__name__
 
 
+# A destroy's target version: nothing installed (a string, as every target_version).
+DESTROYED_TARGET = "none"
+
+
+def _ran(state: RolloutState, cluster: str) -> str | None:
+    """The version the state says runs on a cluster: its last run's target, if that
+    succeeded (or was skipped at the target); unknown otherwise."""
+    last = state.runs.get(cluster)
+    if last is None or last.result not in ("succeeded", "skipped"):
+        return None
+    return last.target_version
+
+
 def _run(
     cluster: FleetCluster,
     wave: WaveClusters,
@@ -299,7 +312,9 @@ class Rollout:
         ]
         for index, (cluster, wave) in enumerate(order):
             start = self.clock()
-            run = _run(cluster, wave, "destroyed")
+            run = _run(cluster, wave, "destroyed", running_version=_ran(state, cluster.name))
+            # Nothing of the operator's is installed after a destroy.
+            run.target_version = DESTROYED_TARGET
             try:
                 self.runner.destroy(cluster, self.log_dir / f"{cluster.name}.destroy.log")
             except Exception as exc:  # this cluster's result; the others do not start
