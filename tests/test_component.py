@@ -415,14 +415,18 @@ def test_the_namespace_and_release_register_as_pulumi_kubernetes_classes_do() ->
         Release("r", release, opts())
 
     def wire(run: Run) -> list[tuple[str, dict[str, object], list[str], bool]]:
-        return [
-            (r.type, r.inputs, r.ignore_changes, r.retain_on_delete)
-            for r in run.registrations
-            if r.type in (NAMESPACE_TYPE, RELEASE_TYPE)
-        ]
+        # By type: the SDK registers the two concurrently, in either order (seen in CI).
+        return sorted(
+            (
+                (r.type, r.inputs, r.ignore_changes, r.retain_on_delete)
+                for r in run.registrations
+                if r.type in (NAMESPACE_TYPE, RELEASE_TYPE)
+            ),
+            key=lambda registration: registration[0],
+        )
 
     theirs = wire(run_pulumi(generated))
-    assert [t for t, *_ in theirs] == [NAMESPACE_TYPE, RELEASE_TYPE]
+    assert [t for t, *_ in theirs] == sorted([NAMESPACE_TYPE, RELEASE_TYPE])
     assert wire(run_pulumi(ours)) == theirs
 
 
