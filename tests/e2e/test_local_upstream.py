@@ -151,7 +151,8 @@ def _assert_in_place(moved: dict[str, Any], name: str, create_namespace: bool) -
         (new,) = [r for r in _by_type(moved["after"], type_) if "percona-pg-operator:" in r["urn"]]
         if type_ != PROVIDER_TYPE:
             assert new["id"] == old["id"], type_
-    assert not _by_type(moved["after"], NAMESPACE_TYPE) if not create_namespace else True
+    if not create_namespace:
+        assert not _by_type(moved["after"], NAMESPACE_TYPE), "the namespace is not the stack's"
     (release,) = _by_type(moved["after"], RELEASE_TYPE)
     assert release["outputs"]["version"] == "2.7.0"
     assert moved["upstream_outputs"] == {"namespace": name}

@@ -18,6 +18,7 @@ from ..checks.preflight import StackState, StoredRelease
 from ..errors import ToolUnavailableError, internal_error_message
 from ..manifest import StackInput, load_stack_input
 from ._errors import run_errors
+from ._resources import RELEASE_TYPE
 from .component import PerconaPostgresOperator, PerconaPostgresOperatorArgs
 
 # Set to see the traceback of an internal error in `pulumi up` instead of its one-line summary.
@@ -35,7 +36,6 @@ READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
 # Its sibling (same file): every resource's outputs in the stack's last checkpoint, by URN, with
 # its type. Read only for a stack deployed before, for its Release's.
 READ_STACK_RESOURCE_OUTPUTS = "pulumi:pulumi:readStackResourceOutputs"
-RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
 
 
 # The file backend may be writing this very stack's checkpoint when the program starts, and a
@@ -115,11 +115,12 @@ def last_outputs(release_name: str) -> StackState:
     resources = _plain(
         _invoke(READ_STACK_RESOURCE_OUTPUTS, {"stackName": this_stack}).get("outputs")
     )
-    releases = []
-    for entry in resources.values():
-        recorded = _plain(_plain(entry).get("outputs"))
-        if _plain(entry).get("type") == RELEASE_TYPE and recorded.get("name") == release_name:
-            releases.append(StoredRelease.from_outputs(recorded))
+    releases = [
+        StoredRelease.from_outputs(recorded)
+        for entry in map(_plain, resources.values())
+        if entry.get("type") == RELEASE_TYPE
+        and (recorded := _plain(entry.get("outputs"))).get("name") == release_name
+    ]
     release = releases[0] if len(releases) == 1 else None
     return StackState.from_outputs({key: exported.get(key) for key in keys}, release)
 

@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
 import pulumi.dynamic
 
 from .. import outputs, versions
-from ..errors import UpgradeGuardError
+from ..errors import PerconaPgOperatorError, UpgradeGuardError
 
 # Inputs that, when they change, mean something new to verify. Not ``migrateApiGroup``: it is
 # true only on the step that crosses the 3.0 group move, whose chartVersion changes anyway, and
@@ -49,8 +49,8 @@ TRIGGERS = (
 # the engine keeps a resource's outputs only from a create or update).
 OUTPUTS = (outputs.OPERATOR_VERSION, outputs.VERIFIED_AT, outputs.DATABASES_CHECKED)
 # What a destroy leaves in the cluster (``kept_on_destroy``): {"namespace": name or "", "crds":
-# [names]}. Not a trigger; state without it (written before
-# it existed) still gets the CRDs named, from ``crds``.
+# [names]}. Not a trigger; state written before it existed still gets the CRDs named, from
+# ``crds``.
 KEPT = "keptOnDestroy"
 # The old-group upstream CRDs a 3.0 upgrade leaves: the operator moves every object to the new
 # group, and never deletes the old CRDs (versions.py, from Percona's 3.0.0 upgrade notes).
@@ -170,7 +170,6 @@ def _old_group_crds_present(props: Mapping[str, Any]) -> Sequence[str] | str:
         return []
     from ..cluster import READ_DEADLINE_SECONDS, ClusterClient, ClusterCredentials
     from ..cluster.crds import existing
-    from ..errors import PerconaPgOperatorError
 
     credentials = ClusterCredentials(
         kubeconfig=props.get("kubeconfig") or None, context=props.get("context") or None
@@ -187,17 +186,12 @@ def _old_group_crds_present(props: Mapping[str, Any]) -> Sequence[str] | str:
 _ADDRESS = re.compile(r"^(?:127\.0\.0\.1|localhost|\[::1\]):\d{1,5}$")
 
 
-def _tell_engine(
-    message: str,
-    argv: Sequence[str] | None = None,
-    stderr: Callable[[str], Any] | None = None,
-) -> None:
+def _tell_engine(message: str, argv: Sequence[str] | None = None) -> None:
     """Log ``message`` through the engine; on stderr when there is no engine to tell, which
     the engine shows for this host as well. The dynamic provider's delete is not given the
     resource's URN (and the component's, as an input, would make the verification depend on its
     parent): the message is the stack's."""
     args = sys.argv if argv is None else argv
-    write = stderr or sys.stderr.write
     address = args[1] if len(args) > 1 and _ADDRESS.match(args[1]) else None
     if address is not None:
         import grpc
@@ -210,7 +204,7 @@ def _tell_engine(
             return
         except grpc.RpcError:
             pass
-    write(message + "\n")
+    sys.stderr.write(message + "\n")
 
 
 class OperatorVerification(pulumi.dynamic.Resource):
